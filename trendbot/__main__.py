@@ -1,0 +1,3 @@
+from trendbot.cli import main
+
+main()

@@ -1,0 +1,304 @@
+"""The `trendbot` command. Thin: parses options, calls the same functions the daemon calls,
+and turns `TrendbotError`s into a message on stderr and an exit status (DESIGN.md, "CLI").
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from trendbot import __version__
+from trendbot.config import CONFIG_NAME, Config, display_path, load_config
+from trendbot.errors import TrendbotError, UsageError
+from trendbot.store import Store
+from trendbot.timeutil import format_duration, parse_day, utcnow
+
+log = logging.getLogger("trendbot")
+
+
+class Context:
+    def __init__(self, config_path: str | None, db: str | None):
+        self.config_path = config_path
+        self.db = db
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path, self.db)
+        return self._config
+
+    def store(self) -> Store:
+        return Store(self.config.db_path)
+
+    def day(self, text: str) -> date:
+        try:
+            return parse_day(text, utcnow(), self.config.tz)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--date") from None
+
+
+def handle_errors(func):
+    """Turn trendbot's errors into `trendbot: error: ...` and the documented exit status."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except TrendbotError as exc:
+            click.echo(f"trendbot: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+def setup_logging(verbose: int, quiet: bool, json_logs: bool = False) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("trendbot")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config_path", metavar="FILE", envvar="TRENDBOT_CONFIG",
+              help="trendbot.toml to use (else $TRENDBOT_CONFIG, else ./trendbot.toml, else defaults).")
+@click.option("--db", metavar="FILE", help="SQLite database (else the config's `db`, default trendbot.db).")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+@click.version_option(__version__, prog_name="trendbot")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db: str | None, verbose: int, quiet: bool) -> None:
+    """Collect the day's AI trends (Hugging Face papers, GeekNews, X, feeds) and write a
+    `### 데일리 트렌드` section for a Jekyll blog.
+
+    Exit status: 0 all went well; 1 a source or step failed (everything else was still
+    stored and written); 2 bad usage or bad configuration.
+    """
+    setup_logging(verbose, quiet)
+    ctx.obj = Context(config_path, db)
+
+
+pass_app = click.make_pass_decorator(Context)
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Folder to write trendbot.toml and sources/ into.")
+@handle_errors
+def init(directory: Path) -> None:
+    """Write trendbot.toml and the default sources/*.toml, never overwriting a file."""
+    templates = resources.files("trendbot") / "templates"
+    targets = [(templates / CONFIG_NAME, directory / CONFIG_NAME)]
+    targets += [(entry, directory / "sources" / entry.name)
+                for entry in sorted((templates / "sources").iterdir(), key=lambda e: e.name)
+                if entry.name.endswith(".toml")]
+    (directory / "sources").mkdir(parents=True, exist_ok=True)
+    (directory / "digests").mkdir(parents=True, exist_ok=True)
+    for template, target in targets:
+        if target.exists():
+            click.echo(f"kept    {display_path(target)} (already exists)")
+            continue
+        target.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+        click.echo(f"wrote   {display_path(target)}")
+
+
+def run_fetch(app: Context, names: list[str] | None, day: date | None) -> int:
+    """Fetch with progress on a terminal and plain lines otherwise; return failed count."""
+    from trendbot.fetch import run_cycle
+
+    config = app.config
+    with app.store() as store:
+        sources = [config.source(n) for n in names] if names else [s for s in config.sources if s.enabled]
+        if not sources:
+            click.echo("no enabled sources (see sources/*.toml, or run `trendbot init`)", err=True)
+            return 0
+        if sys.stderr.isatty():
+            from rich.progress import Progress
+
+            with Progress(transient=True) as progress:
+                task = progress.add_task("fetching", total=len(sources))
+                report = run_cycle(config, store, names, day,
+                                   on_done=lambda outcome: (progress.advance(task),
+                                                            progress.console.print(outcome.line())))
+        else:
+            report = run_cycle(config, store, names, day, on_done=lambda outcome: click.echo(outcome.line()))
+    for outcome in report.failed:
+        click.echo(f"trendbot: {outcome.name} failed: {outcome.error}", err=True)
+    return len(report.failed)
+
+
+@cli.command()
+@click.option("--source", "names", multiple=True, metavar="NAME",
+              help="Fetch only this source (repeatable); a disabled source can be named.")
+@click.option("--date", "day_text", metavar="D",
+              help="Backfill day D (YYYY-MM-DD, today, yesterday) where the source supports it.")
+@pass_app
+@handle_errors
+def fetch(app: Context, names: tuple[str, ...], day_text: str | None) -> None:
+    """Fetch every enabled source now, concurrently, and store new and changed items."""
+    day = app.day(day_text) if day_text else None
+    failed = run_fetch(app, list(names) or None, day)
+    sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.option("--date", "day_text", default="today", show_default=True, metavar="D",
+              help="The day: YYYY-MM-DD, today or yesterday, in the configured time zone.")
+@click.option("--fetch", "fetch_first", is_flag=True, help="Fetch every enabled source first.")
+@click.option("--out", metavar="FILE|-", help="Write here instead of digests/D.md; `-` is stdout.")
+@pass_app
+@handle_errors
+def digest(app: Context, day_text: str, fetch_first: bool, out: str | None) -> None:
+    """Render the `### 데일리 트렌드` section for one day."""
+    from trendbot.digest import build_digest
+
+    day = app.day(day_text)
+    failed = run_fetch(app, None, None) if fetch_first else 0
+    with app.store() as store:
+        result = build_digest(app.config, store, day, utcnow())
+    if out == "-":
+        click.echo(result.markdown, nl=False)
+    else:
+        target = Path(out) if out else app.config.digests_dir / f"{day.isoformat()}.md"
+        write_atomic(target, result.markdown)
+        click.echo(f"wrote {display_path(target)} ({len(result.stories)} stories)", err=True)
+    sys.exit(1 if failed else 0)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def item_json(row: dict) -> dict:
+    keep = ("id", "source", "kind", "day", "title", "url", "canonical_url", "author", "published_at",
+            "first_seen_at", "updated_at", "summary", "popularity", "links", "story_id", "merge_rule")
+    out = {key: row.get(key) for key in keep if key in row}
+    for key in ("published_at", "first_seen_at", "updated_at"):
+        if isinstance(out.get(key), datetime):
+            out[key] = out[key].isoformat()
+    return out
+
+
+@cli.command()
+@click.option("--date", "day_text", default="today", show_default=True, metavar="D", help="The day to list.")
+@click.option("--source", metavar="NAME", help="Only items of this source.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@pass_app
+@handle_errors
+def items(app: Context, day_text: str, source: str | None, as_json: bool) -> None:
+    """List the stored items of a day."""
+    day = app.day(day_text)
+    with app.store() as store:
+        rows = store.items_of_day(day, source)
+    if as_json:
+        click.echo(json.dumps([item_json(row) for row in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(f"no items for {day.isoformat()}")
+    for row in rows:
+        when = row["published_at"].astimezone(app.config.tz).strftime("%H:%M") if row["published_at"] else "--:--"
+        click.echo(f"{when}  {row['source']:<12} {row['title'][:90]}\n       {row['url']}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@pass_app
+@handle_errors
+def sources(app: Context, as_json: bool) -> None:
+    """Each source: kind, interval, last success, last error, next run, items stored."""
+    config = app.config
+    with app.store() as store:
+        states, counts = store.states(), store.counts_by_source()
+        extra = {source.name: source_details(store, source) for source in config.sources}
+    rows = []
+    for source in config.sources:
+        state = states.get(source.name)
+        next_run = None
+        if state and state.next_fetch_after:
+            next_run = state.next_fetch_after
+        elif state and state.last_attempt_at:
+            next_run = state.last_attempt_at + source.every
+        rows.append({
+            "name": source.name, "kind": source.kind, "enabled": source.enabled,
+            "every": format_duration(source.every),
+            "last_success": state.last_success_at.isoformat() if state and state.last_success_at else None,
+            "last_error": state.last_error if state else None,
+            "last_error_at": state.last_error_at.isoformat() if state and state.last_error_at else None,
+            "next_run": next_run.isoformat() if next_run else None,
+            "items": counts.get(source.name, 0),
+            **extra[source.name],
+        })
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no sources configured (run `trendbot init`)")
+    tz = config.tz
+    for row in rows:
+        def local(value: str | None) -> str:
+            return datetime.fromisoformat(value).astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "never"
+
+        flag = "" if row["enabled"] else " (disabled)"
+        click.echo(f"{row['name']}{flag}  [{row['kind']}, every {row['every']}]  {row['items']} items")
+        click.echo(f"  last success: {local(row['last_success'])}   next run: "
+                   f"{local(row['next_run']) if row['next_run'] else 'on next fetch'}")
+        if row["last_error"]:
+            click.echo(f"  last error ({local(row['last_error_at'])}): {row['last_error']}")
+        for line in row.get("details", []):
+            click.echo(f"  {line}")
+
+
+def source_details(store: Store, source) -> dict:
+    """Kind-specific status lines (e.g. X mirror health), if the kind provides them."""
+    from trendbot import kinds
+
+    describe = getattr(kinds.get(source.kind), "describe", None)
+    return {"details": describe(store, source)} if describe else {}
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, help="At most this many results.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@pass_app
+@handle_errors
+def search(app: Context, query: str, limit: int, as_json: bool) -> None:
+    """Full-text search over stored titles and texts."""
+    if not query.strip():
+        raise UsageError("search needs a non-empty QUERY")
+    with app.store() as store:
+        rows = store.search(query, limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no matches")
+    for row in rows:
+        click.echo(f"{row['day']}  {row['source']:<12} {row['title'][:90]}\n       {row['url']}")
+
+
+def main() -> None:
+    cli(prog_name="trendbot")

@@ -1,0 +1,258 @@
+"""Configuration: `trendbot.toml` plus one `sources/*.toml` per source, validated at the edge.
+
+Everything the user writes is checked here, once, with pydantic; any mistake becomes a
+`ConfigError` naming the file, the key and the reason, and the CLI exits 2 with it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from trendbot.errors import ConfigError
+from trendbot.timeutil import Duration, zone
+
+CONFIG_ENV = "TRENDBOT_CONFIG"
+CONFIG_NAME = "trendbot.toml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceBase(Strict):
+    """Keys every source file has; each kind adds its own (see `trendbot/kinds/`)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: str
+    enabled: bool = True
+    every: Duration = timedelta(minutes=30)
+
+
+class DigestConfig(Strict):
+    limit: int = Field(15, ge=1)
+    per_source: dict[str, int] = Field(default_factory=dict)
+    section_title: str = "### 데일리 트렌드"
+    stale_after: Duration = Field(timedelta(days=2), description="a source not fetched for this long gets a note")
+
+
+class HttpConfig(Strict):
+    timeout: Duration = timedelta(seconds=20)
+    connect_timeout: Duration = timedelta(seconds=10)
+    retries: int = Field(2, ge=0, le=10)
+    backoff: Duration = timedelta(seconds=1)
+    max_bytes: int = Field(10_000_000, ge=1024)
+    host_interval: Duration = Field(timedelta(0), description="minimum time between two requests to one host")
+    concurrency: int = Field(16, ge=1)
+
+
+class SummarizerConfig(Strict):
+    kind: Literal["extractive", "openai"] = "extractive"
+    base_url: str = "https://api.openai.com/v1"
+    model: str = "gpt-4o-mini"
+    api_key_env: str = "OPENAI_API_KEY"
+    language: str = "ko"
+    timeout: Duration = timedelta(seconds=30)
+    max_stories: int = Field(30, ge=0)
+    max_chars: int = Field(120, ge=20)
+
+
+class BlogConfig(Strict):
+    repo: str | None = None
+    post: str = "_posts/{date:%Y-%m-%d}-daily-trends.md"
+    create: bool = True
+    front_matter: dict[str, Any] = Field(
+        default_factory=lambda: {"layout": "post", "title": "{date:%Y-%m-%d} 데일리 트렌드", "use_math": True}
+    )
+    day_heading: str | None = None
+    first_day: date | None = None
+    weekend_headings: dict[str, str] = Field(default_factory=lambda: {"saturday": "## 토요일", "sunday": "## 일요일"})
+    commit: bool = False
+
+
+class ScheduleConfig(Strict):
+    publish_at: time = time(23, 30)
+    settle_at: time | None = time(9, 0)
+    catch_up_days: int = Field(3, ge=0)
+    jitter: Duration = timedelta(seconds=30)
+    misfire_grace: Duration = timedelta(minutes=30)
+
+
+class Settings(Strict):
+    """The contents of trendbot.toml."""
+
+    timezone: str = "Asia/Seoul"
+    db: str = "trendbot.db"
+    sources_dir: str = "sources"
+    digests_dir: str = "digests"
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    summarizer: SummarizerConfig = Field(default_factory=SummarizerConfig)
+    blog: BlogConfig = Field(default_factory=BlogConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+
+class Config:
+    """Settings plus where they came from, with paths resolved and sources loaded."""
+
+    def __init__(self, settings: Settings, base_dir: Path, path: Path | None, sources: list[SourceBase]):
+        self.settings = settings
+        self.base_dir = base_dir
+        self.path = path
+        self.sources = sources
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone(self.settings.timezone)
+
+    def resolve(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def db_path(self) -> Path:
+        return self.resolve(self.settings.db)
+
+    @property
+    def sources_dir(self) -> Path:
+        return self.resolve(self.settings.sources_dir)
+
+    @property
+    def digests_dir(self) -> Path:
+        return self.resolve(self.settings.digests_dir)
+
+    def source(self, name: str) -> SourceBase:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(self.sources_dir, f'no source named "{name}" (known: {known})')
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _describe(error: dict) -> tuple[str, str]:
+    loc = [str(part) for part in error.get("loc", ()) if not str(part).startswith("function-")]
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return ".".join(loc), "unknown key"
+    if kind == "missing":
+        return ".".join(loc), "required key is missing"
+    if kind == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        return "kind", f'"{ctx.get("tag")}" is not a known kind (use {ctx.get("expected_tags")})'
+    if kind == "union_tag_not_found":
+        return "kind", "required key is missing"
+    message = error.get("msg", "invalid")
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    if len(loc) > 1 and loc[0] in _kind_names():
+        loc = loc[1:]
+    return ".".join(loc), message
+
+
+def _kind_names() -> set[str]:
+    from trendbot import kinds
+
+    return set(kinds.all_kinds())
+
+
+def validation_error(path: Path, exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    key, reason = _describe(first)
+    more = len(exc.errors()) - 1
+    if more:
+        reason += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ConfigError(display_path(path), reason, key or None)
+
+
+def read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(display_path(path), f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(display_path(path), f"cannot read: {exc.strerror}") from None
+
+
+def source_adapter() -> TypeAdapter:
+    from trendbot import kinds
+
+    models = tuple(kind.config for kind in kinds.all_kinds().values())
+    return TypeAdapter(Annotated[Union[models], Field(discriminator="kind")])  # type: ignore[valid-type]
+
+
+def load_source(path: Path, adapter: TypeAdapter | None = None) -> SourceBase:
+    data = read_toml(path)
+    data.setdefault("name", path.stem)
+    try:
+        return (adapter or source_adapter()).validate_python(data)
+    except ValidationError as exc:
+        raise validation_error(path, exc) from None
+
+
+def load_sources(directory: Path) -> list[SourceBase]:
+    if not directory.is_dir():
+        return []
+    adapter = source_adapter()
+    sources: list[SourceBase] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.toml")):
+        source = load_source(path, adapter)
+        if source.name in seen:
+            raise ConfigError(display_path(path), f'"{source.name}" is already the name of {display_path(seen[source.name])}', "name")
+        seen[source.name] = path
+        sources.append(source)
+    return sources
+
+
+def find_config(explicit: str | os.PathLike | None) -> Path | None:
+    """--config, else $TRENDBOT_CONFIG, else ./trendbot.toml, else None (defaults)."""
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(path, "config file not found")
+        return path
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_file():
+            raise ConfigError(path, f"config file not found (named by ${CONFIG_ENV})")
+        return path
+    local = Path(CONFIG_NAME)
+    return local if local.is_file() else None
+
+
+def load_config(explicit: str | os.PathLike | None = None, db: str | None = None) -> Config:
+    path = find_config(explicit)
+    if path is None:
+        settings, base_dir = Settings(), Path.cwd()
+    else:
+        try:
+            settings = Settings.model_validate(read_toml(path))
+        except ValidationError as exc:
+            raise validation_error(path, exc) from None
+        base_dir = path.resolve().parent
+    if db:
+        settings.db = str(Path(db).expanduser().resolve())
+    config = Config(settings, base_dir, path, [])
+    config.sources = load_sources(config.sources_dir)
+    return config

@@ -1,0 +1,65 @@
+"""One error hierarchy, so the CLI can turn any failure into a message and an exit status.
+
+Exit statuses follow DESIGN.md: 1 when a source or a step failed (everything else was still
+stored), 2 for bad usage or bad configuration.
+"""
+
+from __future__ import annotations
+
+
+class TrendbotError(Exception):
+    """Base of every error trendbot raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(TrendbotError):
+    """A configuration file is missing, unreadable or invalid; names the file and key."""
+
+    exit_code = 2
+
+    def __init__(self, path: object, message: str, key: str | None = None):
+        self.path = str(path)
+        self.key = key
+        self.reason = message
+        where = f"{self.path}: {key}: " if key else f"{self.path}: "
+        super().__init__(where + message)
+
+
+class UsageError(TrendbotError):
+    exit_code = 2
+
+
+class FetchError(TrendbotError):
+    """A request or a parse failed; `url` names what was asked for."""
+
+    def __init__(self, url: str, reason: str):
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")
+
+
+class RetryLater(FetchError):
+    """The server asked us to come back later (429/503 with Retry-After)."""
+
+    def __init__(self, url: str, reason: str, until):
+        super().__init__(url, reason)
+        self.until = until
+
+
+class ParseError(FetchError):
+    """A document arrived but its shape was not understood."""
+
+
+class StoreError(TrendbotError):
+    pass
+
+
+class PublishError(TrendbotError):
+    pass
+
+
+class LockedError(TrendbotError):
+    """Another trendbot daemon already holds the database."""
+
+    exit_code = 2

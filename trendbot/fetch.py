@@ -1,0 +1,158 @@
+"""One fetch cycle: every chosen source fetched concurrently, each stored as it finishes.
+
+A source's failure is recorded in its state row and reported; it never stops the others.
+A source the server asked us to leave alone (Retry-After) is skipped until that time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from trendbot import kinds
+from trendbot.config import Config, SourceBase
+from trendbot.errors import FetchError, RetryLater, TrendbotError
+from trendbot.http import HttpClient, Response, Validators
+from trendbot.models import Item
+from trendbot.store import Store
+from trendbot.timeutil import utcnow
+
+log = logging.getLogger("trendbot.fetch")
+
+
+@dataclass
+class FetchContext:
+    """What a kind's fetcher gets: the HTTP client, the store, the clock, and the day asked for."""
+
+    source: SourceBase
+    http: HttpClient
+    store: Store
+    now: datetime
+    tz: ZoneInfo
+    day: date | None = None
+    validators: dict[str, Validators] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def log(self) -> logging.Logger:
+        return logging.getLogger(f"trendbot.source.{self.source.name}")
+
+    async def get(self, url: str, *, conditional: bool = False, **kwargs) -> Response:
+        """GET through the shared client; `conditional` sends back the stored validators.
+
+        New validators are kept here and saved only together with the items (see
+        `Store.save_fetch`).
+        """
+        stored = self.store.validators(url) if conditional else None
+        response = await self.http.get(url, validators=stored, **kwargs)
+        if conditional and not response.not_modified:
+            fresh = response.validators
+            if fresh.etag or fresh.last_modified:
+                self.validators[url] = fresh
+        return response
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+        self.log.info("%s: %s", self.source.name, message)
+
+
+@dataclass
+class SourceOutcome:
+    name: str
+    kind: str
+    status: str  # "ok", "failed", "skipped"
+    new: int = 0
+    updated: int = 0
+    seen: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        if self.status == "ok":
+            return (f"{self.name}: {self.seen} items ({self.new} new, {self.updated} updated) "
+                    f"in {self.seconds:.1f}s")
+        if self.status == "skipped":
+            return f"{self.name}: skipped, {self.error}"
+        return f"{self.name}: FAILED: {self.error}"
+
+
+@dataclass
+class CycleReport:
+    outcomes: list[SourceOutcome]
+
+    @property
+    def failed(self) -> list[SourceOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def new(self) -> int:
+        return sum(o.new for o in self.outcomes)
+
+
+def choose_sources(config: Config, names: list[str] | None) -> list[SourceBase]:
+    if names:
+        return [config.source(name) for name in names]
+    return [source for source in config.sources if source.enabled]
+
+
+async def fetch_source(source: SourceBase, http: HttpClient, store: Store, config: Config,
+                       now: datetime, day: date | None) -> SourceOutcome:
+    started = time.monotonic()
+    state = store.state(source.name)
+    if state.next_fetch_after and state.next_fetch_after > now and day is None:
+        return SourceOutcome(source.name, source.kind, "skipped",
+                             error=f"server asked to wait until {state.next_fetch_after.isoformat(timespec='seconds')}")
+    ctx = FetchContext(source, http, store, now, config.tz, day)
+    kind = kinds.get(source.kind)
+    try:
+        items: list[Item] = await kind.fetch(ctx, source)
+    except RetryLater as exc:
+        store.save_failure(source.name, source.kind, str(exc), now, exc.until)
+        return SourceOutcome(source.name, source.kind, "failed", error=str(exc),
+                             seconds=time.monotonic() - started, notes=ctx.notes)
+    except (TrendbotError, asyncio.TimeoutError) as exc:
+        message = str(exc) or type(exc).__name__
+        store.save_failure(source.name, source.kind, message, now)
+        return SourceOutcome(source.name, source.kind, "failed", error=message,
+                             seconds=time.monotonic() - started, notes=ctx.notes)
+    except Exception as exc:  # a bug in one kind must not stop the others
+        log.exception("%s: unexpected error", source.name)
+        message = f"unexpected error: {type(exc).__name__}: {exc}"
+        store.save_failure(source.name, source.kind, message, now)
+        return SourceOutcome(source.name, source.kind, "failed", error=message,
+                             seconds=time.monotonic() - started, notes=ctx.notes)
+    result = store.save_fetch(source.name, source.kind, items, ctx.validators, now, config.tz)
+    return SourceOutcome(source.name, source.kind, "ok", result.new, result.updated, len(items),
+                         seconds=time.monotonic() - started, notes=ctx.notes)
+
+
+async def run_cycle_async(config: Config, store: Store, names: list[str] | None = None,
+                          day: date | None = None, now: datetime | None = None,
+                          on_done: Callable[[SourceOutcome], None] | None = None,
+                          transport=None) -> CycleReport:
+    now = now or utcnow()
+    sources = choose_sources(config, names)
+    async with HttpClient(config.settings.http, transport=transport) as http:
+        async def one(source: SourceBase) -> SourceOutcome:
+            outcome = await fetch_source(source, http, store, config, now, day)
+            (log.warning if outcome.status == "failed" else log.info)("%s", outcome.line())
+            if on_done:
+                on_done(outcome)
+            return outcome
+
+        outcomes = await asyncio.gather(*(one(source) for source in sources))
+    return CycleReport(list(outcomes))
+
+
+def run_cycle(config: Config, store: Store, names: list[str] | None = None, day: date | None = None,
+              now: datetime | None = None, on_done: Callable[[SourceOutcome], None] | None = None) -> CycleReport:
+    return asyncio.run(run_cycle_async(config, store, names, day, now, on_done))
+
+
+__all__ = ["FetchContext", "SourceOutcome", "CycleReport", "run_cycle", "run_cycle_async", "FetchError"]

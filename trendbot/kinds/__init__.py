@@ -1,0 +1,48 @@
+"""The registry of source kinds.
+
+A kind is a config model (a pydantic class whose `kind` field is a Literal) plus an async
+`fetch(ctx, source)` that returns items. Built-in kinds register themselves exactly as a
+third-party kind would: `register(KIND_NAME, ConfigModel, fetch)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+if TYPE_CHECKING:
+    from trendbot.config import SourceBase
+    from trendbot.fetch import FetchContext
+    from trendbot.models import Item
+
+Fetcher = Callable[["FetchContext", "SourceBase"], Awaitable[list["Item"]]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    config: type
+    fetch: Fetcher
+
+
+_KINDS: dict[str, Kind] = {}
+BUILTIN = ("feed",)
+
+
+def register(name: str, config: type, fetch: Fetcher) -> None:
+    _KINDS[name] = Kind(name, config, fetch)
+
+
+def load_builtins() -> None:
+    for name in BUILTIN:
+        importlib.import_module(f"trendbot.kinds.{name}")
+
+
+def all_kinds() -> dict[str, Kind]:
+    load_builtins()
+    return dict(_KINDS)
+
+
+def get(name: str) -> Kind:
+    return all_kinds()[name]

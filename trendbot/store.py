@@ -1,0 +1,306 @@
+"""The SQLite store: the only module that holds SQL.
+
+Items are keyed by a stable id (source + guid, else source + canonical URL), so a re-fetch
+updates a row in place; a row is rewritten only when its content hash changes. Each source has
+a state row (last success, last error, next allowed fetch) and each URL its HTTP validators.
+Schema changes are numbered sqlite-utils migrations, never edited once released.
+
+Concurrency: WAL mode plus a busy timeout, and every write transaction starts with
+`BEGIN IMMEDIATE` so that a cron `trendbot fetch` and the daemon queue for the write lock
+instead of failing with "database is locked" on a lock upgrade.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from trendbot.errors import StoreError
+from trendbot.http import Validators
+from trendbot.models import Item
+from trendbot.timeutil import day_of, from_iso, iso
+from trendbot.urls import canonicalize_url
+
+BUSY_TIMEOUT_S = 60
+JSON_COLUMNS = ("popularity", "links", "extra", "raw")
+
+migrations = Migrations("trendbot")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["items"].create(
+        {
+            "id": str, "source": str, "kind": str, "guid": str, "url": str, "canonical_url": str,
+            "title": str, "text": str, "summary": str, "author": str,
+            "published_at": str,   # UTC ISO-8601
+            "day": str,            # YYYY-MM-DD in the configured zone, or the source's listing day
+            "first_seen_at": str, "updated_at": str,
+            "popularity": str, "links": str, "extra": str, "raw": str,   # JSON
+            "content_hash": str,
+        },
+        pk="id",
+        not_null={"source", "kind", "url", "title", "day"},
+    )
+    db["items"].create_index(["day", "source"], index_name="items_day_source")
+    db["items"].create_index(["source", "published_at"], index_name="items_source_published")
+    db["items"].create_index(["canonical_url"], index_name="items_canonical_url")
+    db["items"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+    db["source_state"].create(
+        {
+            "name": str, "kind": str, "last_attempt_at": str, "last_success_at": str,
+            "last_error": str, "last_error_at": str, "next_fetch_after": str,
+            "last_new": int, "last_updated": int, "consecutive_failures": int,
+        },
+        pk="name",
+    )
+    db["http_validators"].create(
+        {"url": str, "source": str, "etag": str, "last_modified": str, "updated_at": str}, pk="url"
+    )
+    # Small per-source memory a kind keeps across runs (e.g. the health of each X mirror).
+    db["source_kv"].create(
+        {"source": str, "key": str, "value": str, "updated_at": str}, pk=("source", "key")
+    )
+
+
+@dataclass
+class UpsertResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SourceState:
+    name: str
+    kind: str | None = None
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    next_fetch_after: datetime | None = None
+    last_new: int = 0
+    last_updated: int = 0
+    consecutive_failures: int = 0
+
+    @classmethod
+    def from_row(cls, row: dict) -> SourceState:
+        return cls(
+            name=row["name"], kind=row["kind"],
+            last_attempt_at=from_iso(row["last_attempt_at"]), last_success_at=from_iso(row["last_success_at"]),
+            last_error=row["last_error"], last_error_at=from_iso(row["last_error_at"]),
+            next_fetch_after=from_iso(row["next_fetch_after"]),
+            last_new=row["last_new"] or 0, last_updated=row["last_updated"] or 0,
+            consecutive_failures=row["consecutive_failures"] or 0,
+        )
+
+
+def item_row(item: Item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    day = item.day or day_of(item.published_at or now, tz)
+    return {
+        "id": item.key, "source": item.source, "kind": item.kind, "guid": item.guid,
+        "url": item.url, "canonical_url": canonicalize_url(item.url), "title": item.title,
+        "text": item.text, "summary": item.summary, "author": item.author,
+        "published_at": iso(item.published_at), "day": day.isoformat(),
+        "first_seen_at": iso(now), "updated_at": iso(now),
+        "popularity": json.dumps(item.popularity, sort_keys=True),
+        "links": json.dumps(item.links, ensure_ascii=False),
+        "extra": json.dumps(item.extra, ensure_ascii=False, sort_keys=True, default=str),
+        "raw": json.dumps(item.raw, ensure_ascii=False, default=str),
+        "content_hash": item.content_hash(),
+    }
+
+
+def decode_row(row: dict) -> dict:
+    row = dict(row)
+    for column in JSON_COLUMNS:
+        if column in row and isinstance(row[column], str):
+            row[column] = json.loads(row[column])
+    for column in ("published_at", "first_seen_at", "updated_at"):
+        if column in row:
+            row[column] = from_iso(row[column])
+    return row
+
+
+class Store:
+    """A trendbot database. Applies outstanding migrations when opened."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"{self.path}: cannot open database: {exc}") from None
+        self.db = sqlite_utils.Database(conn)
+        with self.write():
+            migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction, taking the write lock up front (BEGIN IMMEDIATE)."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield self.db
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    # -- items -------------------------------------------------------------------------
+
+    def upsert_items(self, items: Iterable[Item], now: datetime, tz: ZoneInfo) -> UpsertResult:
+        """Insert new items, update changed ones in place, leave unchanged rows untouched."""
+        rows: dict[str, dict] = {}
+        for item in items:
+            row = item_row(item, now, tz)
+            rows[row["id"]] = row
+        result = UpsertResult(ids=list(rows))
+        if not rows:
+            return result
+        with self.write():
+            existing: dict[str, str] = {}
+            ids = list(rows)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, content_hash in self.db.execute(
+                        f"select id, content_hash from items where id in ({marks})", chunk):
+                    existing[key] = content_hash
+            new_rows, changed_rows = [], []
+            for key, row in rows.items():
+                if key not in existing:
+                    new_rows.append(row)
+                elif existing[key] != row["content_hash"]:
+                    row = dict(row)
+                    del row["first_seen_at"]
+                    changed_rows.append(row)
+            if new_rows:
+                self.db["items"].insert_all(new_rows)
+            if changed_rows:
+                self.db["items"].upsert_all(changed_rows, pk="id")
+            result.new, result.updated = len(new_rows), len(changed_rows)
+            result.unchanged = len(rows) - result.new - result.updated
+        return result
+
+    def items_of_day(self, day: date, source: str | None = None) -> list[dict]:
+        where, args = "day = ?", [day.isoformat()]
+        if source:
+            where += " and source = ?"
+            args.append(source)
+        return [decode_row(row) for row in self.db["items"].rows_where(where, args, order_by="published_at, id")]
+
+    def item(self, key: str) -> dict | None:
+        rows = list(self.db["items"].rows_where("id = ?", [key]))
+        return decode_row(rows[0]) if rows else None
+
+    def count_items(self, source: str | None = None) -> int:
+        if source is None:
+            return self.db["items"].count
+        return self.db.execute("select count(*) from items where source = ?", [source]).fetchone()[0]
+
+    def counts_by_source(self) -> dict[str, int]:
+        return dict(self.db.execute("select source, count(*) from items group by source").fetchall())
+
+    def search(self, query: str, limit: int = 20) -> list[dict]:
+        try:
+            rows = self.db["items"].search(query, limit=limit, quote=True,
+                                           columns=["id", "source", "day", "title", "url"])
+            return list(rows)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"search failed: {exc}") from None
+
+    # -- sources -----------------------------------------------------------------------
+
+    def state(self, name: str) -> SourceState:
+        rows = list(self.db["source_state"].rows_where("name = ?", [name]))
+        return SourceState.from_row(rows[0]) if rows else SourceState(name=name)
+
+    def states(self) -> dict[str, SourceState]:
+        return {row["name"]: SourceState.from_row(row) for row in self.db["source_state"].rows}
+
+    def validators(self, url: str) -> Validators:
+        rows = list(self.db["http_validators"].rows_where("url = ?", [url]))
+        return Validators(rows[0]["etag"], rows[0]["last_modified"]) if rows else Validators()
+
+    def save_fetch(self, name: str, kind: str, items: list[Item], validators: dict[str, Validators],
+                   now: datetime, tz: ZoneInfo) -> UpsertResult:
+        """Store a successful fetch: items, then validators and state, in one transaction.
+
+        Validators are saved with the items they describe, never before: a crash in between
+        must not leave an ETag that would make the next fetch skip items never stored.
+        """
+        with self.write():
+            result = self.upsert_items(items, now, tz)
+            if validators:
+                self.db["http_validators"].upsert_all(
+                    [{"url": url, "source": name, "etag": v.etag, "last_modified": v.last_modified,
+                      "updated_at": iso(now)} for url, v in validators.items()],
+                    pk="url",
+                )
+            self.db["source_state"].upsert(
+                {"name": name, "kind": kind, "last_attempt_at": iso(now), "last_success_at": iso(now),
+                 "last_error": None, "last_error_at": None, "next_fetch_after": None,
+                 "last_new": result.new, "last_updated": result.updated, "consecutive_failures": 0},
+                pk="name",
+            )
+        return result
+
+    def save_failure(self, name: str, kind: str, error: str, now: datetime,
+                     next_fetch_after: datetime | None = None) -> None:
+        with self.write():
+            failures = self.state(name).consecutive_failures + 1
+            self.db["source_state"].upsert(
+                {"name": name, "kind": kind, "last_attempt_at": iso(now), "last_error": error,
+                 "last_error_at": iso(now), "next_fetch_after": iso(next_fetch_after),
+                 "consecutive_failures": failures},
+                pk="name",
+            )
+
+    def get_kv(self, source: str, key: str, default: Any = None) -> Any:
+        row = self.db.execute("select value from source_kv where source = ? and key = ?", [source, key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def kv_items(self, source: str) -> dict[str, Any]:
+        return {key: json.loads(value) for key, value in
+                self.db.execute("select key, value from source_kv where source = ?", [source])}
+
+    def set_kv(self, source: str, key: str, value: Any, now: datetime) -> None:
+        with self.write():
+            self.db["source_kv"].upsert(
+                {"source": source, "key": key, "value": json.dumps(value, default=str), "updated_at": iso(now)},
+                pk=("source", "key"),
+            )
+
+    def integrity_check(self) -> str:
+        return self.db.execute("pragma integrity_check").fetchone()[0]
