@@ -275,7 +275,7 @@ def source_details(store: Store, source) -> dict:
     """Kind-specific status lines (e.g. X mirror health), if the kind provides them."""
     from trendbot import kinds
 
-    describe = getattr(kinds.get(source.kind), "describe", None)
+    describe = kinds.get(source.kind).describe
     return {"details": describe(store, source)} if describe else {}
 
 

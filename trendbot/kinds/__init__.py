@@ -8,8 +8,9 @@ third-party kind would: `register(KIND_NAME, ConfigModel, fetch)`.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 if TYPE_CHECKING:
     from trendbot.config import SourceBase
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from trendbot.models import Item
 
 Fetcher = Callable[["FetchContext", "SourceBase"], Awaitable[list["Item"]]]
+# describe(store, source) -> lines that `trendbot sources` prints under the source (optional)
+Describer = Callable[[Any, "SourceBase"], list[str]]
 
 
 @dataclass(frozen=True)
@@ -24,19 +27,22 @@ class Kind:
     name: str
     config: type
     fetch: Fetcher
+    describe: Describer | None = None
 
 
 _KINDS: dict[str, Kind] = {}
-BUILTIN = ("feed",)
+BUILTIN = ("feed", "hf_papers", "geeknews", "x")
 
 
-def register(name: str, config: type, fetch: Fetcher) -> None:
-    _KINDS[name] = Kind(name, config, fetch)
+def register(name: str, config: type, fetch: Fetcher, describe: Describer | None = None) -> None:
+    _KINDS[name] = Kind(name, config, fetch, describe)
 
 
 def load_builtins() -> None:
     for name in BUILTIN:
-        importlib.import_module(f"trendbot.kinds.{name}")
+        module = f"trendbot.kinds.{name}"
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
 
 
 def all_kinds() -> dict[str, Kind]:

@@ -1,0 +1,109 @@
+"""Shared test fixtures: a temporary project folder per test, the real CLI, a local server.
+
+No test touches the network beyond 127.0.0.1, the user's home, or the repository's own
+config: every test runs in its own temporary folder with $HOME pointed there.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from trendbot.cli import cli
+
+DATA = Path(__file__).parent / "data"
+
+FAST_HTTP = {"timeout": "2s", "connect_timeout": "1s", "retries": 1, "backoff": "10ms"}
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(value)
+
+
+def dump_toml(data: dict) -> str:
+    """Enough TOML for test configs: scalars first, then one [table] per dict value."""
+    lines = [f"{k} = {toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines.append(f"\n[{key}]")
+            lines += [f"{k} = {toml_value(v)}" for k, v in value.items()]
+    return "\n".join(lines) + "\n"
+
+
+class Project:
+    """A trendbot folder in tmp: trendbot.toml, sources/, digests/, trendbot.db."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.settings: dict = {"http": dict(FAST_HTTP)}
+        (root / "sources").mkdir(exist_ok=True)
+        self.write_config()
+
+    def write_config(self, **sections: Any) -> Project:
+        for key, value in sections.items():
+            if isinstance(value, dict) and isinstance(self.settings.get(key), dict):
+                self.settings[key].update(value)
+            else:
+                self.settings[key] = value
+        (self.root / "trendbot.toml").write_text(dump_toml(self.settings), encoding="utf-8")
+        return self
+
+    def add_source(self, name: str, **keys: Any) -> Path:
+        path = self.root / "sources" / f"{name}.toml"
+        path.write_text(dump_toml(keys), encoding="utf-8")
+        return path
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "trendbot.db"
+
+    def rows(self, sql: str, params: tuple = ()) -> list[dict]:
+        conn = sqlite3.connect(self.db_path)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(row) for row in conn.execute(sql, params)]
+        finally:
+            conn.close()
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("TRENDBOT_CONFIG", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project(tmp_path)
+
+
+@pytest.fixture
+def run():
+    """Run the real CLI in-process: run("fetch", "--source", "x") -> click Result."""
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def read_data(name: str) -> bytes:
+    return (DATA / name).read_bytes()
