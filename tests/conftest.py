@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
 
 from trendbot.cli import cli
 
@@ -92,6 +93,22 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     return Project(tmp_path)
+
+
+@pytest.fixture
+def httpserver():
+    """A real HTTP server on 127.0.0.1, threaded so one slow answer does not stall the rest.
+
+    Overrides pytest-httpserver's fixture of the same name (which is single-threaded).
+    """
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()
 
 
 @pytest.fixture

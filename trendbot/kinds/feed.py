@@ -7,6 +7,8 @@ the conditional GET around it.
 from __future__ import annotations
 
 import calendar
+import html
+import re
 from datetime import datetime, timezone
 from typing import Literal
 from urllib.parse import urljoin
@@ -56,6 +58,19 @@ def outbound_links(markup: str, base: str) -> list[str]:
     return found
 
 
+_ENTITY = re.compile(r"&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);")
+
+
+def entry_title(entry) -> str:
+    """The title as text. HTML titles lose their tags; plain-text titles keep `<` and `>` but get
+    entities decoded once, because many feeds (GeekNews among them) escape twice, leaving
+    `Tools &amp; Best Practices` after XML parsing."""
+    title = entry.get("title") or ""
+    if (entry.get("title_detail") or {}).get("type") == "text/html":
+        return strip_html(title)
+    return clean(html.unescape(title) if _ENTITY.search(title) else title)
+
+
 def entry_html(entry) -> str:
     for content in entry.get("content") or []:
         if content.get("value"):
@@ -82,7 +97,7 @@ def parse_feed(body: bytes, *, source: str, feed_url: str, content_type: str | N
             continue
         markup = entry_html(entry)
         text = strip_html(markup)
-        title = strip_html(entry.get("title")) or clean(text)[:120]
+        title = entry_title(entry) or clean(text)[:120]
         if not title:
             continue
         author = clean(entry.get("author")) or None
