@@ -64,8 +64,8 @@ class Project:
         (self.root / "trendbot.toml").write_text(dump_toml(self.settings), encoding="utf-8")
         return self
 
-    def add_source(self, name: str, **keys: Any) -> Path:
-        path = self.root / "sources" / f"{name}.toml"
+    def add_source(self, stem: str, /, **keys: Any) -> Path:
+        path = self.root / "sources" / f"{stem}.toml"
         path.write_text(dump_toml(keys), encoding="utf-8")
         return path
 

@@ -150,21 +150,21 @@ def display_path(path: Path) -> str:
 
 def _describe(error: dict) -> tuple[str, str]:
     loc = [str(part) for part in error.get("loc", ()) if not str(part).startswith("function-")]
+    if len(loc) > 1 and loc[0] in _kind_names():
+        loc = loc[1:]  # the discriminated union puts the kind's tag first
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         return ".".join(loc), "unknown key"
     if kind == "missing":
         return ".".join(loc), "required key is missing"
     if kind == "union_tag_invalid":
-        ctx = error.get("ctx", {})
-        return "kind", f'"{ctx.get("tag")}" is not a known kind (use {ctx.get("expected_tags")})'
+        tag = error.get("ctx", {}).get("tag")
+        return "kind", f'"{tag}" is not a known kind (use {", ".join(sorted(_kind_names()))})'
     if kind == "union_tag_not_found":
         return "kind", "required key is missing"
     message = error.get("msg", "invalid")
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
-    if len(loc) > 1 and loc[0] in _kind_names():
-        loc = loc[1:]
     return ".".join(loc), message
 
 

@@ -19,6 +19,7 @@ from trendbot.config import Config
 from trendbot.render import Line, render_section
 from trendbot.store import SourceState, Store
 from trendbot.text import first_sentence
+from trendbot.urls import strip_tracking
 
 SOURCE_BONUS = 0.5
 SUMMARY_CHARS = 160
@@ -122,7 +123,7 @@ def story_line(story: Story) -> Line:
         for label in meta_labels(item):
             if label not in meta:
                 meta.append(label)
-    return Line(title=lead["title"], url=lead["url"], summary=summary_of(lead), meta=meta)
+    return Line(title=lead["title"], url=strip_tracking(lead["url"]), summary=summary_of(lead), meta=meta)
 
 
 def source_notes(config: Config, states: dict[str, SourceState], now: datetime) -> list[str]:
