@@ -112,8 +112,10 @@ def init(directory: Path) -> None:
         click.echo(f"wrote   {display_path(target)}")
 
 
-def run_fetch(app: Context, names: list[str] | None, day: date | None) -> int:
-    """Fetch with progress on a terminal and plain lines otherwise; return failed count."""
+def run_fetch(app: Context, names: list[str] | None, day: date | None, err: bool = False) -> int:
+    """Fetch with progress on a terminal and plain lines otherwise; return failed count.
+
+    `err` sends the per-source lines to stderr, keeping stdout for a digest printed there."""
     from trendbot.fetch import run_cycle
 
     config = app.config
@@ -131,7 +133,8 @@ def run_fetch(app: Context, names: list[str] | None, day: date | None) -> int:
                                    on_done=lambda outcome: (progress.advance(task),
                                                             progress.console.print(outcome.line())))
         else:
-            report = run_cycle(config, store, names, day, on_done=lambda outcome: click.echo(outcome.line()))
+            report = run_cycle(config, store, names, day,
+                               on_done=lambda outcome: click.echo(outcome.line(), err=err))
     for outcome in report.failed:
         click.echo(f"trendbot: {outcome.name} failed: {outcome.error}", err=True)
     return len(report.failed)
@@ -163,7 +166,7 @@ def digest(app: Context, day_text: str, fetch_first: bool, out: str | None) -> N
     from trendbot.digest import build_digest
 
     day = app.day(day_text)
-    failed = run_fetch(app, None, None) if fetch_first else 0
+    failed = run_fetch(app, None, None, err=True) if fetch_first else 0
     with app.store() as store:
         result = build_digest(app.config, store, day, utcnow())
     if out == "-":

@@ -117,7 +117,8 @@ def item_row(item: Item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
         "links": json.dumps(item.links, ensure_ascii=False),
         "extra": json.dumps(item.extra, ensure_ascii=False, sort_keys=True, default=str),
         "raw": json.dumps(item.raw, ensure_ascii=False, default=str),
-        "content_hash": item.content_hash(),
+        # the day depends on the configured zone too, so a zone change re-files the item
+        "content_hash": f"{item.content_hash()}:{day.isoformat()}",
     }
 
 
