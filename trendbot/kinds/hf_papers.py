@@ -1,0 +1,249 @@
+"""Kind `hf_papers`: Hugging Face Daily Papers for any date, with the listing page as a fallback.
+
+The JSON API (`/api/daily_papers?date=D`) is the preferred path: it pages with its own `limit`
+and `p`, and HF gives anonymous clients five times more API requests than page views
+(FORMATS.md §1.5). When the API answers with an error or with JSON whose shape is not
+understood, the listing page `/papers/date/D` is read instead: it embeds the same entries as
+JSON in a Svelte hydration attribute (FORMATS.md §1.3).
+
+An item's day is the Daily Papers date it was listed under, not its arXiv date, so
+`trendbot digest --date D` shows the papers HF listed for D. The parse functions are pure
+(bytes in, items out); `fetch` only chooses days, pages and falls back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, NamedTuple
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from selectolax.lexbor import LexborHTMLParser
+
+from trendbot.config import SourceBase
+from trendbot.errors import FetchError, ParseError, RetryLater
+from trendbot.kinds import register
+from trendbot.models import Item
+from trendbot.text import clean
+from trendbot.urls import is_http_url
+
+PUBLIC_BASE = "https://huggingface.co"
+MAX_PAGES = 20
+KV_LAST_FETCH = "last_fetch"
+_ARXIV_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+
+
+class HfPapersSource(SourceBase):
+    kind: Literal["hf_papers"]
+    base_url: str = Field(PUBLIC_BASE, description="where the API and the papers pages are fetched from")
+    days: int = Field(2, ge=1, le=14, description="days a cycle without --date fetches: today, yesterday, ...")
+    page_size: int = Field(50, ge=5, le=100, description="papers asked for per API request (`limit`)")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not is_http_url(value):
+            raise ValueError(f'"{value}" is not an http(s) URL')
+        return value.rstrip("/")
+
+
+class Listing(NamedTuple):
+    """The items of one API page or listing page, and how many entries the document had
+    (paging needs the raw count: an entry that was skipped still filled the page)."""
+
+    items: list[Item]
+    entries: int
+
+
+def api_url(base_url: str, day: date, limit: int, page: int) -> str:
+    query = urlencode({"date": day.isoformat(), "limit": limit, "p": page})
+    return f"{base_url}/api/daily_papers?{query}"
+
+
+def listing_url(base_url: str, day: date) -> str:
+    return f"{base_url}/papers/date/{day.isoformat()}"
+
+
+def days_to_fetch(now: datetime, tz: ZoneInfo, days: int, asked: date | None = None) -> list[date]:
+    """The day asked for (backfill), else the last `days` days in the configured zone, oldest first."""
+    if asked is not None:
+        return [asked]
+    today = now.astimezone(tz).date()
+    return [today - timedelta(days=back) for back in reversed(range(days))]
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _text(*values: Any) -> str:
+    """The first of `values` that is a non-blank string, whitespace-collapsed."""
+    for value in values:
+        if isinstance(value, str) and clean(value):
+            return clean(value)
+    return ""
+
+
+def _name(user: Any) -> str | None:
+    return _text(user.get("name")) or None if isinstance(user, dict) else None
+
+
+def paper_item(entry: Any, *, source: str, listed_on: date | None) -> Item | None:
+    """One Daily Papers entry as an item, or None when it lacks an arXiv id or a title.
+
+    Optional fields are absent rather than null in HF's answers (FORMATS.md §1.1), hence `.get`.
+    """
+    if not isinstance(entry, dict) or not isinstance(entry.get("paper"), dict):
+        return None
+    paper = entry["paper"]
+    arxiv_id = paper.get("id")
+    if not isinstance(arxiv_id, str) or not _ARXIV_ID.match(arxiv_id):
+        return None
+    # arXiv titles keep their hard wraps ("…Comprehensive MCP\n  Use"); clean() collapses them.
+    title = _text(paper.get("title"), entry.get("title"))
+    if not title:
+        return None
+    abstract = _text(paper.get("summary"), entry.get("summary"))
+    authors = [name for author in paper.get("authors") or [] if (name := _name(author))]
+    listed_at = _time(paper.get("submittedOnDailyAt"))
+
+    popularity = {"upvotes": _count(paper.get("upvotes")) or 0}
+    for key, value in (("comments", entry.get("numComments")), ("stars", paper.get("githubStars"))):
+        if _count(value) is not None:
+            popularity[key] = value
+
+    links = [f"https://arxiv.org/abs/{arxiv_id}"]
+    extra: dict[str, Any] = {"arxiv_id": arxiv_id, "authors": authors}
+    for key in ("githubRepo", "projectPage"):
+        value = paper.get(key)
+        if isinstance(value, str) and is_http_url(value.strip()):
+            extra[key] = value.strip()
+            if value.strip() not in links:
+                links.append(value.strip())
+    keywords = paper.get("ai_keywords")
+    if isinstance(keywords, list):
+        extra["ai_keywords"] = [word for word in map(_text, keywords) if word]
+    submitter = _name(entry.get("submittedBy")) or _name(paper.get("submittedOnDailyBy"))
+    if submitter:
+        extra["submittedBy"] = submitter
+
+    ai_summary = _text(paper.get("ai_summary"))
+    return Item(
+        source=source, kind="hf_papers", url=f"{PUBLIC_BASE}/papers/{arxiv_id}", guid=arxiv_id,
+        title=title, text=abstract, summary=ai_summary or None,
+        author=(authors[0] + (" et al." if len(authors) > 1 else "")) if authors else None,
+        published_at=_time(paper.get("publishedAt")) or _time(entry.get("publishedAt")),
+        day=listed_at.date() if listed_at else listed_on,
+        popularity=popularity, links=links, extra=extra, raw=entry,
+    )
+
+
+def parse_entries(entries: Any, *, source: str, listed_on: date | None, url: str) -> Listing:
+    """Items of a list of Daily Papers entries; a list where no entry is understood is a
+    shape change, not a quiet day."""
+    if not isinstance(entries, list):
+        raise ParseError(url, f"expected a list of papers, got {type(entries).__name__}")
+    items = [item for entry in entries
+             if (item := paper_item(entry, source=source, listed_on=listed_on)) is not None]
+    if entries and not items:
+        raise ParseError(url, f"none of the {len(entries)} entries has a paper id and title")
+    return Listing(items, len(entries))
+
+
+def parse_api_page(body: bytes, *, source: str, listed_on: date | None, url: str) -> Listing:
+    """One page of `GET /api/daily_papers`: a bare JSON array (not wrapped in an object)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(url, f"not valid JSON: {exc}") from None
+    return parse_entries(data, source=source, listed_on=listed_on, url=url)
+
+
+def parse_listing_page(body: bytes, *, source: str, listed_on: date | None, url: str) -> Listing:
+    """The listing page `/papers/date/D`: the entries are the `dailyPapers` of the JSON in
+    `div[data-target="DailyPapers"]`'s `data-props` (the parser undoes the `&quot;` escaping)."""
+    node = LexborHTMLParser(body).css_first('div[data-target="DailyPapers"]')
+    if node is None:
+        raise ParseError(url, 'no div[data-target="DailyPapers"] in the page')
+    props = node.attributes.get("data-props")
+    try:
+        data = json.loads(props or "")
+    except ValueError as exc:
+        raise ParseError(url, f"DailyPapers data-props is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or "dailyPapers" not in data:
+        raise ParseError(url, "DailyPapers data-props has no dailyPapers")
+    return parse_entries(data["dailyPapers"], source=source, listed_on=listed_on, url=url)
+
+
+async def fetch_day_api(ctx, source: HfPapersSource, day: date) -> list[Item]:
+    """Every page of the API for one day: keep asking while a page comes back full."""
+    found: dict[str, Item] = {}
+    for page in range(MAX_PAGES):
+        url = api_url(source.base_url, day, source.page_size, page)
+        response = await ctx.get(url)
+        listing = parse_api_page(response.body, source=source.name, listed_on=day, url=url)
+        before = len(found)
+        found.update((item.guid, item) for item in listing.items)
+        # A server that ignores `p` would hand back the same page forever.
+        if listing.entries < source.page_size or len(found) == before:
+            break
+    else:
+        ctx.note(f"{day}: stopped after {MAX_PAGES} API pages of {source.page_size}")
+    return list(found.values())
+
+
+async def fetch_day_html(ctx, source: HfPapersSource, day: date) -> list[Item]:
+    url = listing_url(source.base_url, day)
+    response = await ctx.get(url)
+    return parse_listing_page(response.body, source=source.name, listed_on=day, url=url).items
+
+
+async def fetch_day(ctx, source: HfPapersSource, day: date) -> tuple[list[Item], str]:
+    """One day's papers and the path that gave them; raises when the API and the page both fail."""
+    try:
+        items = await fetch_day_api(ctx, source, day)
+    except FetchError as api_error:
+        ctx.log.warning("%s: %s: API failed (%s), trying the papers page", source.name, day, api_error)
+        try:
+            items = await fetch_day_html(ctx, source, day)
+        except FetchError as page_error:
+            reason = f"{api_error.reason}; HTML fallback {page_error.url}: {page_error.reason}"
+            if isinstance(api_error, RetryLater) and isinstance(page_error, RetryLater):
+                raise RetryLater(api_error.url, reason, max(api_error.until, page_error.until)) from None
+            raise FetchError(api_error.url, reason) from None
+        ctx.note(f"{day}: {len(items)} papers from the HTML fallback {listing_url(source.base_url, day)}")
+        return items, f"HTML fallback (API: {api_error.reason})"
+    ctx.note(f"{day}: {len(items)} papers from the API")
+    return items, "API"
+
+
+async def fetch(ctx, source: HfPapersSource) -> list[Item]:
+    found: dict[str, Item] = {}
+    paths: dict[str, str] = {}
+    for day in days_to_fetch(ctx.now, ctx.tz, source.days, ctx.day):
+        items, path = await fetch_day(ctx, source, day)
+        found.update((item.guid, item) for item in items)
+        paths[day.isoformat()] = f"{path}, {len(items)} papers"
+    ctx.store.set_kv(source.name, KV_LAST_FETCH, paths, ctx.now)
+    return list(found.values())
+
+
+def describe(store, source: HfPapersSource) -> list[str]:
+    """`trendbot sources`: which path the last successful fetch of each day took."""
+    paths = store.get_kv(source.name, KV_LAST_FETCH) or {}
+    return [f"{day}: {path}" for day, path in sorted(paths.items())]
+
+
+register("hf_papers", HfPapersSource, fetch, describe)
