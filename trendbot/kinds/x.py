@@ -1,0 +1,448 @@
+"""Kind `x`: posts of chosen X accounts, read through Nitter mirrors and RSSHub, with failover.
+
+X has no free feed, so posts are read through mirrors that come and go (FORMATS.md §3): many
+answer 200 with an error page, an empty feed, xcancel's "not whitelisted" placeholder, or a
+frozen cache weeks old. So a mirror's answer is judged before it is believed, and each endpoint
+has a circuit breaker kept in the store (`source_kv`, key `endpoint:<base>`): endpoints are tried
+in order of recorded health, and one that failed `failures_to_trip` times in a row is skipped
+until its `cooldown` has passed, then tried once more.
+
+Every post becomes one item keyed by its tweet id with the public link
+`https://x.com/{author}/status/{id}`, whatever mirror served it, so the same post seen through
+two mirrors is one row. Links the mirror rewrote onto itself are turned back into real targets.
+
+An account whose every endpoint fails is noted and the other accounts' posts are still stored;
+the source fails (exit 1) only when no account could be read at all.
+
+The parsing and the breaker decisions are pure functions (bytes or data plus `now` in, data
+out); `fetch` is the only part that does I/O.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+from urllib.parse import urlsplit
+
+import feedparser
+from pydantic import Field, field_validator, model_validator
+from selectolax.lexbor import LexborHTMLParser
+
+from trendbot.config import SourceBase
+from trendbot.errors import FetchError, ParseError, RetryLater
+from trendbot.kinds import register
+from trendbot.models import Item
+from trendbot.text import clean, cut, strip_html
+from trendbot.timeutil import Duration, format_duration, from_iso, iso
+from trendbot.urls import is_http_url, strip_tracking
+
+TITLE_CHARS = 100
+PUBLIC_HOST = "x.com"
+TWITTER_HOSTS = frozenset({"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com", "nitter.net"})
+MEDIA_HOSTS = frozenset({"pbs.twimg.com", "video.twimg.com", "abs.twimg.com"})
+
+# anywhere in the path: a mirror may live under a prefix (http://host/nitter/user/status/N)
+_STATUS_IN_PATH = re.compile(r"/([A-Za-z0-9_]{1,15})/status(?:es)?/(\d+)")
+_MEDIA_PATH = re.compile(r"(?:^|/)(?:pic|video|media)/")
+_STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
+_PINNED = re.compile(r"^Pinned:\s*")
+# Nitter: "RT by @user: " since 2022, "RT: " before (rss.nimf getTitle)
+_RETWEET = re.compile(r"^RT(?: by @([A-Za-z0-9_]+))?:\s*")
+_REPLY = re.compile(r"^R to @([A-Za-z0-9_]+):\s*")
+_URL_SCHEME = re.compile(r"\bhttps?://(?:www\.)?")
+_ACCOUNT = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+
+
+class XSource(SourceBase):
+    kind: Literal["x"]
+    accounts: list[str] = Field(min_length=1, description="X accounts (screen names, with or without @)")
+    mirrors: list[str] = Field(default_factory=list, description="Nitter-compatible base URLs, preferred first")
+    rsshub: list[str] = Field(default_factory=list, description="RSSHub base URLs (self-hosted, with X credentials)")
+    include_retweets: bool = False
+    include_replies: bool = False
+    stale_after: Duration = Field(timedelta(days=30), description="a feed whose newest post is older is a stale mirror")
+    failures_to_trip: int = Field(3, ge=1, description="consecutive failures after which an endpoint rests")
+    cooldown: Duration = Field(timedelta(hours=1), description="how long a tripped endpoint is skipped")
+
+    @field_validator("accounts")
+    @classmethod
+    def _screen_names(cls, values: list[str]) -> list[str]:
+        names = []
+        for value in values:
+            name = value.strip().lstrip("@")
+            if not _ACCOUNT.match(name):
+                raise ValueError(f'"{value}" is not an X screen name (letters, digits and _, at most 15)')
+            if name.lower() not in {n.lower() for n in names}:
+                names.append(name)
+        return names
+
+    @field_validator("mirrors", "rsshub")
+    @classmethod
+    def _base_urls(cls, values: list[str]) -> list[str]:
+        bases = []
+        for value in values:
+            if not is_http_url(value):
+                raise ValueError(f'"{value}" is not an http(s) URL')
+            base = value.strip().rstrip("/")
+            if base not in bases:
+                bases.append(base)
+        return bases
+
+    @model_validator(mode="after")
+    def _has_endpoint(self) -> XSource:
+        if self.enabled and not self.mirrors and not self.rsshub:
+            raise ValueError("an enabled x source needs at least one address in `mirrors` or `rsshub`")
+        return self
+
+
+# -- endpoints and their health ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Endpoint:
+    base: str
+    flavor: Literal["nitter", "rsshub"]
+
+    @property
+    def key(self) -> str:
+        return f"endpoint:{self.base}"
+
+    def feed_url(self, account: str, source: XSource) -> str:
+        if self.flavor == "rsshub":
+            # routeParams of RSSHub's /twitter/user/:id/:routeParams? (lib/routes/twitter/user.ts)
+            params = (f"includeRts={str(source.include_retweets).lower()}"
+                      f"&includeReplies={str(source.include_replies).lower()}")
+            return f"{self.base}/twitter/user/{account}/{params}"
+        if source.include_replies:
+            return f"{self.base}/{account}/with_replies/rss"
+        return f"{self.base}/{account}/rss"
+
+
+def endpoints_of(source: XSource) -> list[Endpoint]:
+    return [Endpoint(b, "nitter") for b in source.mirrors] + [Endpoint(b, "rsshub") for b in source.rsshub]
+
+
+@dataclass
+class Health:
+    """What the breaker remembers of one endpoint (stored as JSON in `source_kv`)."""
+
+    failures: int = 0                 # consecutive
+    last_ok: datetime | None = None
+    last_failure: datetime | None = None
+    last_reason: str | None = None
+    cooldown_until: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> Health:
+        data = data or {}
+        return cls(failures=int(data.get("failures") or 0), last_ok=from_iso(data.get("last_ok")),
+                   last_failure=from_iso(data.get("last_failure")), last_reason=data.get("last_reason"),
+                   cooldown_until=from_iso(data.get("cooldown_until")))
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        for key in ("last_ok", "last_failure", "cooldown_until"):
+            data[key] = iso(data[key])
+        return data
+
+    def resting(self, now: datetime) -> bool:
+        return self.cooldown_until is not None and self.cooldown_until > now
+
+
+def after_success(health: Health, now: datetime) -> Health:
+    return Health(failures=0, last_ok=now, last_failure=health.last_failure,
+                  last_reason=health.last_reason, cooldown_until=None)
+
+
+def after_failure(health: Health, now: datetime, reason: str, failures_to_trip: int,
+                  cooldown: timedelta, retry_after: datetime | None = None) -> Health:
+    """Count a failure; trip the breaker at `failures_to_trip` (or when the mirror named a time)."""
+    failures = health.failures + 1
+    until = None
+    if failures >= failures_to_trip:
+        until = now + cooldown
+    if retry_after is not None:
+        until = max(until or retry_after, retry_after)
+    return Health(failures=failures, last_ok=health.last_ok, last_failure=now, last_reason=reason,
+                  cooldown_until=until)
+
+
+def plan(endpoints: list[Endpoint], health: dict[str, Health], now: datetime) -> tuple[list[Endpoint], list[Endpoint]]:
+    """(endpoints to try, healthiest first; endpoints resting in their cool-down)."""
+    ready = [e for e in endpoints if not health[e.key].resting(now)]
+    resting = [e for e in endpoints if health[e.key].resting(now)]
+    order = {e: i for i, e in enumerate(endpoints)}
+    ready.sort(key=lambda e: (health[e.key].failures, order[e]))
+    return ready, resting
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+@dataclass
+class Timeline:
+    """One feed document: its posts (retweets, replies and pinned included) and what it held."""
+
+    posts: list[Item] = field(default_factory=list)
+    entries: int = 0
+    titles: list[str] = field(default_factory=list)
+
+
+def tweet_id(link: str, guid: str) -> str | None:
+    """From `/status/N` in the link or the guid; newer Nitter guids are the bare id."""
+    for value in (link, guid):
+        match = _STATUS_ID.search(value or "")
+        if match:
+            return match.group(1)
+    guid = (guid or "").strip()
+    return guid if guid.isdigit() else None
+
+
+def status_author(link: str) -> str | None:
+    try:
+        match = _STATUS_IN_PATH.search(urlsplit(link).path)
+    except ValueError:
+        return None
+    return match.group(1) if match else None
+
+
+def real_target(href: str, mirror_hosts: frozenset[str]) -> tuple[str, str | None]:
+    """What a link in a post really points at: ("status"|"outbound", url) or ("internal"|"media", None).
+
+    Nitter rewrites X links onto its own host, under any path prefix the mirror lives at:
+    statuses and profiles are `{mirror}/user/...`, images `{mirror}/pic/...` (FORMATS.md §3.1).
+    """
+    try:
+        parts = urlsplit(href.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return "internal", None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return "internal", None
+    if host in MEDIA_HOSTS:
+        return "media", None
+    bare = host[4:] if host.startswith("www.") else host
+    if host not in mirror_hosts and bare not in TWITTER_HOSTS:
+        return "outbound", href.strip()
+    match = _STATUS_IN_PATH.search(parts.path)
+    if match:
+        return "status", f"https://{PUBLIC_HOST}/{match.group(1)}/status/{match.group(2)}"
+    if _MEDIA_PATH.search(parts.path):
+        return "media", None
+    return "internal", None  # a profile (@mention), a hashtag search, the mirror's own pages
+
+
+def render_post(markup: str, mirror_hosts: frozenset[str], own_url: str) -> tuple[str, str, list[str]]:
+    """(the post's own text, its text with any quoted post, its links), links restored.
+
+    Links shown as shortened URLs (`arxiv.org/abs/2406.0…`) or as mirror URLs read as their real
+    target; mentions and hashtags keep their text; images, video and the post's link to itself
+    (Nitter wraps a video thumbnail in it) are dropped.
+    """
+    if not markup:
+        return "", "", []
+    tree = LexborHTMLParser(markup)
+    links: list[str] = []
+    for node in tree.css("a[href]"):
+        kind, target = real_target(node.attributes.get("href") or "", mirror_hosts)
+        if target == own_url:
+            node.decompose()
+            continue
+        if target and target not in links:
+            links.append(target)
+        label = clean(node.text())
+        looks_like_url = " " not in label and not label.startswith(("@", "#")) and (
+            "/" in label or label.startswith("http"))
+        if target and looks_like_url:
+            node.replace_with(strip_tracking(target) if kind == "outbound" else target)
+    for node in tree.css("img, video, source"):
+        node.decompose()
+    full = strip_html(tree.body.html if tree.body is not None else markup)
+    # the newer template puts a quoted post in <hr/><blockquote> after the post (rss.nimf, 2025-11)
+    for node in tree.css("blockquote, hr"):
+        node.decompose()
+    own = strip_html(tree.body.html if tree.body is not None else markup)
+    return own, full, links
+
+
+def entry_time(entry) -> datetime | None:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc) if parsed else None
+
+
+def parse_timeline(body: bytes, *, source: str, feed_url: str, account: str,
+                   content_type: str | None = None) -> Timeline:
+    """Every post of one Nitter or RSSHub user feed, as items. Pure.
+
+    Raises `ParseError` when the body is not a feed (a mirror's HTML error page with status 200).
+    """
+    headers = {"content-type": content_type} if content_type else {}
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    if not parsed.get("version") and not parsed.entries:
+        raise ParseError(feed_url, "not a feed (an HTML page or an error message instead of RSS)")
+    # the feed names the mirror by its own configured hostname, not necessarily the address we used
+    links = [feed_url, parsed.feed.get("link") or ""] + [e.get("link") or "" for e in parsed.entries]
+    mirror_hosts = frozenset(h for h in (_hostname(u) for u in links) if h)
+    timeline = Timeline(entries=len(parsed.entries))
+    for entry in parsed.entries:
+        feed_title = clean(entry.get("title"))
+        timeline.titles.append(feed_title)
+        link = (entry.get("link") or "").strip()
+        guid = (entry.get("id") or "").strip()
+        ident = tweet_id(link, guid)
+        if not ident:
+            continue
+        creator = clean(entry.get("author")).lstrip("@")
+        author = status_author(link) or (creator if _ACCOUNT.match(creator) else None) or account
+        url = f"https://{PUBLIC_HOST}/{author}/status/{ident}"
+
+        pinned = bool(_PINNED.match(feed_title))
+        bare_title = _PINNED.sub("", feed_title)
+        retweet = _RETWEET.match(bare_title)
+        reply = _REPLY.match(bare_title)
+        bare_title = _REPLY.sub("", _RETWEET.sub("", bare_title))
+        extra: dict = {}
+        if pinned:
+            extra["pinned"] = True
+        if retweet or author.lower() != account.lower():
+            # a user feed holds other people's posts only as retweets (FORMATS.md §3.1)
+            extra["retweeted_by"] = f"@{retweet.group(1) if retweet and retweet.group(1) else account}"
+        if reply:
+            extra["reply_to"] = f"@{reply.group(1)}"
+
+        own, text, post_links = render_post(_entry_html(entry), mirror_hosts, url)
+        # the title is the post's own text with real link targets (schemes dropped, as X shows
+        # them); Nitter's <title> has shortened, mirror-hosted links and "Image" for a bare photo
+        title = cut(_URL_SCHEME.sub("", own) or bare_title or f"@{author}", TITLE_CHARS)
+        timeline.posts.append(Item(
+            source=source, kind="x", url=url, guid=ident, title=title, text=text,
+            author=f"@{author}", published_at=entry_time(entry), links=post_links, extra=extra,
+            raw={"feed": feed_url, "link": link, "guid": guid, "title": entry.get("title"),
+                 "published": entry.get("published")},
+        ))
+    return timeline
+
+
+def _hostname(url: str) -> str | None:
+    try:
+        return (urlsplit(url).hostname or "").lower() or None
+    except ValueError:
+        return None
+
+
+def _entry_html(entry) -> str:
+    for content in entry.get("content") or []:
+        if content.get("value"):
+            return content["value"]
+    return entry.get("summary") or entry.get("description") or ""
+
+
+def problem_of(timeline: Timeline, now: datetime, stale_after: timedelta) -> str | None:
+    """Why a parsed feed is not a good answer, or None when it is."""
+    if timeline.entries == 0:
+        return "empty feed (no posts at all)"
+    if timeline.entries == 1 and "whitelisted" in timeline.titles[0].lower():
+        # xcancel answers readers it has not whitelisted with one placeholder item (FORMATS.md §3.4)
+        return "not whitelisted: the mirror sent its placeholder item instead of posts"
+    dated = [p.published_at for p in timeline.posts if p.published_at and not p.extra.get("pinned")]
+    if not dated:
+        return "no dated posts in the feed"
+    newest = max(dated)
+    if now - newest > stale_after:
+        return (f"stale: newest post is from {newest:%Y-%m-%d}, older than {format_duration(stale_after)} "
+                f"(a frozen mirror cache)")
+    return None
+
+
+def wanted(post: Item, source: XSource) -> bool:
+    if post.extra.get("retweeted_by") and not source.include_retweets:
+        return False
+    if post.extra.get("reply_to") and not source.include_replies:
+        return False
+    return True
+
+
+# -- fetching ------------------------------------------------------------------------------
+
+def load_health(store, source: XSource, endpoints: list[Endpoint]) -> dict[str, Health]:
+    return {e.key: Health.from_json(store.get_kv(source.name, e.key)) for e in endpoints}
+
+
+async def fetch_account(ctx, source: XSource, endpoints: list[Endpoint], account: str) -> tuple[list[Item] | None, list[str]]:
+    """The wanted posts of one account from the first good endpoint, or None and every reason."""
+    health = load_health(ctx.store, source, endpoints)
+    ready, resting = plan(endpoints, health, ctx.now)
+    reasons = [f"{e.base}: resting until {health[e.key].cooldown_until:%Y-%m-%d %H:%M} UTC "
+               f"after {health[e.key].failures} failures" for e in resting]
+    for endpoint in ready:
+        url = endpoint.feed_url(account, source)
+        retry_after = None
+        try:
+            response = await ctx.get(url)
+            timeline = parse_timeline(response.body, source=source.name, feed_url=url, account=account,
+                                      content_type=response.headers.get("content-type"))
+            problem = problem_of(timeline, ctx.now, source.stale_after)
+        except RetryLater as exc:
+            problem, retry_after = exc.reason, exc.until
+        except FetchError as exc:
+            problem = exc.reason
+        if problem:
+            health[endpoint.key] = after_failure(health[endpoint.key], ctx.now, problem,
+                                                 source.failures_to_trip, source.cooldown, retry_after)
+            ctx.store.set_kv(source.name, endpoint.key, health[endpoint.key].to_json(), ctx.now)
+            ctx.log.info("%s: %s failed for @%s: %s", source.name, endpoint.base, account, problem)
+            reasons.append(f"{endpoint.base}: {problem}")
+            continue
+        health[endpoint.key] = after_success(health[endpoint.key], ctx.now)
+        ctx.store.set_kv(source.name, endpoint.key, health[endpoint.key].to_json(), ctx.now)
+        return [post for post in timeline.posts if wanted(post, source)], reasons
+    return None, reasons
+
+
+async def fetch(ctx, source: XSource) -> list[Item]:
+    endpoints = endpoints_of(source)
+    if not endpoints:
+        raise FetchError(f"sources/{source.name}.toml", "no `mirrors` or `rsshub` addresses configured")
+    if ctx.day is not None:
+        ctx.note("X mirrors serve only recent posts; --date cannot reach further back")
+    items: dict[str, Item] = {}
+    failed: dict[str, list[str]] = {}
+    for account in source.accounts:
+        posts, reasons = await fetch_account(ctx, source, endpoints, account)
+        status = {"at": iso(ctx.now), "ok": posts is not None, "reasons": reasons}
+        ctx.store.set_kv(source.name, f"account:{account}", status, ctx.now)
+        if posts is None:
+            failed[account] = reasons
+            continue
+        for post in posts:
+            items.setdefault(post.guid, post)  # a retweet may also be in its author's own feed
+    if failed and len(failed) == len(source.accounts):
+        detail = "; ".join(f"@{a}: " + (", ".join(r) or "no endpoint") for a, r in failed.items())
+        raise FetchError(f"source {source.name}", f"no endpoint gave a good feed ({detail})")
+    for account, reasons in failed.items():
+        ctx.note(f"@{account} not fetched, every endpoint failed: " + "; ".join(reasons))
+    return list(items.values())
+
+
+def describe(store, source: XSource) -> list[str]:
+    """Lines for `trendbot sources`: each endpoint's health, then accounts that failed last time."""
+    lines = []
+    now = datetime.now(timezone.utc)
+    for endpoint in endpoints_of(source):
+        health = Health.from_json(store.get_kv(source.name, endpoint.key))
+        ok = f"{health.last_ok:%Y-%m-%d %H:%M} UTC" if health.last_ok else "never"
+        line = f"{endpoint.flavor} {endpoint.base}: last ok {ok}, {health.failures} failures in a row"
+        if health.failures and health.last_reason:
+            line += f" (last: {health.last_reason})"
+        if health.resting(now):
+            line += f", resting until {health.cooldown_until:%Y-%m-%d %H:%M} UTC"
+        lines.append(line)
+    for account in source.accounts:
+        status = store.get_kv(source.name, f"account:{account}")
+        if status and not status.get("ok"):
+            lines.append(f"@{account}: not fetched at {status.get('at')}: " + "; ".join(status.get("reasons") or []))
+    return lines
+
+
+register("x", XSource, fetch, describe)
