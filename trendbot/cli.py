@@ -59,14 +59,31 @@ def handle_errors(func):
     return wrapper
 
 
-def setup_logging(verbose: int, quiet: bool, json_logs: bool = False) -> None:
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line; a record's `extra={"fields": {...}}` become top-level keys."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds"),
+                 "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        for key, value in (getattr(record, "fields", None) or {}).items():
+            entry.setdefault(key, value)
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def setup_logging(verbose: int, quiet: bool, json_logs: bool = False, level: int | None = None) -> None:
+    if level is None:
+        level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("trendbot")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    handler.setFormatter(JsonLogFormatter() if json_logs
+                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # APScheduler's own warnings (a missed run) go through the same handler and format.
+    for name, name_level in (("trendbot", level), ("apscheduler", max(level, logging.WARNING))):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(name_level)
+        logger.propagate = False
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -75,17 +92,20 @@ def setup_logging(verbose: int, quiet: bool, json_logs: bool = False) -> None:
 @click.option("--db", metavar="FILE", help="SQLite database (else the config's `db`, default trendbot.db).")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+@click.option("--json-logs", is_flag=True, help="Log lines on stderr as JSON objects, for machines.")
 @click.version_option(__version__, prog_name="trendbot")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, db: str | None, verbose: int, quiet: bool) -> None:
+def cli(ctx: click.Context, config_path: str | None, db: str | None, verbose: int, quiet: bool,
+        json_logs: bool) -> None:
     """Collect the day's AI trends (Hugging Face papers, GeekNews, X, feeds) and write a
     `### 데일리 트렌드` section for a Jekyll blog.
 
     Exit status: 0 all went well; 1 a source or step failed (everything else was still
     stored and written); 2 bad usage or bad configuration.
     """
-    setup_logging(verbose, quiet)
+    setup_logging(verbose, quiet, json_logs)
     ctx.obj = Context(config_path, db)
+    ctx.obj.log_options = (verbose, quiet, json_logs)
 
 
 pass_app = click.make_pass_decorator(Context)
@@ -301,6 +321,26 @@ def search(app: Context, query: str, limit: int, as_json: bool) -> None:
         click.echo("no matches")
     for row in rows:
         click.echo(f"{row['day']}  {row['source']:<12} {row['title'][:90]}\n       {row['url']}")
+
+
+@cli.command()
+@pass_app
+@handle_errors
+def run(app: Context) -> None:
+    """The daemon: fetch each source at its `every`, publish at `[schedule] publish_at`,
+    re-publish the previous day at `settle_at`, and catch up days missed while it was off.
+
+    One per database (a second one exits 2). SIGTERM or Ctrl-C stops it once the running
+    job ends. Logs one line per job run on stderr (info level unless -q; --json-logs for JSON).
+    """
+    from trendbot.daemon import Daemon
+
+    verbose, quiet, json_logs = app.log_options
+    if not quiet and not verbose:
+        setup_logging(verbose, quiet, json_logs, level=logging.INFO)
+        # The daemon's own job line already carries each source's counts.
+        logging.getLogger("trendbot.fetch").setLevel(logging.WARNING)
+    sys.exit(Daemon(app.config).run())
 
 
 def main() -> None:

@@ -77,11 +77,21 @@ class BlogConfig(Strict):
 
 
 class ScheduleConfig(Strict):
-    publish_at: time = time(23, 30)
-    settle_at: time | None = time(9, 0)
-    catch_up_days: int = Field(3, ge=0)
-    jitter: Duration = timedelta(seconds=30)
-    misfire_grace: Duration = timedelta(minutes=30)
+    """When `trendbot run` publishes; local times in `timezone` (see `trendbot/daemon.py`)."""
+
+    publish_at: time = Field(time(23, 30), description="publish the day's section at this local time")
+    settle_at: time | None = Field(time(9, 0), description='re-publish the previous day at this time; "off" disables')
+    catch_up_days: int = Field(3, ge=0, le=60, description="on start, publish unpublished days this far back; 0 disables")
+    jitter: Duration = Field(timedelta(seconds=30), description="random delay added to each fetch (at most every/10)")
+    misfire_grace: Duration = Field(timedelta(minutes=30), description="a job late by more than this is skipped")
+
+    @field_validator("settle_at", mode="before")
+    @classmethod
+    def _settle_off(cls, value: Any) -> Any:
+        # TOML has no null: `settle_at = "off"` (or false) is how a user turns settling off.
+        if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "none", "")):
+            return None
+        return value
 
 
 class Settings(Strict):

@@ -1,0 +1,296 @@
+"""`trendbot run`: what the scheduler decides, how it is wired, the lock, and the real process.
+
+Scheduling decisions are pure functions of `now`; the wiring is checked on APScheduler's own
+jobs and triggers; jobs are called with a fixed `now` against a local server and a real
+database; and `trendbot run` itself is started as a subprocess and stopped with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, datetime, time as clock, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from conftest import read_data
+from trendbot.config import load_config
+from trendbot.daemon import Daemon, days_to_catch_up, due_day, fetch_jitter, first_fetch_at
+from trendbot.errors import LockedError
+from trendbot.lock import DaemonLock
+from trendbot.store import SourceState
+
+KST = ZoneInfo("Asia/Seoul")
+ATOM = "application/atom+xml"
+REPO = Path(__file__).parent.parent
+
+
+def kst(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=KST)
+
+
+class JobLines(logging.Handler):
+    """The daemon's log records, whatever the CLI did to the `trendbot` logger's propagation."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    @property
+    def lines(self) -> list[str]:
+        return [record.getMessage() for record in self.records]
+
+
+@pytest.fixture
+def job_log():
+    logger = logging.getLogger("trendbot.daemon")
+    handler, level = JobLines(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def serve_lab_feed(httpserver, path: str = "/lab.xml") -> str:
+    httpserver.expect_request(path).respond_with_data(read_data("daemon/lab_atom.xml"), content_type=ATOM)
+    return httpserver.url_for(path)
+
+
+# -- pure decisions --------------------------------------------------------------------------
+
+def test_due_day_is_the_day_whose_publish_time_last_passed():
+    at = clock(23, 30)
+    assert due_day(kst(2026, 11, 20, 23, 29), KST, at) == date(2026, 11, 19)
+    assert due_day(kst(2026, 11, 20, 23, 30), KST, at) == date(2026, 11, 20)
+    # A run delayed past midnight (misfire grace, a laptop waking up) still means the 20th.
+    assert due_day(kst(2026, 11, 21, 0, 10), KST, at) == date(2026, 11, 20)
+    # `now` may come in any zone: 14:30 UTC is 23:30 in Seoul.
+    assert due_day(datetime(2026, 11, 20, 14, 30, tzinfo=timezone.utc), KST, at) == date(2026, 11, 20)
+
+
+def test_catch_up_lists_unpublished_days_in_the_window_oldest_first():
+    morning = kst(2026, 11, 20, 10, 0)  # the 20th's publish time has not come yet
+    published = {date(2026, 11, 18)}
+    assert days_to_catch_up(morning, KST, published, 3, clock(23, 30)) == [date(2026, 11, 17), date(2026, 11, 19)]
+    night = kst(2026, 11, 20, 23, 45)
+    assert days_to_catch_up(night, KST, published, 3, clock(23, 30)) == [date(2026, 11, 19), date(2026, 11, 20)]
+    assert days_to_catch_up(night, KST, set(), 0, clock(23, 30)) == []
+    everything = {date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)}
+    assert days_to_catch_up(night, KST, everything, 3, clock(23, 30)) == []
+
+
+def test_first_fetch_is_due_one_interval_after_the_last_attempt():
+    now = kst(2026, 11, 20, 12, 0)
+    every = timedelta(minutes=30)
+    assert first_fetch_at(now, None, every) == now
+    assert first_fetch_at(now, SourceState("lab"), every) == now
+    recent = SourceState("lab", last_attempt_at=now - timedelta(minutes=10))
+    assert first_fetch_at(now, recent, every) == now + timedelta(minutes=20)
+    overdue = SourceState("lab", last_attempt_at=now - timedelta(hours=5))
+    assert first_fetch_at(now, overdue, every) == now
+    told_to_wait = SourceState("lab", last_attempt_at=now - timedelta(minutes=1),
+                               next_fetch_after=now + timedelta(hours=2))
+    assert first_fetch_at(now, told_to_wait, every) == now + timedelta(hours=2)
+
+
+def test_jitter_is_capped_at_a_tenth_of_the_interval():
+    assert fetch_jitter(timedelta(minutes=30), timedelta(seconds=30)) == 30
+    assert fetch_jitter(timedelta(seconds=1), timedelta(seconds=30)) == pytest.approx(0.1)
+    assert fetch_jitter(timedelta(minutes=30), timedelta(0)) is None
+
+
+def test_settle_can_be_turned_off_and_bad_times_name_the_key(project, run):
+    project.write_config(schedule={"settle_at": "off"})
+    assert load_config().settings.schedule.settle_at is None
+    project.write_config(schedule={"settle_at": "9:00", "publish_at": "25:00"})
+    result = run("run")
+    assert result.exit_code == 2
+    assert "trendbot.toml: schedule.publish_at:" in result.stderr
+
+
+# -- wiring ----------------------------------------------------------------------------------
+
+def test_scheduler_has_a_job_per_enabled_source_and_the_daily_jobs(project):
+    project.add_source("lab", kind="feed", url="http://127.0.0.1:9/lab.xml", every="30m")
+    project.add_source("blog", kind="feed", url="http://127.0.0.1:9/blog.xml", every="2h")
+    project.add_source("off", kind="feed", url="http://127.0.0.1:9/off.xml", enabled=False)
+    project.write_config(schedule={"publish_at": "23:30", "settle_at": "09:15", "misfire_grace": "20m"})
+    now = kst(2026, 11, 20, 12, 0)
+    states = {"blog": SourceState("blog", last_attempt_at=now - timedelta(minutes=30))}
+    scheduler = Daemon(load_config()).build_scheduler(now, states)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"fetch:lab", "fetch:blog", "publish", "settle", "catch-up"}
+
+    lab = jobs["fetch:lab"]
+    assert lab.args == ("lab",)
+    assert lab.trigger.interval == timedelta(minutes=30)
+    assert lab.trigger.jitter == 30
+    assert lab.next_run_time == now  # never fetched: right away
+    assert jobs["fetch:blog"].next_run_time == now + timedelta(minutes=90)
+    assert jobs["fetch:blog"].trigger.interval == timedelta(hours=2)
+
+    publish = jobs["publish"].trigger.get_next_fire_time(None, now)
+    assert publish == kst(2026, 11, 20, 23, 30)
+    assert jobs["publish"].trigger.get_next_fire_time(None, kst(2026, 11, 20, 23, 31)) == kst(2026, 11, 21, 23, 30)
+    assert jobs["settle"].trigger.get_next_fire_time(None, now) == kst(2026, 11, 21, 9, 15)
+    assert jobs["catch-up"].trigger.get_next_fire_time(None, now) == now
+
+    for job in jobs.values():
+        assert job.max_instances == 1 and job.coalesce is True
+    assert jobs["publish"].misfire_grace_time == 20 * 60
+    assert jobs["catch-up"].misfire_grace_time is None  # however late the start, it runs
+
+
+def test_daily_jobs_follow_the_configured_zone(project):
+    project.write_config(timezone="Europe/Berlin", schedule={"settle_at": "off", "catch_up_days": 0})
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=berlin)
+    jobs = {job.id: job for job in Daemon(load_config()).build_scheduler(now).get_jobs()}
+    assert set(jobs) == {"publish"}
+    fire = jobs["publish"].trigger.get_next_fire_time(None, now)
+    assert fire == datetime(2026, 11, 20, 23, 30, tzinfo=berlin)
+    assert fire.utcoffset() == timedelta(hours=1)
+
+
+def test_a_fetch_job_stores_items_and_logs_one_line(project, httpserver, job_log):
+    project.add_source("lab", kind="feed", url=serve_lab_feed(httpserver))
+    daemon = Daemon(load_config())
+    report = daemon.fetch_job("lab", now=kst(2026, 11, 20, 12, 0))
+    assert [o.status for o in report.outcomes] == ["ok"]
+    assert project.rows("select count(*) n from items")[0]["n"] == 2
+    lines = job_log.lines
+    assert len(lines) == 1 and lines[0].startswith("fetch:lab: ok in ") and "items=2 new=2" in lines[0]
+
+
+def test_a_failing_fetch_job_is_logged_and_does_not_raise(project, httpserver, job_log):
+    httpserver.expect_request("/lab.xml").respond_with_data("gone", status=404)
+    project.add_source("lab", kind="feed", url=httpserver.url_for("/lab.xml"))
+    Daemon(load_config()).fetch_job("lab", now=kst(2026, 11, 20, 12, 0))
+    [record] = job_log.records
+    assert record.levelname == "WARNING"
+    assert "fetch:lab: failed" in record.getMessage() and "404" in record.getMessage()
+    assert project.rows("select last_error from source_state")[0]["last_error"]
+
+
+# -- the lock ---------------------------------------------------------------------------------
+
+def test_lock_refuses_a_second_holder_and_is_free_after_release(tmp_path):
+    db = tmp_path / "trendbot.db"
+    first = DaemonLock(db).acquire()
+    with pytest.raises(LockedError) as refused:
+        DaemonLock(db).acquire()
+    assert f"pid {os.getpid()}" in str(refused.value) and refused.value.exit_code == 2
+    first.release()
+    with DaemonLock(db) as again:
+        assert again.held
+
+
+# -- the real process ---------------------------------------------------------------------------
+
+def start_daemon(project, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "trendbot", *args, "run"], cwd=project.root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def wait_for(condition, timeout: float = 20.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def lock_holder(project) -> str:
+    path = project.root / "trendbot.db.lock"
+    return path.read_text().strip() if path.exists() else ""
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> tuple[int, str]:
+    process.send_signal(sig)
+    try:
+        _, err = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+        raise AssertionError(f"trendbot run did not stop on {sig}:\n{err}") from None
+    return process.returncode, err
+
+
+def test_run_fetches_on_its_interval_and_exits_0_on_sigterm(project, httpserver):
+    project.add_source("lab", kind="feed", url=serve_lab_feed(httpserver), every="1s")
+    project.write_config(schedule={"catch_up_days": 0})
+    process = start_daemon(project)
+    try:
+        wait_for(lambda: len(httpserver.log) >= 2, what="two fetches of /lab.xml")
+    finally:
+        code, err = stop(process)
+    assert code == 0, err
+    assert "started: 1 source(s) (lab every 1s)" in err
+    assert "fetch:lab: ok in" in err and "items=2 new=2" in err
+    assert err.rstrip().endswith("stopped")
+    assert project.rows("select count(*) n from items")[0]["n"] == 2
+    assert lock_holder(project) == ""  # released
+
+
+def test_run_logs_json_lines(project, httpserver):
+    import json
+
+    project.add_source("lab", kind="feed", url=serve_lab_feed(httpserver), every="1s")
+    project.write_config(schedule={"catch_up_days": 0})
+    process = start_daemon(project, "--json-logs")
+    try:
+        wait_for(lambda: len(httpserver.log) >= 1, what="a fetch")
+        time.sleep(0.5)
+    finally:
+        code, err = stop(process, signal.SIGINT)
+    assert code == 0, err
+    entries = [json.loads(line) for line in err.splitlines() if line.strip()]
+    jobs = [e for e in entries if e.get("job") == "fetch:lab"]
+    assert jobs and jobs[0]["status"] == "ok" and jobs[0]["new"] == 2 and jobs[0]["level"] == "info"
+    assert isinstance(jobs[0]["seconds"], float)
+    assert entries[-1]["event"] == "stopped"
+
+
+def test_second_instance_on_the_same_database_exits_2(project, httpserver):
+    project.add_source("lab", kind="feed", url=serve_lab_feed(httpserver), every="1h")
+    project.write_config(schedule={"catch_up_days": 0})
+    first = start_daemon(project)
+    try:
+        wait_for(lambda: lock_holder(project) == str(first.pid), what="the first daemon's lock")
+        second = subprocess.run([sys.executable, "-m", "trendbot", "run"], cwd=project.root, capture_output=True,
+                                text=True, timeout=30, env={**os.environ, "PYTHONPATH": str(REPO)})
+    finally:
+        code, _ = stop(first)
+    assert second.returncode == 2
+    assert f"another `trendbot run` (pid {first.pid}) is already using this database" in second.stderr
+    assert code == 0
+
+
+def test_a_killed_daemon_leaves_no_stuck_lock(project, httpserver):
+    project.add_source("lab", kind="feed", url=serve_lab_feed(httpserver), every="1h")
+    project.write_config(schedule={"catch_up_days": 0})
+    crashed = start_daemon(project)
+    wait_for(lambda: lock_holder(project) == str(crashed.pid), what="the lock")
+    crashed.kill()  # SIGKILL: no handler, no cleanup
+    crashed.communicate(timeout=20)
+    assert lock_holder(project) == str(crashed.pid)  # the file still names the dead process
+
+    restarted = start_daemon(project)
+    try:
+        wait_for(lambda: lock_holder(project) == str(restarted.pid), what="the restarted daemon's lock")
+    finally:
+        code, err = stop(restarted)
+    assert code == 0, err

@@ -1,0 +1,274 @@
+"""`trendbot run`: the daemon most users start once and forget.
+
+Thin wiring around the same functions the CLI calls (`run_cycle`, `publish_day`), driven by
+APScheduler 3.x in the configured time zone:
+
+- one interval job per enabled source at its `every` (plus a little jitter, so sources sharing
+  a host do not fire in the same second), first run when the source is due, not one interval
+  after start;
+- a daily job at `[schedule] publish_at`: fetch, then publish the day;
+- a settle job at `[schedule] settle_at`: fetch the previous day again (Hugging Face keeps
+  adding papers and upvotes after midnight) and re-publish it; publishing's edit protection
+  still applies;
+- on start, a catch-up job: every day within `catch_up_days` whose digest was never published
+  (the machine was off at `publish_at`) is fetched by date and published, oldest first.
+
+Deciding what to run is pure (functions of `now`, the zone and stored state) so it is tested
+without a clock; the jobs take `now` so a test can run "the 23:30 job" on any day.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time as monotonic_time
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from typing import Any, Iterator
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from trendbot.config import Config, SourceBase
+from trendbot.errors import TrendbotError
+from trendbot.fetch import CycleReport, run_cycle
+from trendbot.lock import DaemonLock
+from trendbot.store import SourceState, Store
+from trendbot.timeutil import day_of, format_duration, utcnow
+
+log = logging.getLogger("trendbot.daemon")
+
+# A jitter larger than a tenth of the interval would make a short `every` meaningless.
+JITTER_SHARE = 0.1
+
+
+# -- deciding what to run (pure) ------------------------------------------------------------
+
+def due_day(now: datetime, tz: ZoneInfo, at: time) -> date:
+    """The latest day D whose local time `at` has passed at `now`.
+
+    The publish job asks this rather than "today" so that a run delayed past midnight
+    (misfire grace, a suspended laptop waking up) still publishes the day it was meant for.
+    """
+    local = now.astimezone(tz)
+    today = local.date()
+    if local >= datetime.combine(today, at, tzinfo=tz):
+        return today
+    return today - timedelta(days=1)
+
+
+def days_to_catch_up(now: datetime, tz: ZoneInfo, published: set[date], window: int,
+                     publish_at: time) -> list[date]:
+    """Days within the last `window` due days whose digest was never published, oldest first."""
+    last_due = due_day(now, tz, publish_at)
+    candidates = [last_due - timedelta(days=back) for back in range(window)]
+    return sorted(day for day in candidates if day not in published)
+
+
+def first_fetch_at(now: datetime, state: SourceState | None, every: timedelta) -> datetime:
+    """When a source's first fetch after start is due: never-fetched or overdue sources now,
+    others one interval after their last attempt, later if the server asked (Retry-After)."""
+    due = now
+    if state and state.last_attempt_at:
+        due = max(due, state.last_attempt_at + every)
+    if state and state.next_fetch_after:
+        due = max(due, state.next_fetch_after)
+    return due
+
+
+def fetch_jitter(every: timedelta, jitter: timedelta) -> float | None:
+    seconds = min(jitter.total_seconds(), every.total_seconds() * JITTER_SHARE)
+    return seconds if seconds > 0 else None
+
+
+# -- the jobs -------------------------------------------------------------------------------
+
+class Daemon:
+    """The scheduler's jobs and their wiring. `run()` is `trendbot run`."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.schedule = config.settings.schedule
+        # Publish, settle and catch-up all write the blog post: never two at once.
+        self.publish_lock = threading.Lock()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.config.tz
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        # One connection per job: jobs run on pool threads and SQLite connections are not
+        # to be shared across concurrent transactions.
+        with Store(self.config.db_path) as store:
+            yield store
+
+    def fetch_job(self, name: str, now: datetime | None = None) -> CycleReport | None:
+        started = monotonic_time.monotonic()
+        with self._job(f"fetch:{name}", started):
+            with self.store() as store:
+                report = run_cycle(self.config, store, [name], None, now)
+            outcome = report.outcomes[0]
+            fields = {"items": outcome.seen, "new": outcome.new, "updated": outcome.updated}
+            self._log_job(f"fetch:{name}", outcome.status, started, error=outcome.error, **fields)
+            return report
+        return None
+
+    def publish_job(self, now: datetime | None = None) -> Any:
+        """The daily run at `publish_at`: fetch everything, then publish the due day."""
+        now = now or utcnow()
+        day = due_day(now, self.tz, self.schedule.publish_at)
+        return self._fetch_and_publish("publish", day, now)
+
+    def settle_job(self, now: datetime | None = None) -> Any:
+        """The morning run at `settle_at`: fetch the previous day again and re-publish it."""
+        if self.schedule.settle_at is None:
+            return None
+        now = now or utcnow()
+        day = due_day(now, self.tz, self.schedule.settle_at) - timedelta(days=1)
+        return self._fetch_and_publish("settle", day, now)
+
+    def catch_up_job(self, now: datetime | None = None) -> list[Any]:
+        """On start: fetch (by date) and publish each never-published day in the window."""
+        now = now or utcnow()
+        window = self.schedule.catch_up_days
+        if window <= 0:
+            return []
+        since = due_day(now, self.tz, self.schedule.publish_at) - timedelta(days=window - 1)
+        with self.store() as store:
+            published = store.published_days(since)
+        days = days_to_catch_up(now, self.tz, published, window, self.schedule.publish_at)
+        if days:
+            log.info("catch-up: %d unpublished day(s): %s", len(days), ", ".join(d.isoformat() for d in days),
+                     extra={"fields": {"job": "catch-up", "days": [d.isoformat() for d in days]}})
+        return [self._fetch_and_publish("catch-up", day, now) for day in days]
+
+    def _fetch_and_publish(self, job: str, day: date, now: datetime) -> Any:
+        from trendbot.publish import publish_day
+
+        started = monotonic_time.monotonic()
+        with self._job(f"{job} {day.isoformat()}", started), self.publish_lock:
+            # Today's fetch respects a server's Retry-After; another day's is a backfill by date.
+            fetch_day = None if day == day_of(now, self.tz) else day
+            with self.store() as store:
+                report = run_cycle(self.config, store, None, fetch_day, now)
+                result = publish_day(self.config, store, day, now)
+            self._log_job(
+                f"{job} {day.isoformat()}", result.status, started,
+                items=sum(o.seen for o in report.outcomes), new=report.new,
+                failed_sources=[o.name for o in report.failed],
+                path=str(result.path) if result.path else None, message=result.message,
+            )
+            return result
+        return None
+
+    @contextmanager
+    def _job(self, job: str, started: float) -> Iterator[None]:
+        """A job never takes the daemon down: its failure is one log line, the next run retries."""
+        try:
+            yield
+        except TrendbotError as exc:
+            self._log_job(job, "failed", started, error=str(exc))
+        except Exception as exc:
+            log.exception("%s: unexpected error", job)
+            self._log_job(job, "failed", started, error=f"unexpected error: {type(exc).__name__}: {exc}")
+
+    def _log_job(self, job: str, status: str, started: float, error: str | None = None, **counts: Any) -> None:
+        seconds = monotonic_time.monotonic() - started
+        shown = " ".join(f"{key}={value}" for key, value in counts.items()
+                         if value not in (None, [], "") and key != "message")
+        message = counts.get("message")
+        text = f"{job}: {status} in {seconds:.1f}s" + (f" {shown}" if shown else "")
+        if message:
+            text += f" ({message})"
+        if error and status != "ok":
+            text += f": {error}"
+        level = logging.WARNING if status == "failed" else logging.INFO
+        log.log(level, "%s", text, extra={"fields": {"job": job, "status": status,
+                                                     "seconds": round(seconds, 3), "error": error, **counts}})
+
+    # -- wiring ----------------------------------------------------------------------------
+
+    def enabled_sources(self) -> list[SourceBase]:
+        return [source for source in self.config.sources if source.enabled]
+
+    def build_scheduler(self, now: datetime, states: dict[str, SourceState] | None = None,
+                        catch_up: bool = True) -> BackgroundScheduler:
+        """An unstarted scheduler holding every job; `now` decides the first fetch times."""
+        schedule, tz = self.schedule, self.tz
+        grace = max(1, int(schedule.misfire_grace.total_seconds()))
+        # Given to every job rather than as job_defaults, so a test sees them on unstarted jobs.
+        options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": grace}
+        scheduler = BackgroundScheduler(timezone=tz, job_defaults=options)
+        states = states or {}
+        for source in self.enabled_sources():
+            first = first_fetch_at(now, states.get(source.name), source.every)
+            scheduler.add_job(
+                self.fetch_job, IntervalTrigger(seconds=source.every.total_seconds(), start_date=first,
+                                                timezone=tz, jitter=fetch_jitter(source.every, schedule.jitter)),
+                args=[source.name], id=f"fetch:{source.name}", name=f"fetch {source.name}",
+                next_run_time=first, **options,
+            )
+        at = schedule.publish_at
+        scheduler.add_job(self.publish_job, CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
+                                                        timezone=tz),
+                          id="publish", name="digest and publish", **options)
+        if schedule.settle_at is not None:
+            at = schedule.settle_at
+            scheduler.add_job(self.settle_job, CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
+                                                           timezone=tz),
+                              id="settle", name="settle the previous day", **options)
+        if catch_up and schedule.catch_up_days > 0:
+            scheduler.add_job(self.catch_up_job, DateTrigger(run_date=now, timezone=tz),
+                              id="catch-up", name="catch up unpublished days",
+                              **{**options, "misfire_grace_time": None})
+        return scheduler
+
+    def run(self) -> int:
+        """Hold the lock, run the scheduler until SIGTERM/SIGINT, let the running job finish."""
+        stop = threading.Event()
+
+        def on_signal(signum: int, _frame) -> None:
+            log.info("%s: stopping once the running job ends (send it again to abandon the job)",
+                     signal.Signals(signum).name)
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, signal.SIG_DFL)
+            stop.set()
+
+        # Handlers first: a SIGTERM that arrives while starting up still means a clean stop.
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            with DaemonLock(self.config.db_path) as lock:
+                with self.store() as store:  # applies migrations once, before jobs race for it
+                    states = store.states()
+                scheduler = self.build_scheduler(utcnow(), states)
+                scheduler.start()
+                self._log_start(scheduler, lock)
+                try:
+                    while not stop.wait(1.0):
+                        pass
+                finally:
+                    scheduler.shutdown(wait=True)
+                log.info("stopped", extra={"fields": {"event": "stopped"}})
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return 0
+
+    def _log_start(self, scheduler: BackgroundScheduler, lock: DaemonLock) -> None:
+        schedule = self.schedule
+        sources = self.enabled_sources()
+        log.info(
+            "started: %d source(s) (%s), publish at %s, settle at %s, catch-up %d day(s), zone %s, lock %s",
+            len(sources), ", ".join(f"{s.name} every {format_duration(s.every)}" for s in sources) or "none",
+            schedule.publish_at.strftime("%H:%M"),
+            schedule.settle_at.strftime("%H:%M") if schedule.settle_at else "off",
+            schedule.catch_up_days, self.config.settings.timezone, lock.path,
+            extra={"fields": {"event": "started", "sources": [s.name for s in sources]}},
+        )
+        for job in scheduler.get_jobs():
+            log.debug("next run of %s: %s", job.name, job.next_run_time)
