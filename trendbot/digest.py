@@ -103,7 +103,8 @@ def meta_labels(item: dict) -> list[str]:
     if kind == "hf_papers":
         return [f"HF ▲{pop.get('upvotes', 0)}"]
     if kind == "geeknews":
-        label = f"GN {pop.get('points', 0)}p"
+        # no points when the topic page could not be read: say "GN", not a false "GN 0p"
+        label = f"GN {pop['points']}p" if "points" in pop else "GN"
         if pop.get("comments"):
             label += f" 💬{pop['comments']}"
         return [label]
