@@ -179,6 +179,16 @@ def test_full_last_page_is_followed_by_the_empty_page_past_the_end(project, http
     assert "2606.50467" in {row["guid"] for row in rows}  # 2606.00467 under another id
 
 
+def test_server_that_ignores_the_page_parameter_is_not_paged_forever(project, httpserver, run):
+    add_hf(project, httpserver, page_size=20)
+    httpserver.expect_request("/api/daily_papers").respond_with_data(
+        read_data("hf/api_2026-06-12_limit20_p0.json"), content_type=API_JSON)
+    result = run("fetch", "--source", "huggingface", "--date", DAY)
+    assert result.exit_code == 0, result.stderr
+    assert len(requested(httpserver)) == 2  # the second page brought nothing new
+    assert project.rows("select count(*) n from items")[0]["n"] == 20
+
+
 def test_day_without_papers_is_a_normal_empty_answer(project, httpserver, run):
     add_hf(project, httpserver)
     serve_api(httpserver, "2026-06-13", "api_2026-06-13.json")
