@@ -1,0 +1,123 @@
+"""A fetch cycle over loopback with injected latency, against the naive sequential loop.
+
+Sources: 3 site sources (hf_papers, geeknews, x with 30 accounts on one mirror) and 10 feeds,
+all served by `latency_server.py` with --delay seconds per response. Printed:
+
+- trendbot's cycle (the real `run_cycle`, real store in a temp dir) vs a sequential loop of
+  plain `httpx.get` + `feedparser.parse`/`json.loads` over the same URLs: both times and the ratio;
+- trendbot's time vs the slowest single request chain (GeekNews: the feed, then its topic
+  pages one after another, spaced by `request_interval`), the floor any scheduler has;
+- a second cycle on unchanged sources: share of 304 answers and rows rewritten (should be 0).
+
+    python benchmarks/bench_fetch.py [--delay 0.3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import feedparser
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from latency_server import LatencyServer  # noqa: E402
+
+from trendbot.config import load_config  # noqa: E402
+from trendbot.fetch import run_cycle_async  # noqa: E402
+from trendbot.store import Store  # noqa: E402
+from trendbot.timeutil import utcnow  # noqa: E402
+
+ACCOUNTS = [f"account{n:02d}" for n in range(30)]
+FEEDS = 10
+
+
+def write_project(root: Path, base: str, delay: float) -> None:
+    (root / "sources").mkdir()
+    (root / "trendbot.toml").write_text('[http]\ntimeout = "10s"\nretries = 0\n', encoding="utf-8")
+    (root / "sources" / "huggingface.toml").write_text(f'kind = "hf_papers"\nbase_url = "{base}/hf"\n')
+    (root / "sources" / "geeknews.toml").write_text(
+        f'kind = "geeknews"\nbase_url = "{base}/gn"\nrequest_interval = "{int(delay * 1000)}ms"\n')
+    accounts = ", ".join(f'"{a}"' for a in ACCOUNTS)
+    (root / "sources" / "x.toml").write_text(f'kind = "x"\naccounts = [{accounts}]\nmirrors = ["{base}/nitter"]\n')
+    for index in range(FEEDS):
+        (root / "sources" / f"feed{index}.toml").write_text(f'kind = "feed"\nurl = "{base}/feeds/{index}.xml"\n')
+
+
+def naive_urls(base: str, config, today) -> list[str]:
+    """The same documents trendbot asks for, in the order a simple script would."""
+    from datetime import timedelta
+
+    urls = [f"{base}/hf/api/daily_papers?date={(today - timedelta(days=d)).isoformat()}&limit=50&p=0" for d in range(2)]
+    urls.append(f"{base}/gn/rss/news")
+    gn = config.source("geeknews")
+    feed = feedparser.parse(httpx.get(f"{base}/gn/rss/news").content)
+    topic_ids = [entry.link.rsplit("=", 1)[1] for entry in feed.entries][: gn.max_enrich]
+    urls += [f"{base}/gn/topic/{topic}.md" for topic in topic_ids]
+    urls += [f"{base}/nitter/{account}/rss" for account in ACCOUNTS]
+    urls += [f"{base}/feeds/{index}.xml" for index in range(FEEDS)]
+    return urls
+
+
+def naive_loop(urls: list[str]) -> float:
+    started = time.perf_counter()
+    with httpx.Client(timeout=10) as client:
+        for url in urls:
+            body = client.get(url).content
+            if "/api/" in url:
+                json.loads(body)
+            elif not url.endswith(".md"):
+                feedparser.parse(body)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--delay", type=float, default=0.3, help="seconds added to every response")
+    args = parser.parse_args()
+    server = LatencyServer(args.delay, ACCOUNTS, FEEDS)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            write_project(root, server.base, args.delay)
+            config = load_config(root / "trendbot.toml")
+            with Store(config.db_path) as store:
+                started = time.perf_counter()
+                report = asyncio.run(run_cycle_async(config, store))
+                first = time.perf_counter() - started
+                failed = [o.line() for o in report.failed]
+                requests_first = sum(server.answers.values())
+                stored = store.count_items()
+                server.answers.clear()
+                started = time.perf_counter()
+                second_report = asyncio.run(run_cycle_async(config, store))
+                second = time.perf_counter() - started
+                rewritten = sum(o.new + o.updated for o in second_report.outcomes)
+            urls = naive_urls(server.base, config, utcnow().astimezone(config.tz).date())
+            gn_chain = 1 + sum(1 for u in urls if u.endswith(".md"))
+            answers_second = dict(server.answers)
+            naive = naive_loop(urls)
+    finally:
+        server.close()
+    chain = gn_chain * args.delay
+    total2 = sum(answers_second.values())
+    print(f"loopback, {args.delay * 1000:.0f} ms per response; {len(ACCOUNTS)} X accounts, {FEEDS} feeds, "
+          f"hf_papers (2 days), geeknews")
+    if failed:
+        print("FAILED sources:", *failed, sep="\n  ")
+    print(f"trendbot cycle            {first:7.2f} s  ({requests_first} requests, {stored} items stored)")
+    print(f"naive sequential loop     {naive:7.2f} s  ({len(urls)} requests)")
+    print(f"ratio naive / trendbot    {naive / first:7.1f}x")
+    print(f"slowest chain (geeknews)  {chain:7.2f} s  ({gn_chain} requests one after another)")
+    print(f"ratio trendbot / chain    {first / chain:7.2f}x")
+    print(f"re-fetch, unchanged       {second:7.2f} s  {answers_second.get(304, 0)}/{total2} answers were 304 "
+          f"({100 * answers_second.get(304, 0) / max(total2, 1):.0f}%), {rewritten} items re-written")
+
+
+if __name__ == "__main__":
+    main()
