@@ -242,7 +242,7 @@ def test_a_bad_mirror_is_skipped_and_its_failure_recorded(project, farm, run, mo
     assert project.rows("select last_error, next_fetch_after from source_state") == [
         {"last_error": None, "next_fetch_after": None}]   # one mirror's trouble is not the source's
     shown = run("sources").stdout
-    assert f"nitter {farm.base('m1')}: last ok never, 1 failures in a row (last: " in shown
+    assert f"nitter {farm.base('m1')}: last ok never, 1 failure in a row (last: " in shown
     assert reason in shown
 
 

@@ -432,7 +432,8 @@ def describe(store, source: XSource) -> list[str]:
     for endpoint in endpoints_of(source):
         health = Health.from_json(store.get_kv(source.name, endpoint.key))
         ok = f"{health.last_ok:%Y-%m-%d %H:%M} UTC" if health.last_ok else "never"
-        line = f"{endpoint.flavor} {endpoint.base}: last ok {ok}, {health.failures} failures in a row"
+        plural = "" if health.failures == 1 else "s"
+        line = f"{endpoint.flavor} {endpoint.base}: last ok {ok}, {health.failures} failure{plural} in a row"
         if health.failures and health.last_reason:
             line += f" (last: {health.last_reason})"
         if health.resting(now):
