@@ -337,3 +337,20 @@ def test_digest_shows_the_days_stories_with_summary_and_points(project, run, sit
     assert "Understand regression testing" in third
     # its points are unknown (both pages failed), which is not the same as 0 points
     assert third.endswith(" · GN") and "0p" not in third
+
+
+def test_sources_command_says_how_many_topics_have_points(project, run, site):
+    serve_three_topics(site)
+    add_gn(project, site)
+    assert run("fetch").exit_code == 0
+    result = run("sources")
+    assert result.exit_code == 0, result.output
+    assert "2 of the feed's topics have points (refreshed after 3h)" in result.stdout
+
+
+def test_fetch_for_a_day_the_feed_no_longer_holds_says_so(project, run, site):
+    serve_three_topics(site)
+    add_gn(project, site)
+    result = run("-v", "fetch", "--date", "2026-09-20")
+    assert result.exit_code == 0, result.output
+    assert "the feed holds only the latest 3 topics; none is from 2026-09-20" in result.stderr
