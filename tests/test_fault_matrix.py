@@ -1,0 +1,60 @@
+"""Every source kind against every way a server fails: the cycle finishes, the other sources'
+items are stored, the failure is reported with the URL and the reason, and the database passes
+`PRAGMA integrity_check`. One parametrized test over a real misbehaving loopback server."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from conftest import read_data
+from faults import FAULTS, FaultServer
+
+KINDS = {
+    # kind: (faulty prefix, source keys given the server's base URL)
+    "feed": ("/bad", lambda base: {"kind": "feed", "url": f"{base}/bad/feed.xml"}),
+    "hf_papers": ("/hf", lambda base: {"kind": "hf_papers", "base_url": f"{base}/hf"}),
+    "geeknews": ("/gn", lambda base: {"kind": "geeknews", "base_url": f"{base}/gn", "request_interval": "10ms"}),
+    "x": ("/nitter", lambda base: {"kind": "x", "accounts": ["karpathy"], "mirrors": [f"{base}/nitter"]}),
+}
+REASONS = {
+    "500": "HTTP 500", "429": "HTTP 429", "timeout": "timed out", "reset": "connection failed",
+    "truncated": "connection failed", "oversize": "cap", "redirect_loop": "too many redirects",
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_fault_stays_inside_its_source(project, run, kind, fault):
+    prefix, keys = KINDS[kind]
+    good = read_data("feeds/simple_atom.xml")
+    server = FaultServer({"/good.xml": ("application/atom+xml", good)}, fault, prefix,
+                         stall=1.5, oversize=60_000)
+    try:
+        project.write_config(http={"timeout": "400ms", "retries": 1, "backoff": "10ms", "max_bytes": 50_000})
+        project.add_source("good", kind="feed", url=f"{server.base}/good.xml")
+        project.add_source("faulty", **keys(server.base))
+        result = run("fetch")
+    finally:
+        server.close()
+
+    states = {row["name"]: row for row in json.loads(run("sources", "--json").stdout)}
+    counts = {row["source"]: row["n"] for row in project.rows("select source, count(*) n from items group by source")}
+    assert counts.get("good") == 2, result.output
+    assert states["good"]["last_error"] is None
+    conn = sqlite3.connect(project.db_path)
+    assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+    conn.close()
+
+    error = states["faulty"]["last_error"]
+    if fault == "non_utf8" and error is None:
+        return  # undecodable bytes may still be read as an (empty) document: not a failure
+    assert result.exit_code == 1, result.output
+    assert error, f"{kind}/{fault}: no error recorded"
+    assert server.base + prefix in error, f"the error names no URL: {error}"
+    if fault in REASONS:
+        assert REASONS[fault] in error, error
+    assert "faulty failed" in result.stderr
+    assert "Traceback" not in result.output and "unexpected error" not in error
