@@ -331,6 +331,7 @@ async def enrich(ctx, base_url: str, topic_id: int) -> TopicDetails:
         raise
     except FetchError as exc:
         first_failure = exc
+        ctx.log.info("%s; reading the topic page instead", exc)
     page_url = f"{base_url}/topic?id={topic_id}"
     try:
         response = await ctx.get(page_url)
