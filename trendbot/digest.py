@@ -1,13 +1,20 @@
-"""The day's digest: select the day's items, group them into stories, rank, summarize, render.
+"""The day's digest: select the day's stories, rank them, summarize them, render the section.
 
-Score of a story on day D (documented in the README):
+Stories come from `trendbot/merge.py` (the store keeps each item's story). Score of a story on
+day D (documented in the README):
 
-    score = max over its items of popularity(item) / max popularity of that source on D
-            + 0.5 for every source beyond the first that mentions the story
+    score = max over its items on D of popularity(item) / max popularity of that source on D
+            + 0.5 for every source beyond the first that mentions the story (D ± 1 day)
 
-where popularity is HF upvotes, GeekNews points + comments, and 0 for sources that publish
-none (feeds, X through RSS). Ties go to the more recent story. `[digest] per_source` caps how
-many stories one source may lead, `[digest] limit` caps the section.
+where popularity is HF upvotes, GeekNews points + comments, X likes when a mirror shows them,
+and 0 for sources that publish none (feeds, X through RSS). Ties go to the more recent story,
+then the title. `[digest] per_source` caps how many stories one source may lead (the source of
+the main link), `[digest] limit` caps the section.
+
+The main link of a story follows `LEAD_PREFERENCE`: the Hugging Face paper page for papers,
+the article itself when a feed carried it, the GeekNews topic for news (the Korean title and
+summary a reader wants, and the topic links its original at the top), the post for X-only
+stories. The other mentions follow as short links (`HF`, `GN`, `X`) on the same line.
 """
 
 from __future__ import annotations
@@ -16,20 +23,26 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from trendbot.config import Config
+from trendbot.merge import ensure_merged, mirrors_of
 from trendbot.render import Line, render_section
 from trendbot.store import SourceState, Store
-from trendbot.text import first_sentence
+from trendbot.summarize import Summarizer
 from trendbot.urls import strip_tracking
 
 SOURCE_BONUS = 0.5
-SUMMARY_CHARS = 160
+MENTION_DAYS = 1          # mentions this many days before or after D count for the story
+MERGE_LOOKBACK_DAYS = 3   # the digest merges unmerged items of D and a few days around it
+LEAD_PREFERENCE = ("hf_papers", "feed", "geeknews", "x")
+MENTION_LABELS = {"hf_papers": "HF", "geeknews": "GN", "x": "X"}
 
 
 @dataclass
 class Story:
     key: str
-    items: list[dict]
+    items: list[dict]                 # the story's items on D, main link first
     score: float = 0.0
+    mentions: list[dict] = field(default_factory=list)  # the story's items on days around D
+    summary: str = ""
 
     @property
     def lead(self) -> dict:
@@ -37,7 +50,7 @@ class Story:
 
     @property
     def sources(self) -> list[str]:
-        return sorted({item["source"] for item in self.items})
+        return sorted({item["source"] for item in self.items + self.mentions})
 
     @property
     def newest(self) -> datetime | None:
@@ -51,21 +64,41 @@ class Digest:
     stories: list[Story]
     notes: list[str] = field(default_factory=list)
     markdown: str = ""
+    warnings: list[str] = field(default_factory=list)  # for stderr, not the section (e.g. summarizer down)
 
 
 def popularity(item: dict) -> int:
     pop = item.get("popularity") or {}
     if "upvotes" in pop:
         return int(pop["upvotes"])
-    return int(pop.get("points", 0)) + int(pop.get("comments", 0))
+    return int(pop.get("points", 0)) + int(pop.get("comments", 0)) + int(pop.get("likes", 0))
 
 
-def group_stories(rows: list[dict]) -> list[Story]:
-    """Items that share a story id (or, before merging ran, a canonical URL) form one story."""
+def lead_order(item: dict) -> tuple:
+    kind = item["kind"]
+    preference = LEAD_PREFERENCE.index(kind) if kind in LEAD_PREFERENCE else LEAD_PREFERENCE.index("feed")
+    published = item["published_at"].timestamp() if item.get("published_at") else float("inf")
+    return (preference, -popularity(item), published, item["id"])
+
+
+def group_stories(rows: list[dict], members: list[dict] | None = None, day: date | None = None) -> list[Story]:
+    """The day's items grouped by story (an unmerged item is its own story), with the
+    story's other items from the days around as mentions."""
     stories: dict[str, Story] = {}
     for row in rows:
-        key = row.get("story_id") or row["canonical_url"]
+        key = row.get("story_id") or "item:" + row["id"]
         stories.setdefault(key, Story(key, [])).items.append(row)
+    on_day = {row["id"] for row in rows}
+    for member in members or ():
+        story = stories.get(member.get("story_id") or "")
+        if story is None or member["id"] in on_day:
+            continue
+        if day and abs((date.fromisoformat(member["day"]) - day).days) > MENTION_DAYS:
+            continue
+        story.mentions.append(member)
+    for story in stories.values():
+        story.items.sort(key=lead_order)
+        story.mentions.sort(key=lead_order)
     return list(stories.values())
 
 
@@ -77,13 +110,12 @@ def score_stories(stories: list[Story]) -> None:
     for story in stories:
         normalized = max((popularity(i) / best[i["source"]] if best[i["source"]] else 0.0) for i in story.items)
         story.score = normalized + SOURCE_BONUS * (len(story.sources) - 1)
-        story.items.sort(key=lambda i: (-popularity(i), i["source"]))
 
 
 def rank(stories: list[Story], limit: int, per_source: dict[str, int]) -> list[Story]:
     score_stories(stories)
     ordered = sorted(stories, key=lambda s: (-s.score, -(s.newest.timestamp() if s.newest else 0),
-                                             s.lead["title"]))
+                                             s.lead["title"], s.key))
     chosen: list[Story] = []
     led: dict[str, int] = {}
     for story in ordered:
@@ -113,18 +145,26 @@ def meta_labels(item: dict) -> list[str]:
     return [item["source"]]
 
 
-def summary_of(item: dict, limit: int = SUMMARY_CHARS) -> str:
-    return first_sentence(item.get("summary") or item.get("text") or "", limit)
+def mention_links(story: Story) -> list[tuple[str, str]]:
+    """(label, url) for every item after the main link: `HF`, `GN`, `X` (then `X2`, …)."""
+    seen = {strip_tracking(story.lead["url"])}
+    counts: dict[str, int] = {}
+    links = []
+    for item in story.items[1:] + story.mentions:
+        url = strip_tracking(item["url"])
+        if url in seen:
+            continue
+        seen.add(url)
+        label = MENTION_LABELS.get(item["kind"], item["source"])
+        counts[label] = counts.get(label, 0) + 1
+        links.append((label if counts[label] == 1 else f"{label}{counts[label]}", url))
+    return links
 
 
 def story_line(story: Story) -> Line:
     lead = story.lead
-    meta = meta_labels(lead)
-    for item in story.items[1:]:
-        for label in meta_labels(item):
-            if label not in meta:
-                meta.append(label)
-    return Line(title=lead["title"], url=strip_tracking(lead["url"]), summary=summary_of(lead), meta=meta)
+    return Line(title=lead["title"], url=strip_tracking(lead["url"]), summary=story.summary,
+                meta=meta_labels(lead), mentions=mention_links(story))
 
 
 def source_notes(config: Config, states: dict[str, SourceState], now: datetime) -> list[str]:
@@ -145,10 +185,16 @@ def source_notes(config: Config, states: dict[str, SourceState], now: datetime) 
 
 
 def build_digest(config: Config, store: Store, day: date, now: datetime) -> Digest:
+    around = [day + timedelta(days=n) for n in range(-MERGE_LOOKBACK_DAYS, 2)]
+    ensure_merged(store, around, now, mirrors_of(config))
     rows = store.items_of_day(day)
+    members = store.story_members({row["story_id"] for row in rows if row.get("story_id")})
     settings = config.settings.digest
-    stories = rank(group_stories(rows), settings.limit, settings.per_source)
+    stories = rank(group_stories(rows, members, day), settings.limit, settings.per_source)
+    summarizer = Summarizer(config.settings.summarizer, store, now)
+    for story, summary in zip(stories, summarizer.summarize(story.items + story.mentions for story in stories)):
+        story.summary = summary
     notes = source_notes(config, store.states(), now)
     lines = [story_line(story) for story in stories]
     markdown = render_section(day, lines, notes, settings.section_title)
-    return Digest(day, stories, notes, markdown)
+    return Digest(day, stories, notes, markdown, summarizer.warnings)

@@ -128,8 +128,21 @@ async def fetch_source(source: SourceBase, http: HttpClient, store: Store, confi
         return SourceOutcome(source.name, source.kind, "failed", error=message,
                              seconds=time.monotonic() - started, notes=ctx.notes)
     result = store.save_fetch(source.name, source.kind, items, ctx.validators, now, config.tz)
+    merge_stories(store, config, result.changed_ids, now, ctx)
     return SourceOutcome(source.name, source.kind, "ok", result.new, result.updated, len(items),
                          seconds=time.monotonic() - started, notes=ctx.notes)
+
+
+def merge_stories(store: Store, config: Config, ids: list[str], now: datetime, ctx: FetchContext) -> None:
+    """Join the new and changed items to their stories (trendbot/merge.py). The items are
+    already stored; a merge failure is noted, and the digest merges what is left over."""
+    from trendbot.merge import merge_into_store, mirrors_of
+
+    try:
+        merge_into_store(store, ids, now, mirrors_of(config))
+    except Exception as exc:  # never lose a fetch over the merge
+        log.exception("%s: merging stories failed", ctx.source.name)
+        ctx.note(f"merging stories failed: {type(exc).__name__}: {exc}")
 
 
 async def run_cycle_async(config: Config, store: Store, names: list[str] | None = None,

@@ -72,12 +72,28 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m002_stories(db: sqlite_utils.Database) -> None:
+    # Identity keys per item (trendbot/urls.py, trendbot/merge.py): role "own" for what the item
+    # is, "link" for what it links to, "title" for the title tokens that find near-duplicates.
+    db["item_keys"].create({"item_id": str, "key": str, "role": str}, pk=("item_id", "key"))
+    db["item_keys"].create_index(["key"], index_name="item_keys_key")
+    # Which story each item belongs to, and the rule that joined it (e.g. "arxiv:2606.13392").
+    db["story_items"].create({"item_id": str, "story_id": str, "rule": str, "updated_at": str}, pk="item_id")
+    db["story_items"].create_index(["story_id"], index_name="story_items_story")
+    # Summaries written by a language model, keyed by hash(prompt version, model, input text).
+    db["summaries"].create(
+        {"hash": str, "model": str, "prompt_version": str, "summary": str, "created_at": str}, pk="hash"
+    )
+
+
 @dataclass
 class UpsertResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     ids: list[str] = field(default_factory=list)
+    changed_ids: list[str] = field(default_factory=list)  # new or updated, for the story merge
 
 
 @dataclass
@@ -211,15 +227,97 @@ class Store:
             if changed_rows:
                 self.db["items"].upsert_all(changed_rows, pk="id")
             result.new, result.updated = len(new_rows), len(changed_rows)
+            result.changed_ids = [row["id"] for row in new_rows + changed_rows]
             result.unchanged = len(rows) - result.new - result.updated
         return result
 
     def items_of_day(self, day: date, source: str | None = None) -> list[dict]:
-        where, args = "day = ?", [day.isoformat()]
+        """The day's items, each with its `story_id` and `merge_rule` (None before merging)."""
+        where, args = "items.day = ?", [day.isoformat()]
         if source:
-            where += " and source = ?"
+            where += " and items.source = ?"
             args.append(source)
-        return [decode_row(row) for row in self.db["items"].rows_where(where, args, order_by="published_at, id")]
+        sql = ("select items.*, story_items.story_id, story_items.rule as merge_rule from items "
+               f"left join story_items on story_items.item_id = items.id where {where} "
+               "order by items.published_at, items.id")
+        return [decode_row(row) for row in self._dicts(sql, args)]
+
+    def _dicts(self, sql: str, args: Iterable = ()) -> Iterator[dict]:
+        cursor = self.db.execute(sql, list(args))
+        columns = [c[0] for c in cursor.description]
+        for values in cursor:
+            yield dict(zip(columns, values))
+
+    def _chunked(self, sql: str, values: list, extra: Iterable = ()) -> Iterator[dict]:
+        """Run `sql` (with `{marks}` for an IN list) over `values` in chunks SQLite accepts."""
+        for start in range(0, len(values), 500):
+            chunk = values[start:start + 500]
+            yield from self._dicts(sql.format(marks=",".join("?" * len(chunk))), [*chunk, *extra])
+
+    # -- stories -----------------------------------------------------------------------
+
+    def items_by_id(self, ids: Iterable[str]) -> list[dict]:
+        """Items (decoded) with their story assignment, in id order."""
+        sql = ("select items.*, story_items.story_id, story_items.rule as merge_rule from items "
+               "left join story_items on story_items.item_id = items.id where items.id in ({marks})")
+        rows = [decode_row(row) for row in self._chunked(sql, sorted(set(ids)))]
+        return sorted(rows, key=lambda row: row["id"])
+
+    def item_keys(self, ids: Iterable[str]) -> list[dict]:
+        """Rows (item_id, key, role) of the given items."""
+        return list(self._chunked("select item_id, key, role from item_keys where item_id in ({marks})",
+                                  sorted(set(ids))))
+
+    def items_with_keys(self, keys: Iterable[str]) -> list[dict]:
+        """Rows (item_id, key, role, day) of every item holding one of `keys`."""
+        sql = ("select item_keys.item_id, item_keys.key, item_keys.role, items.day from item_keys "
+               "join items on items.id = item_keys.item_id where item_keys.key in ({marks})")
+        return list(self._chunked(sql, sorted(set(keys))))
+
+    def items_without_story(self, days: Iterable[date]) -> list[str]:
+        sql = ("select items.id from items left join story_items on story_items.item_id = items.id "
+               "where story_items.item_id is null and items.day in ({marks})")
+        return [row["id"] for row in self._chunked(sql, sorted({d.isoformat() for d in days}))]
+
+    def story_members(self, story_ids: Iterable[str]) -> list[dict]:
+        """Every item (decoded) of the given stories, whatever its day."""
+        sql = ("select items.*, story_items.story_id, story_items.rule as merge_rule from story_items "
+               "join items on items.id = story_items.item_id where story_items.story_id in ({marks})")
+        return [decode_row(row) for row in self._chunked(sql, sorted(set(story_ids)))]
+
+    def save_merge(self, keys: dict[str, list[tuple[str, str]]], stories: dict[str, tuple[str, str]],
+                   now: datetime) -> int:
+        """Replace the identity keys of the items in `keys` and write story assignments
+        (item id -> (story id, rule)); rows that already say the same are left alone.
+        Returns how many assignments changed."""
+        with self.write():
+            if keys:
+                for start in range(0, len(ids := sorted(keys)), 500):
+                    chunk = ids[start:start + 500]
+                    self.db.execute(f"delete from item_keys where item_id in ({','.join('?' * len(chunk))})", chunk)
+                self.db["item_keys"].insert_all(
+                    ({"item_id": item_id, "key": key, "role": role}
+                     for item_id, pairs in keys.items() for key, role in pairs),
+                    batch_size=1000, ignore=True,
+                )
+            current = {row["item_id"]: (row["story_id"], row["rule"]) for row in self._chunked(
+                "select item_id, story_id, rule from story_items where item_id in ({marks})", sorted(stories))}
+            changed = [{"item_id": item_id, "story_id": story_id, "rule": rule, "updated_at": iso(now)}
+                       for item_id, (story_id, rule) in stories.items()
+                       if current.get(item_id) != (story_id, rule)]
+            if changed:
+                self.db["story_items"].upsert_all(changed, pk="item_id", batch_size=1000)
+        return len(changed)
+
+    def get_summary(self, key: str) -> str | None:
+        row = self.db.execute("select summary from summaries where hash = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def save_summary(self, key: str, model: str, prompt_version: str, summary: str, now: datetime) -> None:
+        with self.write():
+            self.db["summaries"].upsert(
+                {"hash": key, "model": model, "prompt_version": prompt_version, "summary": summary,
+                 "created_at": iso(now)}, pk="hash")
 
     def item(self, key: str) -> dict | None:
         rows = list(self.db["items"].rows_where("id = ?", [key]))

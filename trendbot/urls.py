@@ -1,12 +1,18 @@
-"""URL canonicalization: the same page reached by different URLs gets one canonical form.
+"""URL canonicalization and identity keys: the same thing reached by different URLs is one thing.
 
-Used for item identity (a re-fetch updates in place) and for merging stories. Rules follow
-DESIGN.md: lower-case host, drop `www.`/`m.`, drop fragments and tracking parameters.
+Used for item identity (a re-fetch updates in place) and for merging stories (`trendbot/merge.py`).
+Rules follow DESIGN.md: lower-case host, drop `www.`/`m.`, drop fragments and tracking
+parameters, and read every X mirror (twitter.com, Nitter instances, configured mirrors) as x.com.
+An identity key names what a URL is about, whatever page shows it: `arxiv:2606.13392` for
+arxiv.org abs/pdf/html pages, Hugging Face paper pages and alphaxiv-style mirrors (versions
+stripped), `tweet:ID`, `github:owner/repo`, and `url:<canonical URL>` for everything else.
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from typing import Iterable
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 TRACKING_PARAMS = frozenset(
     {"ref", "ref_src", "ref_url", "s", "t", "si", "fbclid", "gclid", "dclid", "msclkid",
@@ -35,8 +41,70 @@ def strip_tracking(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
-def canonicalize_url(url: str) -> str:
-    """A canonical form for identity: https, bare lower-case host, no tracking, no fragment."""
+# Hosts that serve X posts under X's own paths (/USER/status/ID). Nitter instances come and go
+# (FORMATS.md §3.3), so any host with a `nitter` label counts too, plus the `mirrors` of `x` sources.
+X_HOST = "x.com"
+X_HOSTS = frozenset({"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com", "fxtwitter.com",
+                     "vxtwitter.com", "fixupx.com", "fixvx.com", "xcancel.com", "rss.xcancel.com"})
+_X_STATUS = re.compile(r"^/(?:[A-Za-z0-9_]{1,15}|i(?:/web)?)/status(?:es)?/(\d{1,25})(?:/|$)")
+_X_PROFILE = re.compile(r"^/[A-Za-z0-9_]{1,15}/?$")
+
+ARXIV_HOSTS = frozenset({"arxiv.org", "export.arxiv.org", "ar5iv.org", "ar5iv.labs.arxiv.org",
+                         "alphaxiv.org", "arxiv-sanity-lite.com"})
+HF_PAPER_HOSTS = frozenset({"huggingface.co", "hf.co"})
+_ARXIV_ID = r"(\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[a-z]{2})?/\d{7})(?:v\d+)?"
+_ARXIV_PATH = re.compile(rf"^/(?:abs|pdf|html|overview|paper|papers)/{_ARXIV_ID}(?:\.pdf)?/?$", re.I)
+_HF_PAPER_PATH = re.compile(rf"^/papers/{_ARXIV_ID}/?$", re.I)
+
+GITHUB_HOST = "github.com"
+# First path segments of github.com that are GitHub's own pages, not an owner.
+_GITHUB_RESERVED = frozenset({"about", "apps", "blog", "collections", "contact", "customer-stories", "enterprise",
+                              "events", "explore", "features", "login", "marketplace", "new", "notifications",
+                              "orgs", "organizations", "pricing", "pulls", "issues", "search", "security",
+                              "settings", "signup", "site", "sponsors", "topics", "trending", "users", "readme"})
+# Pages that are the repository itself; an issue or a pull request is its own thing.
+_GITHUB_REPO_PAGES = frozenset({"tree", "blob", "releases", "wiki", "commits", "raw"})
+
+# Strongest first: the rule that joined two items is the strongest key they share.
+KEY_KINDS = ("arxiv", "tweet", "github", "url")
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+def _mirror_bases(mirrors: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """(host[:port], path prefix) of each configured mirror base URL."""
+    bases = []
+    for base in mirrors:
+        try:
+            parts = urlsplit(base.strip())
+            host = (parts.hostname or "").lower()
+            port = parts.port
+        except ValueError:
+            continue
+        if host:
+            bases.append((f"{host}:{port}" if port else host, parts.path.rstrip("/")))
+    return tuple(bases)
+
+
+def _bare_host(host: str) -> str:
+    while True:
+        for prefix in ("www.", "m."):
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host = host[len(prefix):]
+                break
+        else:
+            return host
+
+
+def is_x_host(host: str) -> bool:
+    return host in X_HOSTS or "nitter" in host.split(".")
+
+
+def canonicalize_url(url: str, mirrors: Iterable[str] = ()) -> str:
+    """A canonical form for identity: https, bare lower-case host, no tracking, no fragment.
+
+    X posts on twitter.com, Nitter instances or any of `mirrors` (base URLs, which may carry a
+    path prefix) become `https://x.com/...`. Idempotent: canonicalizing twice changes nothing.
+    """
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -46,17 +114,91 @@ def canonicalize_url(url: str) -> str:
         return url
     if not host:
         return url
-    for prefix in ("www.", "m."):
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
     scheme = parts.scheme.lower()
+    host_port = f"{host}:{port}" if port else host
+    host = _bare_host(host)
+    path = parts.path or "/"
+    for mirror_host, prefix in _mirror_bases(mirrors):
+        if host_port == mirror_host or (port is None and host == _bare_host(mirror_host)):
+            rest = path[len(prefix):] if prefix and (path == prefix or path.startswith(prefix + "/")) else path
+            if not prefix or rest != path:
+                if _X_STATUS.match(rest) or _X_PROFILE.match(rest):
+                    host, port, path = X_HOST, None, rest or "/"
+            break
+    if host != X_HOST and is_x_host(host):
+        host, port = X_HOST, None
+    if ":" in host:
+        host = f"[{host}]"
     netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
     if scheme == "http":
         scheme = "https"
     query = sorted(
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)
     )
-    path = parts.path or "/"
     if path != "/" and path.endswith("/"):
         path = path.rstrip("/") or "/"
+    # spaces and non-ASCII as %XX, so the form survives being written and read back
+    path = quote(path, safe=_PATH_SAFE)
     return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+def arxiv_id(url: str, mirrors: Iterable[str] = ()) -> str | None:
+    """The arXiv id (version stripped) of an arXiv, Hugging Face paper or alphaxiv-style page."""
+    parts = urlsplit(canonicalize_url(url, mirrors))
+    host = parts.hostname or ""
+    match = None
+    if host in ARXIV_HOSTS:
+        match = _ARXIV_PATH.match(parts.path)
+    elif host in HF_PAPER_HOSTS:
+        match = _HF_PAPER_PATH.match(parts.path)
+    return match.group(1).lower() if match else None
+
+
+def tweet_id(url: str, mirrors: Iterable[str] = ()) -> str | None:
+    parts = urlsplit(canonicalize_url(url, mirrors))
+    if parts.hostname != X_HOST:
+        return None
+    match = _X_STATUS.match(parts.path)
+    return (match.group(1).lstrip("0") or "0") if match else None
+
+
+def github_repo(url: str, mirrors: Iterable[str] = ()) -> str | None:
+    """`owner/repo` of a link to a GitHub repository (its root, a file or a release)."""
+    parts = urlsplit(canonicalize_url(url, mirrors))
+    if parts.hostname != GITHUB_HOST:
+        return None
+    segments = [s for s in parts.path.split("/") if s]
+    if len(segments) < 2 or segments[0].lower() in _GITHUB_RESERVED:
+        return None
+    if len(segments) > 2 and segments[2].lower() not in _GITHUB_REPO_PAGES:
+        return None
+    repo = segments[1][:-4] if segments[1].lower().endswith(".git") else segments[1]
+    return f"{segments[0]}/{repo}".lower() if repo else None
+
+
+def identity_keys(url: str, mirrors: Iterable[str] = ()) -> list[str]:
+    """What a URL is about, strongest key first; [] for links that name nothing in particular.
+
+    A site's front page or an X profile is shared by unrelated posts, so it gives no key.
+    """
+    if not is_http_url(url):
+        return []
+    canonical = canonicalize_url(url, mirrors)
+    parts = urlsplit(canonical)
+    keys = []
+    paper = arxiv_id(canonical)
+    if paper:
+        keys.append(f"arxiv:{paper}")
+    if parts.hostname == X_HOST:
+        tweet = tweet_id(canonical)
+        return [f"tweet:{tweet}"] if tweet else []
+    repo = github_repo(canonical)
+    if repo:
+        keys.append(f"github:{repo}")
+    if parts.path != "/" or parts.query:
+        keys.append(f"url:{canonical}")
+    return keys
+
+
+def key_kind(key: str) -> str:
+    return key.split(":", 1)[0]

@@ -1,0 +1,353 @@
+"""Stories: the items that are the same thing, however many places mention it.
+
+A paper listed on Hugging Face, tweeted by a curator and discussed on GeekNews is one story
+with three mentions (DESIGN.md, "Items and stories"). Two items join when they share an
+identity key (`trendbot/urls.py`: arXiv id, tweet id, GitHub repository, canonical URL) or,
+within `TITLE_DAYS` days, have near-identical titles — but never when that would put two
+different papers (arXiv ids) or two different GitHub repositories in one story.
+
+The partition is a pure function of the set of items: edges are tried in a fixed order (keys by
+strength, then title pairs by similarity), so the arrival order never changes the result, and
+running the merge again changes nothing. `merge_into_store` makes it incremental: it
+recomputes only the part of the graph the new items touch, which gives the same result as
+merging everything from scratch, because stories only ever form along those edges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Iterable, Mapping
+
+from trendbot.models import short_hash
+from trendbot.urls import KEY_KINDS, canonicalize_url, identity_keys, key_kind
+
+TITLE_SIMILARITY = 0.85   # token-set (Jaccard) similarity two titles need to merge
+TITLE_MIN_TOKENS = 4      # shorter titles ("Image", "New paper") never merge on title alone
+TITLE_DAYS = 3            # near-identical titles merge only this many days apart at most
+MAX_LINKS = 8             # only the first links of an item count; a long roundup is about many things
+
+# Words that carry no identity in English titles; Korean particles stay attached to their
+# word, so Korean titles keep all their tokens.
+_STOPWORDS = frozenset("a an and are as at by for from in into is it of on or the to via vs with".split())
+_TOKEN = re.compile(r"\w+")
+_X_PREFIX = re.compile(r"^(?:RT by @\w+|R to @\w+|Pinned):\s*")  # Nitter title prefixes (FORMATS.md §3.1)
+_CONTRADICTING = ("arxiv", "github")  # a story holds at most one of each
+
+
+@dataclass(frozen=True)
+class MergeItem:
+    """What the merge needs of an item: where it is, what it links to, its title and day."""
+
+    id: str
+    source: str
+    url: str
+    title: str
+    day: date
+    links: tuple[str, ...] = ()
+    original: str | None = None  # the article a discussion page is about (GeekNews topic)
+
+    @classmethod
+    def from_row(cls, row: Mapping) -> MergeItem:
+        extra = row.get("extra") or {}
+        day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(row["day"])
+        original = extra.get("original_url") if isinstance(extra, dict) else None
+        return cls(row["id"], row["source"], row["url"], row["title"] or "", day,
+                   tuple(row.get("links") or ()), original if isinstance(original, str) else None)
+
+
+@dataclass
+class ItemKeys:
+    own: list[str]                      # what the item is
+    link: list[str]                     # what it links to
+    tokens: frozenset[str] = frozenset()  # normalized title tokens
+
+    @property
+    def all(self) -> list[str]:
+        return self.own + self.link
+
+
+def title_tokens(title: str) -> frozenset[str]:
+    text = unicodedata.normalize("NFKC", _X_PREFIX.sub("", title or "")).lower()
+    return frozenset(t for t in _TOKEN.findall(text) if t not in _STOPWORDS and t != "_")
+
+
+def title_similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def _token_order(token: str) -> str:
+    return hashlib.blake2b(token.encode(), digest_size=6).hexdigest()
+
+
+def title_prefix(tokens: frozenset[str]) -> list[str]:
+    """Prefix-filter tokens: two sets with Jaccard >= TITLE_SIMILARITY share one of these.
+
+    Tokens are ordered by a fixed hash so that common words are not always in the prefix.
+    """
+    if len(tokens) < TITLE_MIN_TOKENS:
+        return []
+    ordered = sorted(tokens, key=lambda t: (_token_order(t), t))
+    return ordered[: len(ordered) - math.ceil(TITLE_SIMILARITY * len(ordered)) + 1]
+
+
+def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
+    """The item's identity keys. Links add keys, but not ones that would contradict the item:
+    a paper linking another paper, or a post linking several papers, names no paper by link."""
+    mirrors = tuple(mirrors)
+    own: list[str] = []
+    for url in (item.url, item.original):
+        for key in identity_keys(url, mirrors) if url else ():
+            if key not in own:
+                own.append(key)
+    own_hosts = {_host(canonicalize_url(u, mirrors)) for u in (item.url,) if u}
+    link: list[str] = []
+    for url in item.links[:MAX_LINKS]:
+        keys = identity_keys(url, mirrors)
+        if _host(canonicalize_url(url, mirrors)) in own_hosts and not any(k.startswith("tweet:") for k in keys):
+            continue  # a site linking its own pages (related topics, profiles) says nothing new
+        link += [k for k in keys if k not in own and k not in link]
+    for kind in _CONTRADICTING:
+        mine = {k for k in own if key_kind(k) == kind}
+        linked = {k for k in link if key_kind(k) == kind}
+        if mine or len(linked) > 1:
+            link = [k for k in link if key_kind(k) != kind or k in mine]
+    return ItemKeys(own, link, title_tokens(item.title))
+
+
+def _host(url: str) -> str:
+    return url.split("/")[2] if url.count("/") >= 2 else ""
+
+
+def _numbers(tokens: frozenset[str]) -> frozenset[str]:
+    return frozenset(t for t in tokens if any(ch.isdigit() for ch in t))
+
+
+def titles_match(a: MergeItem, ka: ItemKeys, b: MergeItem, kb: ItemKeys) -> float:
+    """The similarity if the two titles may merge, else 0.
+
+    Conservative: different sources only (one source listing two near-identical titles means
+    two things), at most TITLE_DAYS apart, same numbers ("GPT-4" is not "GPT-5"), and no
+    contradicting own keys (two tweets, two papers, two repositories stay apart).
+    """
+    if a.source == b.source or abs((a.day - b.day).days) > TITLE_DAYS:
+        return 0.0
+    if len(ka.tokens) < TITLE_MIN_TOKENS or len(kb.tokens) < TITLE_MIN_TOKENS:
+        return 0.0
+    if _numbers(ka.tokens) != _numbers(kb.tokens):
+        return 0.0
+    for kind in ("arxiv", "tweet", "github"):
+        mine = {k for k in ka.own if key_kind(k) == kind}
+        theirs = {k for k in kb.own if key_kind(k) == kind}
+        if mine and theirs and not mine & theirs:
+            return 0.0
+    similarity = title_similarity(ka.tokens, kb.tokens)
+    return similarity if similarity >= TITLE_SIMILARITY else 0.0
+
+
+@dataclass
+class _Group:
+    members: list[str]
+    ids: dict[str, set[str]] = field(default_factory=dict)  # arxiv / github keys held
+
+
+class _Partition:
+    """Union-find that refuses a union putting two papers or two repositories together."""
+
+    def __init__(self, items: list[MergeItem], keys: dict[str, ItemKeys]):
+        self.parent = {item.id: item.id for item in items}
+        self.groups: dict[str, _Group] = {}
+        for item in items:
+            held = {kind: {k for k in keys[item.id].all if key_kind(k) == kind} for kind in _CONTRADICTING}
+            # only what an item *is* pins a repository; a paper's code link does not
+            held["github"] = {k for k in keys[item.id].own if key_kind(k) == "github"}
+            self.groups[item.id] = _Group([item.id], held)
+
+    def find(self, item_id: str) -> str:
+        root = item_id
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item_id] != root:
+            self.parent[item_id], item_id = root, self.parent[item_id]
+        return root
+
+    def union(self, a: str, b: str) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        ga, gb = self.groups[ra], self.groups[rb]
+        for kind in _CONTRADICTING:
+            if ga.ids[kind] and gb.ids[kind] and ga.ids[kind] != gb.ids[kind]:
+                return False
+        if len(ga.members) < len(gb.members) or (len(ga.members) == len(gb.members) and rb < ra):
+            ra, rb, ga, gb = rb, ra, gb, ga
+        self.parent[rb] = ra
+        ga.members += gb.members
+        for kind in _CONTRADICTING:
+            ga.ids[kind] |= gb.ids[kind]
+        del self.groups[rb]
+        return True
+
+
+def _key_order(key: str) -> tuple[int, str]:
+    kind = key_kind(key)
+    return (KEY_KINDS.index(kind) if kind in KEY_KINDS else len(KEY_KINDS), key)
+
+
+def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys]) -> list[tuple[float, str, str]]:
+    """Every pair of items whose titles may merge, as (similarity, id, id)."""
+    by_token: dict[str, list[MergeItem]] = {}
+    for item in items:
+        for token in title_prefix(keys[item.id].tokens):
+            by_token.setdefault(token, []).append(item)
+    pairs: dict[tuple[str, str], float] = {}
+    for bucket in by_token.values():
+        if len(bucket) < 2:
+            continue
+        bucket.sort(key=lambda i: (i.day, i.id))
+        for n, a in enumerate(bucket):
+            for b in bucket[n + 1:]:
+                if (b.day - a.day).days > TITLE_DAYS:
+                    break
+                pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
+                if pair not in pairs:
+                    pairs[pair] = titles_match(a, keys[a.id], b, keys[b.id])
+    return [(sim, a, b) for (a, b), sim in pairs.items() if sim]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    story_id: str
+    rule: str  # "alone", the shared key ("arxiv:2606.13392", "tweet:…", "url:…") or "title~ITEM_ID"
+
+
+def partition(items: Iterable[MergeItem], mirrors: Iterable[str] = (),
+              keys: dict[str, ItemKeys] | None = None) -> dict[str, Assignment]:
+    """Group items into stories: item id -> story id and the rule that joined it."""
+    items = sorted({item.id: item for item in items}.values(), key=lambda i: i.id)
+    mirrors = tuple(mirrors)
+    keys = keys if keys is not None else {}
+    for item in items:
+        if item.id not in keys:
+            keys[item.id] = keys_of(item, mirrors)
+    holders: dict[str, list[str]] = {}
+    for item in items:
+        for key in keys[item.id].all:
+            holders.setdefault(key, []).append(item.id)
+    union = _Partition(items, keys)
+    for key in sorted((k for k, ids in holders.items() if len(ids) > 1), key=_key_order):
+        first, *rest = holders[key]
+        for other in rest:
+            if not union.union(first, other):
+                # a contradiction with `first`'s story; `other` may still join the others
+                for candidate in holders[key]:
+                    if candidate != other and union.union(candidate, other):
+                        break
+    title_partner: dict[str, str] = {}
+    for sim, a, b in sorted(title_pairs(items, keys), key=lambda p: (-p[0], p[1], p[2])):
+        if union.find(a) != union.find(b) and union.union(a, b):
+            title_partner.setdefault(a, b)
+            title_partner.setdefault(b, a)
+    return _assign(union, keys, holders, title_partner)
+
+
+def _assign(union: _Partition, keys: dict[str, ItemKeys], holders: dict[str, list[str]],
+            title_partner: dict[str, str]) -> dict[str, Assignment]:
+    result: dict[str, Assignment] = {}
+    used: set[str] = set()
+    for root in sorted(union.groups, key=lambda r: min(union.groups[r].members)):
+        members = sorted(union.groups[root].members)
+        own = sorted({k for m in members for k in keys[m].own}, key=_key_order)
+        anchor = own[0] if own else f"item:{members[0]}"
+        story_id = "s" + short_hash("story", anchor)[:16]
+        if story_id in used:  # two stories claim one anchor only when a contradiction split them
+            story_id = "s" + short_hash("story", anchor, members[0])[:16]
+        used.add(story_id)
+        member_set = set(members)
+        for member in members:
+            rule = "alone"
+            if len(members) > 1:
+                shared = [k for k in keys[member].all
+                          if sum(1 for h in holders.get(k, ()) if h in member_set) > 1]
+                if shared:
+                    rule = min(shared, key=_key_order)
+                elif member in title_partner:
+                    rule = f"title~{title_partner[member]}"
+                else:
+                    rule = "title"
+            result[member] = Assignment(story_id, rule)
+    return result
+
+
+def mirrors_of(config) -> tuple[str, ...]:
+    """Mirror base URLs of every `x` source: links on those hosts are X posts."""
+    found: list[str] = []
+    for source in config.sources:
+        if source.kind == "x":
+            found += list(getattr(source, "mirrors", None) or ())
+    return tuple(sorted(set(found)))
+
+
+def _neighbourhood(store, ids: list[str], mirrors: tuple[str, ...]) -> tuple[dict[str, MergeItem], dict[str, ItemKeys]]:
+    """The new items plus everything connected to them by a key or a matching title."""
+    items: dict[str, MergeItem] = {}
+    keys: dict[str, ItemKeys] = {}
+    frontier = sorted(set(ids))
+    while frontier:
+        for row in store.items_by_id(frontier):
+            item = MergeItem.from_row(row)
+            items[item.id] = item
+            keys[item.id] = keys_of(item, mirrors)
+        wanted: set[str] = set()
+        lookup = {k for i in frontier if i in keys for k in keys[i].all}
+        lookup |= {f"tok:{t}" for i in frontier if i in keys for t in title_prefix(keys[i].tokens)}
+        candidates: set[str] = set()
+        for row in store.items_with_keys(lookup):
+            if row["item_id"] in items:
+                continue
+            if row["role"] == "title":
+                candidates.add(row["item_id"])
+            else:
+                wanted.add(row["item_id"])
+        if candidates:
+            near = [i for i in frontier if i in keys]
+            for row in store.items_by_id(candidates):
+                other = MergeItem.from_row(row)
+                other_keys = keys_of(other, mirrors)
+                if any(titles_match(items[i], keys[i], other, other_keys) for i in near):
+                    wanted.add(other.id)
+        frontier = sorted(wanted - set(items))
+    return items, keys
+
+
+def stored_keys(keys: ItemKeys) -> list[tuple[str, str]]:
+    pairs = [(k, "own") for k in keys.own] + [(k, "link") for k in keys.link]
+    return pairs + [(f"tok:{t}", "title") for t in title_prefix(keys.tokens)]
+
+
+def merge_into_store(store, ids: Iterable[str], now: datetime, mirrors: Iterable[str] = ()) -> int:
+    """Merge new or changed items into the stored stories; returns how many assignments changed."""
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    mirrors = tuple(mirrors)
+    rows = store.items_by_id(ids)
+    fresh = {row["id"]: stored_keys(keys_of(MergeItem.from_row(row), mirrors)) for row in rows}
+    store.save_merge(fresh, {}, now)  # index the new keys first, so the neighbourhood sees them
+    # an updated item may have left its story: its old story-mates are recomputed too
+    previous = {row["story_id"] for row in rows if row.get("story_id")}
+    start = set(ids) | {row["id"] for row in store.story_members(previous)}
+    items, keys = _neighbourhood(store, sorted(start), mirrors)
+    assignments = partition(items.values(), mirrors, keys)
+    return store.save_merge({}, {i: (a.story_id, a.rule) for i, a in assignments.items()}, now)
+
+
+def ensure_merged(store, days: Iterable[date], now: datetime, mirrors: Iterable[str] = ()) -> int:
+    """Merge the items of `days` that no merge has seen (e.g. stored before stories existed)."""
+    return merge_into_store(store, store.items_without_story(days), now, mirrors)

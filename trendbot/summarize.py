@@ -1,0 +1,180 @@
+"""One line of summary per story: extractive (offline, the default) or from a language model.
+
+`extractive` takes what the sources already say: Hugging Face's `ai_summary` when there is
+one, else the first sentence of the text, cleaned and cut at a word boundary (Korean and
+English alike). `openai` asks any OpenAI-compatible `/chat/completions` endpoint (OpenAI,
+Ollama, vLLM, llama.cpp server) for one plain Korean sentence. Its answers are cached in the
+store by a hash of (prompt version, model, language, input text), so a re-run sends nothing.
+Any failure — no answer, an HTTP error, a timeout, an answer that is not one sentence in the
+wanted language — falls back to the extractive line for that story: the digest always renders.
+The API key is read from the environment variable the config names and never written anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from datetime import datetime
+from typing import Any, Iterable
+
+import httpx
+
+from trendbot import __version__
+from trendbot.config import SummarizerConfig
+from trendbot.models import canonical_json, short_hash
+from trendbot.text import clean, cut, first_sentence
+
+log = logging.getLogger("trendbot.summarize")
+
+PROMPT_VERSION = "ko-line-1"
+INPUT_CHARS = 1500
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "ja": "日本語"}
+SYSTEM_PROMPT = (
+    "You write one-line comments for a Korean ML engineer's daily trend list in a blog. "
+    "Given a story (title and text), answer with exactly one short sentence in {language} that says "
+    "what it is about, in a plain, neutral note style (for Korean, end like '…을 제안함.' or '…임.'). "
+    "No markdown, no quotes, no links, no preamble."
+)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_WRAPPERS = "\"'`“”‘’「」*_ "
+
+
+def _first(item: dict, *names: str) -> str:
+    for name in names:
+        value = item.get(name)
+        if not value and isinstance(item.get("extra"), dict):
+            value = item["extra"].get(name)
+        if isinstance(value, str) and clean(value):
+            return value
+    return ""
+
+
+def extractive_summary(items: list[dict], limit: int) -> str:
+    """The source's own one-liner (HF `ai_summary`), else the first sentence of the text."""
+    for item in items:
+        given = _first(item, "summary", "ai_summary")
+        if given:
+            return first_sentence(given, limit)
+    for item in items:
+        text = _first(item, "text")
+        if text:
+            return first_sentence(text, limit)
+    return ""
+
+
+def story_input(items: list[dict]) -> str:
+    """What the model reads: each mention's title and text, lead first, bounded."""
+    parts = []
+    for item in items:
+        text = clean(_first(item, "summary", "text"))
+        parts.append(f"[{item.get('source')}] {clean(item.get('title'))}" + (f"\n{text}" if text else ""))
+    return cut("\n\n".join(parts), INPUT_CHARS)
+
+
+def cache_key(model: str, language: str, text: str) -> str:
+    return PROMPT_VERSION + ":" + short_hash(canonical_json([PROMPT_VERSION, model, language, text]))
+
+
+def sentence_from_answer(data: Any, language: str, limit: int) -> str | None:
+    """The one sentence in a chat-completions answer, or None when the answer is unusable."""
+    try:
+        content = data["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    if not isinstance(content, str):
+        return None
+    lines = [clean(line).strip(_WRAPPERS) for line in content.splitlines()]
+    lines = [line.lstrip("-•> ").strip(_WRAPPERS) for line in lines if line]
+    if not lines or len(lines[0]) < 8:
+        return None
+    line = lines[0]
+    if language == "ko" and not _HANGUL.search(line):
+        return None
+    return cut(line, limit)
+
+
+class Summarizer:
+    """Summaries for the stories of one digest, using the configured summarizer."""
+
+    def __init__(self, config: SummarizerConfig, store, now: datetime,
+                 transport: httpx.BaseTransport | None = None):
+        self.config = config
+        self.store = store
+        self.now = now
+        self.transport = transport
+        self.warnings: list[str] = []
+        self._broken: str | None = None
+
+    def summarize(self, stories: Iterable[list[dict]]) -> list[str]:
+        """One line per story (each a list of item rows, lead first), in the same order."""
+        stories = list(stories)
+        lines = [extractive_summary(items, self.config.max_chars) for items in stories]
+        if self.config.kind != "openai":
+            return lines
+        with httpx.Client(timeout=self.config.timeout.total_seconds(), transport=self.transport,
+                          headers=self._headers()) as client:
+            for n, items in enumerate(stories[: self.config.max_stories]):
+                written = self._ask(client, story_input(items))
+                if written:
+                    lines[n] = written
+        return lines
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"User-Agent": f"trendbot/{__version__}", "Content-Type": "application/json"}
+        key = os.environ.get(self.config.api_key_env, "") if self.config.api_key_env else ""
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    @property
+    def endpoint(self) -> str:
+        return self.config.base_url.rstrip("/") + "/chat/completions"
+
+    def _ask(self, client: httpx.Client, text: str) -> str | None:
+        model, language = self.config.model, self.config.language
+        key = cache_key(model, language, text)
+        cached = self.store.get_summary(key)
+        if cached:
+            return cached
+        if self._broken:
+            return None
+        payload = {
+            "model": model,
+            "messages": [
+                {"role": "system", "content": SYSTEM_PROMPT.format(language=LANGUAGE_NAMES.get(language, language))},
+                {"role": "user", "content": text},
+            ],
+            "temperature": 0.2,
+            "max_tokens": 200,
+        }
+        try:
+            response = client.post(self.endpoint, json=payload)
+        except httpx.TimeoutException:
+            return self._give_up(f"no answer within {self.config.timeout.total_seconds():g}s")
+        except httpx.HTTPError as exc:
+            return self._give_up(f"{type(exc).__name__}")
+        if response.status_code != 200:
+            return self._give_up(f"HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        sentence = sentence_from_answer(data, language, self.config.max_chars)
+        if sentence is None:
+            self._warn("an answer was not one usable sentence; that story keeps its extractive line")
+            return None
+        self.store.save_summary(key, model, PROMPT_VERSION, sentence, self.now)
+        return sentence
+
+    def _give_up(self, reason: str) -> None:
+        # the endpoint is down or refusing: stop asking for this digest instead of waiting on it
+        self._broken = reason
+        self._warn(f"{reason}; the remaining stories keep their extractive lines")
+        return None
+
+    def _warn(self, message: str) -> None:
+        message = f"summarizer {self.endpoint}: {message}"
+        if message not in self.warnings:
+            self.warnings.append(message)
+            log.warning("%s", message)
