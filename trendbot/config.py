@@ -10,10 +10,11 @@ import os
 import tomllib
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from string import Formatter
+from typing import Annotated, Any, ClassVar, Literal, Union
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from trendbot.errors import ConfigError
 from trendbot.timeutil import Duration, zone
@@ -64,16 +65,90 @@ class SummarizerConfig(Strict):
 
 
 class BlogConfig(Strict):
-    repo: str | None = None
-    post: str = "_posts/{date:%Y-%m-%d}-daily-trends.md"
+    """Where `digest --publish` and the daemon put the day's section (see `trendbot/publish.py`).
+
+    Templates take the day's fields: `{date:%Y-%m-%d}` (any strftime), `{week_start}` and
+    `{week_end}` (the Monday and Sunday of the day's week, dates too), `{week_index}` (1 for the
+    week of `first_day`) and `{day_index}` (weekdays counted from `first_day`, which is day 1).
+    """
+
+    TEMPLATE_FIELDS: ClassVar[frozenset[str]] = frozenset({"date", "week_start", "week_end", "week_index", "day_index"})
+
+    repo: str | None = Field(None, description="the blog repository's folder; unset: write digests/D.md only")
+    post: str = Field("_posts/{date:%Y-%m-%d}-daily-trends.md",
+                      description="the post, relative to repo; may hold globs (*, ?) to find an existing post")
+    new_post: str | None = Field(None, description="where to create a missing post when `post` holds globs")
     create: bool = True
     front_matter: dict[str, Any] = Field(
         default_factory=lambda: {"layout": "post", "title": "{date:%Y-%m-%d} 데일리 트렌드", "use_math": True}
     )
-    day_heading: str | None = None
+    day_heading: str | None = Field(None, description='e.g. "## {day_index}일차"; the block goes under it')
     first_day: date | None = None
     weekend_headings: dict[str, str] = Field(default_factory=lambda: {"saturday": "## 토요일", "sunday": "## 일요일"})
     commit: bool = False
+    commit_message: str = "trendbot: {date:%Y-%m-%d} 데일리 트렌드"
+
+    @field_validator("post", "new_post", "day_heading", "commit_message")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is not None:
+            cls.check_template(value)
+        return value
+
+    @field_validator("post", "new_post")
+    @classmethod
+    def _inside_repo(cls, value: str | None) -> str | None:
+        if value is not None and (Path(value).is_absolute() or ".." in Path(value).parts):
+            raise ValueError(f'"{value}" must be a path inside the blog repository')
+        return value
+
+    @field_validator("weekend_headings")
+    @classmethod
+    def _weekend(cls, value: dict[str, str]) -> dict[str, str]:
+        for day, heading in value.items():
+            if day not in ("saturday", "sunday"):
+                raise ValueError(f'"{day}" is not a weekend day (use saturday, sunday)')
+            cls.check_template(heading)
+        return value
+
+    @field_validator("front_matter")
+    @classmethod
+    def _front_matter(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for item in value.values():
+            if isinstance(item, str):
+                cls.check_template(item)
+        return value
+
+    @model_validator(mode="after")
+    def _needs_first_day(self) -> BlogConfig:
+        templates = [self.post, self.new_post, self.day_heading, *self.weekend_headings.values(),
+                     *(v for v in self.front_matter.values() if isinstance(v, str))]
+        used = {name for template in templates if template for name in self.template_fields(template)}
+        if self.first_day is None and used & {"day_index", "week_index"}:
+            raise ValueError("first_day is required when a template uses {day_index} or {week_index}")
+        if self.create and any(ch in self.post for ch in "*?[") and not self.new_post:
+            raise ValueError("post holds globs: set new_post to say where a missing post is created "
+                             "(or create = false)")
+        return self
+
+    @classmethod
+    def template_fields(cls, template: str) -> set[str]:
+        try:
+            return {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f'"{template}": {exc}') from None
+
+    @classmethod
+    def check_template(cls, template: str) -> None:
+        unknown = cls.template_fields(template) - cls.TEMPLATE_FIELDS
+        if unknown:
+            known = ", ".join(sorted(cls.TEMPLATE_FIELDS))
+            raise ValueError(f'"{template}": unknown field {{{sorted(unknown)[0]}}} (known: {known})')
+        sample = date(2024, 8, 28)
+        try:
+            template.format(date=sample, week_start=sample, week_end=sample, week_index=1, day_index=1)
+        except (ValueError, IndexError, AttributeError) as exc:
+            raise ValueError(f'"{template}": {exc}') from None
 
 
 class ScheduleConfig(Strict):

@@ -87,6 +87,15 @@ def m002_stories(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_publications(db: sqlite_utils.Database) -> None:
+    # Where each day's section was last published (a post in the blog, or digests/D.md) and the
+    # hash of the block trendbot wrote there; the daemon's catch-up asks which days are missing.
+    db["publications"].create(
+        {"day": str, "path": str, "content_hash": str, "published_at": str}, pk=("day", "path")
+    )
+
+
 @dataclass
 class UpsertResult:
     new: int = 0
@@ -400,6 +409,27 @@ class Store:
                 {"source": source, "key": key, "value": json.dumps(value, default=str), "updated_at": iso(now)},
                 pk=("source", "key"),
             )
+
+    # -- publications ------------------------------------------------------------------
+
+    def record_publication(self, day: date, path: str | Path, content_hash: str, now: datetime) -> None:
+        with self.write():
+            self.db["publications"].upsert(
+                {"day": day.isoformat(), "path": str(path), "content_hash": content_hash,
+                 "published_at": iso(now)}, pk=("day", "path"))
+
+    def publication(self, day: date, path: str | Path) -> dict | None:
+        """The record of day's last publication into `path`, if any."""
+        rows = list(self._dicts("select * from publications where day = ? and path = ?", [day.isoformat(), str(path)]))
+        return rows[0] if rows else None
+
+    def last_published_day(self) -> date | None:
+        row = self.db.execute("select max(day) from publications").fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
+
+    def published_days(self, since: date) -> set[date]:
+        rows = self.db.execute("select distinct day from publications where day >= ?", [since.isoformat()])
+        return {date.fromisoformat(day) for (day,) in rows}
 
     def integrity_check(self) -> str:
         return self.db.execute("pragma integrity_check").fetchone()[0]
