@@ -36,11 +36,12 @@ from trendbot.errors import FetchError, ParseError, RetryLater
 from trendbot.kinds import register
 from trendbot.models import Item
 from trendbot.text import clean, cut, strip_html
-from trendbot.timeutil import Duration, format_duration, from_iso, iso
+from trendbot.timeutil import Duration, format_duration, from_iso, iso, utcnow
 from trendbot.urls import is_http_url, strip_tracking
 
 TITLE_CHARS = 100
 PUBLIC_HOST = "x.com"
+# links to these are X's own pages whatever mirror served them (nitter.net: the first instance)
 TWITTER_HOSTS = frozenset({"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com", "nitter.net"})
 MEDIA_HOSTS = frozenset({"pbs.twimg.com", "video.twimg.com", "abs.twimg.com"})
 
@@ -428,7 +429,7 @@ async def fetch(ctx, source: XSource) -> list[Item]:
 def describe(store, source: XSource) -> list[str]:
     """Lines for `trendbot sources`: each endpoint's health, then accounts that failed last time."""
     lines = []
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     for endpoint in endpoints_of(source):
         health = Health.from_json(store.get_kv(source.name, endpoint.key))
         ok = f"{health.last_ok:%Y-%m-%d %H:%M} UTC" if health.last_ok else "never"
