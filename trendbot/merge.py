@@ -106,18 +106,22 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
         for key in identity_keys(url, mirrors) if url else ():
             if key not in own:
                 own.append(key)
-    own_hosts = {_host(canonicalize_url(u, mirrors)) for u in (item.url,) if u}
-    link: list[str] = []
+    own_host = _host(canonicalize_url(item.url, mirrors))
+    per_link: list[list[str]] = []
     for url in item.links[:MAX_LINKS]:
         keys = identity_keys(url, mirrors)
-        if _host(canonicalize_url(url, mirrors)) in own_hosts and not any(k.startswith("tweet:") for k in keys):
+        if _host(canonicalize_url(url, mirrors)) == own_host and not any(k.startswith("tweet:") for k in keys):
             continue  # a site linking its own pages (related topics, profiles) says nothing new
-        link += [k for k in keys if k not in own and k not in link]
+        per_link.append(keys)
     for kind in _CONTRADICTING:
         mine = {k for k in own if key_kind(k) == kind}
-        linked = {k for k in link if key_kind(k) == kind}
+        linked = {k for keys in per_link for k in keys if key_kind(k) == kind}
         if mine or len(linked) > 1:
-            link = [k for k in link if key_kind(k) != kind or k in mine]
+            # the whole link goes, its URL key too: it is about something else than the item
+            per_link = [keys for keys in per_link if all(key_kind(k) != kind or k in mine for k in keys)]
+    link: list[str] = []
+    for keys in per_link:
+        link += [k for k in keys if k not in own and k not in link]
     return ItemKeys(own, link, title_tokens(item.title))
 
 

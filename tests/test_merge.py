@@ -1,0 +1,278 @@
+"""Stories: the same thing seen on Hugging Face, X and GeekNews is one story, and only then.
+
+Items are built from the recorded HF API document (`tests/data/stories/`) with the fields the
+kinds give them; cross-source tests build the X and GeekNews items directly with real shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import read_data
+from trendbot.merge import MergeItem, partition, merge_into_store
+from trendbot.models import Item
+from trendbot.store import Store
+
+SEOUL = ZoneInfo("Asia/Seoul")
+NOW = datetime(2026, 6, 12, 9, 0, tzinfo=timezone.utc)
+DAY = date(2026, 6, 12)
+PAPERS = {entry["paper"]["id"]: entry for entry in json.loads(read_data("stories/hf_api_daily_papers_2026-06-12.json"))}
+
+
+def hf_item(arxiv_id: str, source: str = "huggingface", **changes) -> Item:
+    """An item as the hf_papers kind makes it from the recorded API entry."""
+    paper = PAPERS[arxiv_id]["paper"]
+    links = [f"https://arxiv.org/abs/{arxiv_id}"] + [paper[k] for k in ("githubRepo", "projectPage") if paper.get(k)]
+    fields = dict(source=source, kind="hf_papers", url=f"https://huggingface.co/papers/{arxiv_id}", guid=arxiv_id,
+                  title=" ".join(paper["title"].split()), text=" ".join(paper["summary"].split()),
+                  summary=paper.get("ai_summary"), day=DAY, popularity={"upvotes": paper["upvotes"]},
+                  published_at=datetime(2026, 5, 30, tzinfo=timezone.utc), links=links,
+                  extra={"arxiv_id": arxiv_id})
+    fields.update(changes)
+    return Item(**fields)
+
+
+def x_item(tweet: str, text: str, links: list[str], user: str = "_akhaliq", source: str = "x", **changes) -> Item:
+    fields = dict(source=source, kind="x", url=f"https://x.com/{user}/status/{tweet}", guid=tweet, title=text,
+                  text=text, author=f"@{user}", published_at=NOW, links=links)
+    fields.update(changes)
+    return Item(**fields)
+
+
+def gn_item(topic: int, title: str, original: str | None, summary: str = "", **changes) -> Item:
+    fields = dict(source="geeknews", kind="geeknews", url=f"https://news.hada.io/topic?id={topic}", guid=str(topic),
+                  title=title, text=summary, summary=summary or None, author="xguru", published_at=NOW,
+                  popularity={"points": 12, "comments": 3}, links=[original] if original else [],
+                  extra={"topic_id": topic, **({"original_url": original} if original else {})})
+    fields.update(changes)
+    return Item(**fields)
+
+
+PAPER = "2606.00467"
+PAPER_TWEET = x_item("1800000000000000467", "On the Limits of LLM Adaptability arxiv.org/pdf/2606.00467",
+                     [f"https://arxiv.org/pdf/{PAPER}v1"])
+PAPER_TOPIC = gn_item(34489, "LLM 적응성의 한계: 모델 내재 사전지식이 주석 작업 성능에 미치는 영향",
+                      f"https://arxiv.org/abs/{PAPER}", "LLM이 프롬프트로 제로샷 오류를 고치는 능력은 제한적임.")
+
+
+def store_items(store: Store, items: list[Item]) -> list[str]:
+    result = store.upsert_items(items, NOW, SEOUL)
+    merge_into_store(store, result.changed_ids, NOW)
+    return result.ids
+
+
+def stories(store: Store) -> dict[str, set[str]]:
+    """story id -> titles of its items, from the stored assignments."""
+    out: dict[str, set[str]] = {}
+    for row in store.db.execute("select story_id, title from story_items join items on items.id = item_id"):
+        out.setdefault(row[0], set()).add(row[1])
+    return out
+
+
+def test_paper_post_and_topic_form_one_story_shown_by_items_json(project, run):
+    with Store(project.db_path) as store:
+        store_items(store, [hf_item(PAPER), hf_item("2606.12730"), PAPER_TWEET, PAPER_TOPIC])
+    rows = json.loads(run("items", "--date", "2026-06-12", "--json").stdout)
+    by_source = {(row["source"], row["url"]): row for row in rows}
+    paper = by_source[("huggingface", f"https://huggingface.co/papers/{PAPER}")]
+    tweet = by_source[("x", "https://x.com/_akhaliq/status/1800000000000000467")]
+    topic = by_source[("geeknews", "https://news.hada.io/topic?id=34489")]
+    other = by_source[("huggingface", "https://huggingface.co/papers/2606.12730")]
+    assert paper["story_id"] == tweet["story_id"] == topic["story_id"] != other["story_id"]
+    assert {paper["merge_rule"], tweet["merge_rule"], topic["merge_rule"]} == {f"arxiv:{PAPER}"}
+    assert other["merge_rule"] == "alone"
+
+
+def test_arrival_order_and_batches_do_not_matter(project):
+    items = [hf_item(PAPER), PAPER_TWEET, PAPER_TOPIC, hf_item("2606.12730")]
+    with Store(project.root / "a.db") as one_by_one, Store(project.root / "b.db") as at_once:
+        for item in reversed(items):
+            store_items(one_by_one, [item])
+        store_items(at_once, items)
+        assert stories(one_by_one) == stories(at_once)
+        assert len(stories(at_once)) == 2
+
+
+def test_the_same_post_from_two_mirrors_is_one_item_and_one_story(project):
+    # no guid: the item is known by its URL, and every Nitter host is read as x.com
+    via_a = x_item("1800000000000000467", "On the Limits", [], guid=None,
+                   url="https://nitter.net/_akhaliq/status/1800000000000000467#m")
+    via_b = via_a.model_copy(update={"url": "https://nitter.poast.org/_akhaliq/status/1800000000000000467#m"})
+    assert via_a.key == via_b.key
+    with Store(project.db_path) as store:
+        store_items(store, [via_a])
+        store_items(store, [via_b])
+        assert store.count_items() == 1
+        # two sources reading the same post through different mirrors: two items, one story
+        other = via_b.model_copy(update={"source": "x-backup",
+                                         "url": "http://127.0.0.1:8080/nitter/_akhaliq/status/1800000000000000467#m"})
+        result = store.upsert_items([other], NOW, SEOUL)
+        merge_into_store(store, result.changed_ids, NOW, mirrors=["http://127.0.0.1:8080/nitter"])
+        rows = store.items_of_day(DAY)
+        assert len(rows) == 2 and len({row["story_id"] for row in rows}) == 1
+        assert {row["merge_rule"] for row in rows} == {"tweet:1800000000000000467"}
+
+
+def test_two_papers_with_similar_titles_stay_two_stories(project):
+    first = hf_item(PAPER)
+    # a different paper with almost the same title, listed the same day
+    second = hf_item(PAPER, guid="2606.00468", url="https://huggingface.co/papers/2606.00468",
+                     links=["https://arxiv.org/abs/2606.00468"], title=first.title + " Revisited")
+    # a blog post titled like the first paper but linking the second: the link wins, no merge with the first
+    blog = Item(source="blog", kind="feed", url="https://blog.example.com/limits", title=first.title,
+                published_at=NOW, links=["https://arxiv.org/abs/2606.00468"])
+    with Store(project.db_path) as store:
+        store_items(store, [first, second, blog])
+        grouped = sorted(sorted(titles) for titles in stories(store).values())
+    assert grouped == [[first.title], sorted([second.title, blog.title])]
+
+
+def test_near_identical_titles_from_two_sources_merge_within_days_only():
+    title = "Meta presents Self-Taught Evaluators at Scale for reward modeling"
+    topic = MergeItem("gn1", "geeknews", "https://news.hada.io/topic?id=1", title, DAY)
+    blog = MergeItem("b1", "blog", "https://ai.meta.com/blog/self-taught", title + "!", DAY + timedelta(days=2))
+    late = MergeItem("b2", "blog2", "https://other.example/self-taught", title, DAY + timedelta(days=9))
+    other_model = MergeItem("b3", "blog3", "https://other.example/v2", title.replace("Scale", "Scale 2"), DAY)
+    result = partition([topic, blog, late, other_model])
+    assert result["gn1"].story_id == result["b1"].story_id
+    assert result["b1"].rule == "title~gn1"
+    assert result["b2"].story_id != result["gn1"].story_id  # nine days later is another story
+    assert result["b3"].story_id != result["gn1"].story_id  # a number differs: another model
+
+
+def test_a_roundup_linking_several_papers_joins_none_of_them():
+    a = MergeItem("a", "hf", "https://huggingface.co/papers/2606.00467", "Paper A", DAY)
+    b = MergeItem("b", "hf", "https://huggingface.co/papers/2606.12730", "Paper B", DAY)
+    roundup = MergeItem("r", "x", "https://x.com/u/status/5", "today's papers", DAY,
+                        links=("https://arxiv.org/abs/2606.00467", "https://arxiv.org/abs/2606.12730"))
+    result = partition([a, b, roundup])
+    assert len({assignment.story_id for assignment in result.values()}) == 3
+
+
+def test_rerunning_the_merge_changes_nothing(project, run):
+    with Store(project.db_path) as store:
+        ids = store_items(store, [hf_item(PAPER), PAPER_TWEET, PAPER_TOPIC, hf_item("2606.12730")])
+        before = project.rows("select * from story_items order by item_id")
+        assert merge_into_store(store, ids, NOW + timedelta(hours=5)) == 0
+        assert store_items(store, [hf_item(PAPER), PAPER_TWEET]) and True
+    assert project.rows("select * from story_items order by item_id") == before
+    # and re-fetching an item with more upvotes updates it in place, keeping its story
+    with Store(project.db_path) as store:
+        store_items(store, [hf_item(PAPER, popularity={"upvotes": 500})])
+    after = project.rows("select item_id, story_id, rule from story_items order by item_id")
+    assert after == [{k: row[k] for k in ("item_id", "story_id", "rule")} for row in before]
+
+
+def test_an_updated_item_that_drops_its_link_leaves_the_story(project):
+    with Store(project.db_path) as store:
+        store_items(store, [hf_item(PAPER), PAPER_TWEET])
+        assert len(stories(store)) == 1
+        store_items(store, [PAPER_TWEET.model_copy(update={"links": [], "title": "never mind"})])
+        assert sorted(len(titles) for titles in stories(store).values()) == [1, 1]
+
+
+def test_fetch_merges_posts_from_two_mirrors_with_the_paper(project, run, httpserver):
+    """Through the real CLI: two feeds (one curator read through two Nitter mirrors) are fetched
+    and merged as they are stored."""
+    for name in ("a", "b"):
+        httpserver.expect_request(f"/{name}/rss").respond_with_data(
+            read_data(f"stories/nitter_akhaliq_mirror_{name}.xml"), content_type="application/rss+xml")
+        project.add_source(f"curator-{name}", kind="feed", url=httpserver.url_for(f"/{name}/rss"))
+    assert run("fetch").exit_code == 0
+    rows = json.loads(run("items", "--date", "2026-06-12", "--json").stdout)
+    paper_posts = [row for row in rows if "2606.00467" in json.dumps(row["links"])]
+    assert len(paper_posts) == 3  # the post via each mirror, and a retweet linking the alphaxiv page
+    assert len({row["story_id"] for row in paper_posts}) == 1
+    # the rule shown is the strongest key an item shares with the story: the paper's id
+    assert {row["merge_rule"] for row in paper_posts} == {"arxiv:2606.00467"}
+    unrelated = [row for row in rows if row not in paper_posts]
+    assert [row["merge_rule"] for row in unrelated] == ["alone"]
+
+
+# -- order independence, as a property ------------------------------------------------------
+
+POOL = [
+    MergeItem("hf1", "hf", "https://huggingface.co/papers/2606.00467", "On the Limits of LLM Adaptability", DAY,
+              ("https://arxiv.org/abs/2606.00467",)),
+    MergeItem("hf2", "hf", "https://huggingface.co/papers/2606.12730", "Rethinking Psychometric Evaluation of LLMs",
+              DAY, ("https://github.com/psychology-of-AI/Rethinking-Pyschometric-Eval-LLMs",)),
+    MergeItem("x1", "x", "https://x.com/a/status/1", "limits paper", DAY, ("https://arxiv.org/pdf/2606.00467v2",)),
+    MergeItem("x2", "x2", "https://nitter.net/a/status/1#m", "limits paper", DAY),
+    MergeItem("x3", "x", "https://x.com/b/status/3", "psychometrics code", DAY,
+              ("https://github.com/psychology-of-AI/Rethinking-Pyschometric-Eval-LLMs/tree/main",)),
+    MergeItem("gn1", "gn", "https://news.hada.io/topic?id=1", "Rethinking Psychometric Evaluation of LLMs", DAY,
+              original="https://github.com/psychology-of-AI/Rethinking-Pyschometric-Eval-LLMs"),
+    MergeItem("gn2", "gn", "https://news.hada.io/topic?id=2", "A blog post about agents and memory at scale", DAY,
+              original="https://blog.example.com/agents?utm_source=gn"),
+    MergeItem("b1", "blog", "https://blog.example.com/agents", "A blog post about agents and memory at scale", DAY),
+    MergeItem("b2", "blog2", "https://blog2.example.com/x", "A blog post about agents and memory at scale", DAY,
+              ("https://arxiv.org/abs/2606.12730",)),
+    MergeItem("b3", "blog3", "https://blog3.example.com/y", "A blog post about agents and memory at scale", DAY,
+              ("https://arxiv.org/abs/2606.00467",)),
+    MergeItem("r1", "x", "https://x.com/c/status/9", "roundup", DAY,
+              ("https://arxiv.org/abs/2606.00467", "https://arxiv.org/abs/2606.12730")),
+]
+
+
+def _as_sets(result) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for item_id, assignment in result.items():
+        groups.setdefault(assignment.story_id, set()).add(item_id)
+    return {frozenset(group) for group in groups.values()}
+
+
+@settings(max_examples=200)
+@given(st.permutations(POOL))
+def test_arrival_order_never_changes_the_partition(items):
+    expected = partition(POOL)
+    assert partition(items) == expected
+    # b2 and b3 share a title but link different papers: never together
+    assert expected["b2"].story_id != expected["b3"].story_id
+    assert expected["r1"].rule == "alone"  # a roundup of two papers is about neither alone
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.permutations(POOL), st.integers(1, 4))
+def test_incremental_merge_in_any_order_equals_merging_all_at_once(items, batch):
+    with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "t.db") as store:
+        for start in range(0, len(items), batch):
+            chunk = items[start:start + batch]
+            result = store.upsert_items([
+                Item(source=m.source, kind="feed", url=m.url, guid=m.id, title=m.title, day=m.day, links=list(m.links),
+                     extra={"original_url": m.original} if m.original else {}) for m in chunk], NOW, SEOUL)
+            merge_into_store(store, result.changed_ids, NOW)
+        rows = _rows_by_guid(store, [m.id for m in POOL])
+    assert len(rows) == len(POOL)
+    expected = partition([MergeItem.from_row(row) for row in rows])  # the same items (store ids), all at once
+    assert {row["id"]: row["story_id"] for row in rows} == {i: a.story_id for i, a in expected.items()}
+    assert {row["id"]: row["merge_rule"] for row in rows} == {i: a.rule for i, a in expected.items()}
+
+
+def _rows_by_guid(store: Store, guids: list[str]) -> list[dict]:
+    marks = ",".join("?" * len(guids))
+    ids = [row[0] for row in store.db.execute(f"select id from items where guid in ({marks})", guids)]
+    return store.items_by_id(ids)
+
+
+def test_shuffled_generated_days_partition_the_same():
+    rnd = random.Random(7)
+    items = []
+    for n in range(300):
+        paper = f"2606.{rnd.randrange(100):05d}"
+        kind = rnd.choice(["hf", "x", "gn", "blog"])
+        url = {"hf": f"https://huggingface.co/papers/{paper}", "x": f"https://x.com/u/status/{n}",
+               "gn": f"https://news.hada.io/topic?id={n}", "blog": f"https://blog.example.com/{n}"}[kind]
+        links = (f"https://arxiv.org/pdf/{paper}v1",) if kind != "hf" and rnd.random() < 0.5 else ()
+        items.append(MergeItem(f"i{n}", kind, url, f"title {rnd.randrange(40)} about things here", DAY, links))
+    expected = partition(items)
+    for _ in range(3):
+        rnd.shuffle(items)
+        assert partition(items) == expected
