@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from werkzeug import Request, Response
 
 from conftest import read_data
 from trendbot.config import load_config
@@ -381,3 +382,122 @@ def test_crontab_fetches_every_30_minutes_and_publishes_at_2330_seoul_time():
     assert by_command["trendbot digest --date today --fetch --publish"] == ["30", "23", "*", "*", "*"]
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "trendbot digest --date today --fetch --publish" in readme and "CRON_TZ=Asia/Seoul" in readme
+
+
+# -- the daily jobs, with a fixed `now` ----------------------------------------------------------
+
+def serve_hf_by_date(httpserver, answers: dict[str, str]) -> list[str]:
+    """Answer `/api/daily_papers?date=D` from `answers[D]` (a file under tests/data/daemon/);
+    return the list of dates asked for, in order."""
+    asked: list[str] = []
+
+    def handler(request: Request) -> Response:
+        day = request.args.get("date", "")
+        asked.append(day)
+        if request.args.get("p", "0") != "0" or day not in answers:
+            return Response("[]", content_type="application/json")
+        return Response(read_data(f"daemon/{answers[day]}"), content_type="application/json")
+
+    httpserver.expect_request("/api/daily_papers").respond_with_handler(handler)
+    return asked
+
+
+def blog_project(project, httpserver, answers: dict[str, str], **schedule) -> list[str]:
+    asked = serve_hf_by_date(httpserver, answers)
+    project.add_source("hf", kind="hf_papers", base_url=httpserver.url_for("/").rstrip("/"), every="1h")
+    (project.root / "blog").mkdir()
+    project.write_config(blog={"repo": "blog"}, schedule=schedule)
+    return asked
+
+
+def post_of(project, day: str) -> Path:
+    return project.root / "blog" / "_posts" / f"{day}-daily-trends.md"
+
+
+def published_days(project) -> set[date]:
+    from trendbot.store import Store
+
+    with Store(project.db_path) as store:
+        return store.published_days(date(2000, 1, 1))
+
+
+def test_the_publish_at_run_fetches_and_publishes_the_day(project, httpserver, job_log):
+    asked = blog_project(project, httpserver, {"2026-06-12": "api_2026-06-12.json"})
+    result = Daemon(load_config()).publish_job(now=kst(2026, 6, 12, 23, 30))
+    assert asked and asked[-1] in ("2026-06-12", "2026-06-11")  # the fetch went first
+    post = post_of(project, "2026-06-12").read_text(encoding="utf-8")
+    assert "### 데일리 트렌드" in post and "MiniMax Sparse Attention" in post and "HF ▲118" in post
+    assert result.path and Path(result.path).name == "2026-06-12-daily-trends.md"
+    assert published_days(project) == {date(2026, 6, 12)}
+    [line] = [l for l in job_log.lines if l.startswith("publish 2026-06-12")]
+    assert f"publish 2026-06-12: {result.status} in " in line and "items=30" in line
+
+
+def test_a_late_publish_run_after_midnight_still_publishes_the_day_it_was_for(project, httpserver):
+    asked = blog_project(project, httpserver, {"2026-06-12": "api_2026-06-12.json"})
+    Daemon(load_config()).publish_job(now=kst(2026, 6, 13, 0, 10))  # woke up 40 minutes late
+    assert "2026-06-12" in asked  # fetched by date: "today" is already the 13th
+    assert post_of(project, "2026-06-12").exists() and not post_of(project, "2026-06-13").exists()
+
+
+def test_a_restart_after_missed_days_catches_them_up_oldest_first(project, httpserver, job_log):
+    asked = blog_project(project, httpserver, {"2026-06-12": "api_2026-06-12.json",
+                                               "2026-06-13": "api_2026-06-13.json"}, catch_up_days=3)
+    daemon = Daemon(load_config())
+    daemon.publish_job(now=kst(2026, 6, 11, 23, 30))  # the 11th went out; then the machine was off
+    asked.clear()
+    results = daemon.catch_up_job(now=kst(2026, 6, 14, 10, 0))  # back on the 14th, before 23:30
+    assert asked == ["2026-06-12", "2026-06-13"]  # backfilled by date, oldest first
+    assert len(results) == 2
+    assert "MiniMax Sparse Attention" in post_of(project, "2026-06-12").read_text(encoding="utf-8")
+    assert post_of(project, "2026-06-13").exists()  # a quiet Saturday still gets its line
+    assert published_days(project) >= {date(2026, 6, 11), date(2026, 6, 12), date(2026, 6, 13)}
+    order = [l.split(":")[0] for l in job_log.lines if l.startswith("catch-up 2026")]
+    assert order == ["catch-up 2026-06-12", "catch-up 2026-06-13"]
+
+    asked.clear()
+    assert daemon.catch_up_job(now=kst(2026, 6, 14, 10, 5)) == []  # nothing left to catch up
+    assert asked == []
+
+
+def test_the_settle_run_re_renders_the_previous_day_with_later_upvotes(project, httpserver):
+    answers = {"2026-06-12": "api_2026-06-12.json"}
+    blog_project(project, httpserver, answers)
+    daemon = Daemon(load_config())
+    daemon.publish_job(now=kst(2026, 6, 12, 23, 30))
+    post = post_of(project, "2026-06-12")
+    assert "HF ▲118" in post.read_text(encoding="utf-8")
+
+    answers["2026-06-12"] = "api_2026-06-12_later.json"  # HF overnight: more upvotes
+    result = daemon.settle_job(now=kst(2026, 6, 13, 9, 0))
+    settled = post.read_text(encoding="utf-8")
+    assert "HF ▲131" in settled and "HF ▲118" not in settled
+    assert Path(result.path) == post
+
+
+def test_the_settle_run_keeps_a_section_the_person_edited(project, httpserver):
+    answers = {"2026-06-12": "api_2026-06-12.json"}
+    blog_project(project, httpserver, answers)
+    daemon = Daemon(load_config())
+    daemon.publish_job(now=kst(2026, 6, 12, 23, 30))
+    post = post_of(project, "2026-06-12")
+    edited = post.read_text(encoding="utf-8").replace("MiniMax Sparse Attention", "MiniMax Sparse Attention (읽어볼 것)")
+    post.write_text(edited, encoding="utf-8")
+
+    answers["2026-06-12"] = "api_2026-06-12_later.json"
+    daemon.settle_job(now=kst(2026, 6, 13, 9, 0))
+    assert post.read_text(encoding="utf-8") == edited
+    assert any("HF ▲131" in p.read_text(encoding="utf-8") for p in (project.root / "digests").glob("*.md"))
+
+
+def test_sources_shows_the_last_published_day(project, httpserver, run):
+    blog_project(project, httpserver, {"2026-06-12": "api_2026-06-12.json"})
+    assert "last published day: never" in run("sources").stdout
+    Daemon(load_config()).publish_job(now=kst(2026, 6, 12, 23, 30))
+    result = run("sources")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().endswith("last published day: 2026-06-12")
+    import json
+
+    [row] = json.loads(run("sources", "--json").stdout)
+    assert row["last_published_day"] == "2026-06-12"

@@ -251,11 +251,13 @@ def items(app: Context, day_text: str, source: str | None, as_json: bool) -> Non
 @pass_app
 @handle_errors
 def sources(app: Context, as_json: bool) -> None:
-    """Each source: kind, interval, last success, last error, next run, items stored."""
+    """Each source: kind, interval, last success, last error, next run, items stored; and the
+    last day whose section was published."""
     config = app.config
     with app.store() as store:
         states, counts = store.states(), store.counts_by_source()
         extra = {source.name: source_details(store, source) for source in config.sources}
+        last_published = store.last_published_day()
     rows = []
     for source in config.sources:
         state = states.get(source.name)
@@ -272,6 +274,7 @@ def sources(app: Context, as_json: bool) -> None:
             "last_error_at": state.last_error_at.isoformat() if state and state.last_error_at else None,
             "next_run": next_run.isoformat() if next_run else None,
             "items": counts.get(source.name, 0),
+            "last_published_day": last_published.isoformat() if last_published else None,
             **extra[source.name],
         })
     if as_json:
@@ -292,6 +295,7 @@ def sources(app: Context, as_json: bool) -> None:
             click.echo(f"  last error ({local(row['last_error_at'])}): {row['last_error']}")
         for line in row.get("details", []):
             click.echo(f"  {line}")
+    click.echo(f"last published day: {last_published.isoformat() if last_published else 'never'}")
 
 
 def source_details(store: Store, source) -> dict:

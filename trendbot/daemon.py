@@ -180,7 +180,7 @@ class Daemon:
     def _log_job(self, job: str, status: str, started: float, error: str | None = None, **counts: Any) -> None:
         seconds = monotonic_time.monotonic() - started
         shown = " ".join(f"{key}={value}" for key, value in counts.items()
-                         if value not in (None, [], "") and key != "message")
+                         if value not in (None, [], "") and key not in ("message", "path"))
         message = counts.get("message")
         text = f"{job}: {status} in {seconds:.1f}s" + (f" {shown}" if shown else "")
         if message:
