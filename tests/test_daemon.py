@@ -501,3 +501,26 @@ def test_sources_shows_the_last_published_day(project, httpserver, run):
 
     [row] = json.loads(run("sources", "--json").stdout)
     assert row["last_published_day"] == "2026-06-12"
+
+
+def test_run_catches_up_missed_days_when_it_starts(project, httpserver):
+    """The real daemon, started after two days it missed: both are fetched by date and published."""
+    asked = serve_hf_by_date(httpserver, {})  # every day answers HF's empty `[]`
+    project.add_source("hf", kind="hf_papers", base_url=httpserver.url_for("/").rstrip("/"), every="1h")
+    (project.root / "blog").mkdir()
+    # publish_at twelve hours away, so the test never straddles it.
+    publish_at = (datetime.now(KST) + timedelta(hours=12)).strftime("%H:%M")
+    project.write_config(blog={"repo": "blog"}, schedule={"publish_at": publish_at, "catch_up_days": 2,
+                                                          "settle_at": "off"})
+    missed = days_to_catch_up(datetime.now(timezone.utc), KST, set(), 2, clock.fromisoformat(publish_at))
+    process = start_daemon(project)
+    try:
+        wait_for(lambda: all(post_of(project, d.isoformat()).exists() for d in missed), what="caught-up posts")
+    finally:
+        code, err = stop(process)
+    assert code == 0, err
+    assert {m.isoformat() for m in missed} <= set(asked)  # fetched by date
+    first, second = (err.index(f"catch-up {day.isoformat()}: ") for day in missed)
+    assert first < second  # oldest first
+    assert f"catch-up: 2 unpublished day(s): {missed[0]}, {missed[1]}" in err
+    assert published_days(project) >= set(missed)
