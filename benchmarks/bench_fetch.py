@@ -1,7 +1,8 @@
 """A fetch cycle over loopback with injected latency, against the naive sequential loop.
 
 Sources: 3 site sources (hf_papers, geeknews, x with 30 accounts on one mirror) and 10 feeds,
-all served by `latency_server.py` with --delay seconds per response. Printed:
+served by `latency_server.py` with --delay seconds per response, one server (host:port) per
+site as in real life, so GeekNews's per-host interval applies to GeekNews only. Printed:
 
 - trendbot's cycle (the real `run_cycle`, real store in a temp dir) vs a sequential loop of
   plain `httpx.get` + `feedparser.parse`/`json.loads` over the same URLs: both times and the ratio;
@@ -20,6 +21,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import feedparser
@@ -37,30 +39,36 @@ ACCOUNTS = [f"account{n:02d}" for n in range(30)]
 FEEDS = 10
 
 
-def write_project(root: Path, base: str, delay: float) -> None:
+SITES = ("hf", "gn", "nitter", "feeds")
+
+
+def write_project(root: Path, bases: dict[str, str], delay: float) -> None:
     (root / "sources").mkdir()
     (root / "trendbot.toml").write_text('[http]\ntimeout = "10s"\nretries = 0\n', encoding="utf-8")
-    (root / "sources" / "huggingface.toml").write_text(f'kind = "hf_papers"\nbase_url = "{base}/hf"\n')
+    (root / "sources" / "huggingface.toml").write_text(f'kind = "hf_papers"\nbase_url = "{bases["hf"]}/hf"\n')
     (root / "sources" / "geeknews.toml").write_text(
-        f'kind = "geeknews"\nbase_url = "{base}/gn"\nrequest_interval = "{int(delay * 1000)}ms"\n')
+        f'kind = "geeknews"\nbase_url = "{bases["gn"]}/gn"\nrequest_interval = "{int(delay * 1000)}ms"\n')
     accounts = ", ".join(f'"{a}"' for a in ACCOUNTS)
-    (root / "sources" / "x.toml").write_text(f'kind = "x"\naccounts = [{accounts}]\nmirrors = ["{base}/nitter"]\n')
+    (root / "sources" / "x.toml").write_text(
+        f'kind = "x"\naccounts = [{accounts}]\nmirrors = ["{bases["nitter"]}/nitter"]\n')
     for index in range(FEEDS):
-        (root / "sources" / f"feed{index}.toml").write_text(f'kind = "feed"\nurl = "{base}/feeds/{index}.xml"\n')
+        (root / "sources" / f"feed{index}.toml").write_text(
+            f'kind = "feed"\nurl = "{bases["feeds"]}/feeds/{index}.xml"\n')
 
 
-def naive_urls(base: str, config, today) -> list[str]:
+def naive_urls(bases: dict[str, str], config, today) -> list[str]:
     """The same documents trendbot asks for, in the order a simple script would."""
     from datetime import timedelta
 
-    urls = [f"{base}/hf/api/daily_papers?date={(today - timedelta(days=d)).isoformat()}&limit=50&p=0" for d in range(2)]
-    urls.append(f"{base}/gn/rss/news")
+    urls = [f"{bases['hf']}/hf/api/daily_papers?date={(today - timedelta(days=d)).isoformat()}&limit=50&p=0"
+            for d in range(2)]
+    urls.append(f"{bases['gn']}/gn/rss/news")
     gn = config.source("geeknews")
-    feed = feedparser.parse(httpx.get(f"{base}/gn/rss/news").content)
+    feed = feedparser.parse(httpx.get(f"{bases['gn']}/gn/rss/news").content)
     topic_ids = [entry.link.rsplit("=", 1)[1] for entry in feed.entries][: gn.max_enrich]
-    urls += [f"{base}/gn/topic/{topic}.md" for topic in topic_ids]
-    urls += [f"{base}/nitter/{account}/rss" for account in ACCOUNTS]
-    urls += [f"{base}/feeds/{index}.xml" for index in range(FEEDS)]
+    urls += [f"{bases['gn']}/gn/topic/{topic}.md" for topic in topic_ids]
+    urls += [f"{bases['nitter']}/nitter/{account}/rss" for account in ACCOUNTS]
+    urls += [f"{bases['feeds']}/feeds/{index}.xml" for index in range(FEEDS)]
     return urls
 
 
@@ -80,30 +88,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--delay", type=float, default=0.3, help="seconds added to every response")
     args = parser.parse_args()
-    server = LatencyServer(args.delay, ACCOUNTS, FEEDS)
+    servers = {site: LatencyServer(args.delay, ACCOUNTS, FEEDS) for site in SITES}
+    bases = {site: server.base for site, server in servers.items()}
+
+    def answers() -> Counter:
+        return sum((server.answers for server in servers.values()), Counter())
+
+    def reset() -> None:
+        for server in servers.values():
+            server.answers.clear()
+
     try:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
-            write_project(root, server.base, args.delay)
+            write_project(root, bases, args.delay)
             config = load_config(root / "trendbot.toml")
             with Store(config.db_path) as store:
                 started = time.perf_counter()
                 report = asyncio.run(run_cycle_async(config, store))
                 first = time.perf_counter() - started
                 failed = [o.line() for o in report.failed]
-                requests_first = sum(server.answers.values())
+                requests_first = sum(answers().values())
                 stored = store.count_items()
-                server.answers.clear()
+                reset()
                 started = time.perf_counter()
                 second_report = asyncio.run(run_cycle_async(config, store))
                 second = time.perf_counter() - started
                 rewritten = sum(o.new + o.updated for o in second_report.outcomes)
-            urls = naive_urls(server.base, config, utcnow().astimezone(config.tz).date())
+            urls = naive_urls(bases, config, utcnow().astimezone(config.tz).date())
             gn_chain = 1 + sum(1 for u in urls if u.endswith(".md"))
-            answers_second = dict(server.answers)
+            answers_second = dict(answers())
             naive = naive_loop(urls)
     finally:
-        server.close()
+        for server in servers.values():
+            server.close()
     chain = gn_chain * args.delay
     total2 = sum(answers_second.values())
     print(f"loopback, {args.delay * 1000:.0f} ms per response; {len(ACCOUNTS)} X accounts, {FEEDS} feeds, "

@@ -20,6 +20,7 @@ out); `fetch` is the only part that does I/O.
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import re
 from dataclasses import asdict, dataclass, field
@@ -370,17 +371,30 @@ def load_health(store, source: XSource, endpoints: list[Endpoint]) -> dict[str, 
     return {e.key: Health.from_json(store.get_kv(source.name, e.key)) for e in endpoints}
 
 
-async def fetch_account(ctx, source: XSource, endpoints: list[Endpoint], account: str) -> tuple[list[Item] | None, list[str]]:
-    """The wanted posts of one account from the first good endpoint, or None and every reason."""
-    health = load_health(ctx.store, source, endpoints)
+ACCOUNTS_AT_ONCE = 4
+
+
+async def fetch_account(ctx, source: XSource, endpoints: list[Endpoint], health: dict[str, Health],
+                        account: str) -> tuple[list[Item] | None, list[str]]:
+    """The wanted posts of one account from the first good endpoint, or None and every reason.
+
+    `health` is shared by the accounts fetched concurrently, so a mirror that trips while one
+    account is read is skipped by the others from then on."""
     ready, resting = plan(endpoints, health, ctx.now)
     reasons = [f"{e.base}: resting until {health[e.key].cooldown_until:%Y-%m-%d %H:%M} UTC "
                f"after {health[e.key].failures} failures" for e in resting]
     for endpoint in ready:
+        if health[endpoint.key].resting(ctx.now):
+            reasons.append(f"{endpoint.base}: resting after {health[endpoint.key].failures} failures")
+            continue
         url = endpoint.feed_url(account, source)
         retry_after = None
         try:
-            response = await ctx.get(url)
+            response = await ctx.get(url, conditional=True)
+            if response.not_modified:  # nothing new since the stored posts: a good answer
+                health[endpoint.key] = after_success(health[endpoint.key], ctx.now)
+                ctx.store.set_kv(source.name, endpoint.key, health[endpoint.key].to_json(), ctx.now)
+                return [], reasons
             timeline = parse_timeline(response.body, source=source.name, feed_url=url, account=account,
                                       content_type=response.headers.get("content-type"))
             problem = problem_of(timeline, ctx.now, source.stale_after)
@@ -389,6 +403,7 @@ async def fetch_account(ctx, source: XSource, endpoints: list[Endpoint], account
         except FetchError as exc:
             problem = exc.reason
         if problem:
+            ctx.validators.pop(url, None)  # never keep the ETag of an answer we refused
             health[endpoint.key] = after_failure(health[endpoint.key], ctx.now, problem,
                                                  source.failures_to_trip, source.cooldown, retry_after)
             ctx.store.set_kv(source.name, endpoint.key, health[endpoint.key].to_json(), ctx.now)
@@ -407,10 +422,17 @@ async def fetch(ctx, source: XSource) -> list[Item]:
         raise FetchError(f"sources/{source.name}.toml", "no `mirrors` or `rsshub` addresses configured")
     if ctx.day is not None:
         ctx.note("X mirrors serve only recent posts; --date cannot reach further back")
+    health = load_health(ctx.store, source, endpoints)
+    slots = asyncio.Semaphore(ACCOUNTS_AT_ONCE)
+
+    async def one(account: str) -> tuple[list[Item] | None, list[str]]:
+        async with slots:
+            return await fetch_account(ctx, source, endpoints, health, account)
+
+    results = await asyncio.gather(*(one(account) for account in source.accounts))
     items: dict[str, Item] = {}
     failed: dict[str, list[str]] = {}
-    for account in source.accounts:
-        posts, reasons = await fetch_account(ctx, source, endpoints, account)
+    for account, (posts, reasons) in zip(source.accounts, results):
         status = {"at": iso(ctx.now), "ok": posts is not None, "reasons": reasons}
         ctx.store.set_kv(source.name, f"account:{account}", status, ctx.now)
         if posts is None:
