@@ -179,14 +179,38 @@ def fetch(app: Context, names: tuple[str, ...], day_text: str | None) -> None:
               help="The day: YYYY-MM-DD, today or yesterday, in the configured time zone.")
 @click.option("--fetch", "fetch_first", is_flag=True, help="Fetch every enabled source first.")
 @click.option("--out", metavar="FILE|-", help="Write here instead of digests/D.md; `-` is stdout.")
+@click.option("--publish", is_flag=True,
+              help="Write the section into the blog post ([blog] in trendbot.toml), else digests/D.md.")
+@click.option("--dry-run", is_flag=True, help="With --publish: print the diff, write nothing.")
+@click.option("--force", is_flag=True, help="With --publish: replace the day's block even if edited by hand.")
+@click.option("--commit", "commit", flag_value=True, default=None,
+              help="With --publish: git commit the post in the blog repository if it changed.")
 @pass_app
 @handle_errors
-def digest(app: Context, day_text: str, fetch_first: bool, out: str | None) -> None:
-    """Render the `### 데일리 트렌드` section for one day."""
+def digest(app: Context, day_text: str, fetch_first: bool, out: str | None, publish: bool, dry_run: bool,
+           force: bool, commit: bool | None) -> None:
+    """Render the `### 데일리 트렌드` section for one day.
+
+    With --publish the section goes between trendbot's marker comments in the day's blog post,
+    leaving the rest of the post as it is; a block edited by hand is kept, the new version goes
+    to digests/D.md and the exit status is 1. --dry-run, --force and --commit imply --publish.
+    """
     from trendbot.digest import build_digest
 
     day = app.day(day_text)
+    publish = publish or dry_run or force or bool(commit)
+    if publish and out:
+        raise UsageError("--out cannot be combined with --publish (the post or digests/D.md is the output)")
     failed = run_fetch(app, None, None, err=True) if fetch_first else 0
+    if publish:
+        from trendbot.publish import publish_day
+
+        with app.store() as store:
+            published = publish_day(app.config, store, day, utcnow(), dry_run=dry_run, force=force, commit=commit)
+        if published.diff and dry_run:
+            click.echo(published.diff, nl=False)
+        click.echo(("trendbot: " if published.status == "conflict" else "") + published.message, err=True)
+        sys.exit(1 if failed or published.status == "conflict" else 0)
     with app.store() as store:
         result = build_digest(app.config, store, day, utcnow())
     if out == "-":

@@ -1,0 +1,1 @@
+"""Helpers that drive real outside programs for the tests (Ruby's Liquid + kramdown, Chromium)."""

@@ -1,0 +1,506 @@
+"""Publishing: the day's section goes into the person's Jekyll post, and nothing else changes.
+
+The post belongs to the person. trendbot owns one block per day, between two marker comments
+(HTML comments, which kramdown passes through and browsers do not show):
+
+    <!-- trendbot:begin 2026-11-20 sha256:<hash of the text trendbot wrote> -->
+
+    ### 데일리 트렌드
+    ...
+    <!-- trendbot:end 2026-11-20 -->
+
+Re-publishing replaces the text of that block and not one byte around it (front matter, the
+person's other sections, CRLF line endings). The person is expected to prune and comment the
+list; once the text in the block no longer matches the hash, it is theirs: trendbot leaves it
+alone and writes its new version to `digests/D.md` (`--force` overrides). A block that trendbot
+published and the person then deleted is not put back either.
+
+`place_section` is the pure part (text in, text out); `publish_day` adds the blog's files, git
+and the store's record of what was published where.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from trendbot.config import BlogConfig, Config, display_path
+from trendbot.errors import PublishError
+from trendbot.store import Store
+
+HEADING_SEARCH_DAYS = 45  # how far from the day an existing day heading is looked for
+
+_BEGIN = re.compile(r"<!-- trendbot:begin (\d{4}-\d{2}-\d{2}) sha256:([0-9a-f]{64}) -->[ \t]*")
+_END = re.compile(r"<!-- trendbot:end (\d{4}-\d{2}-\d{2}) -->[ \t]*")
+_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_GLOB = re.compile(r"[*?\[]")
+_BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+@dataclass
+class PublishResult:
+    """What publishing a day did. `status` is one of written, unchanged, conflict, dry-run, digest."""
+
+    status: str
+    path: Path | None
+    message: str
+    diff: str = ""
+    stories: int = 0
+    committed: str | None = None  # the blog commit's id when one was made
+
+
+class EditedBlock(Exception):
+    """The day's block is no longer what trendbot wrote; `forceable` if --force may replace it."""
+
+    def __init__(self, reason: str, forceable: bool = True):
+        super().__init__(reason)
+        self.reason = reason
+        self.forceable = forceable
+
+
+# -- the day's fields and templates ------------------------------------------------------------
+
+def weekday_number(first: date, day: date) -> int:
+    """Day N of a course that runs on weekdays: `first` is day 1, weekends are not counted."""
+    days = (day - first).days + 1
+    full_weeks, rest = divmod(days, 7)
+    return full_weeks * 5 + sum(1 for i in range(rest) if (first.weekday() + i) % 7 < 5)
+
+
+def day_fields(blog: BlogConfig, day: date) -> dict[str, Any]:
+    week_start = day - timedelta(days=day.weekday())
+    fields: dict[str, Any] = {"date": day, "week_start": week_start, "week_end": week_start + timedelta(days=6)}
+    if blog.first_day is not None and day >= blog.first_day:
+        first_week = blog.first_day - timedelta(days=blog.first_day.weekday())
+        fields["week_index"] = (week_start - first_week).days // 7 + 1
+        fields["day_index"] = weekday_number(blog.first_day, day)
+    return fields
+
+
+def fill(template: str, blog: BlogConfig, day: date) -> str:
+    try:
+        return template.format(**day_fields(blog, day))
+    except KeyError as exc:
+        raise PublishError(f'[blog] template "{template}": {{{exc.args[0]}}} is not defined for {day} '
+                           f"(before first_day {blog.first_day})") from None
+
+
+def day_heading(blog: BlogConfig, day: date) -> str | None:
+    """The heading the day's block sits under, or None when posts have no day headings."""
+    if blog.day_heading is None:
+        return None
+    weekend = {5: "saturday", 6: "sunday"}.get(day.weekday())
+    template = blog.weekend_headings.get(weekend, blog.day_heading) if weekend else blog.day_heading
+    return fill(template, blog, day)
+
+
+def front_matter_text(blog: BlogConfig, day: date) -> str:
+    lines = ["---"]
+    for key, value in blog.front_matter.items():
+        name = key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+        lines.append(f"{name}: {yaml_value(value, blog, day)}")
+    return "\n".join(lines + ["---", ""])
+
+
+def yaml_value(value: Any, blog: BlogConfig, day: date) -> str:
+    """A TOML value as YAML; strings double-quoted (JSON's escapes are YAML's too)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, str):
+        return json.dumps(fill(value, blog, day), ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(yaml_value(v, blog, day) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {yaml_value(v, blog, day)}"
+                               for k, v in value.items()) + "}"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+# -- the block ---------------------------------------------------------------------------------
+
+def block_hash(body: str) -> str:
+    """Hash of a block's text, blind to line endings and trailing spaces an editor may change."""
+    lines = [line.rstrip() for line in re.split(r"\r?\n", body)]
+    return hashlib.sha256("\n".join(lines).strip("\n").encode("utf-8")).hexdigest()
+
+
+def block_body(section: str) -> str:
+    # Blank lines inside the markers keep each comment a block of its own for kramdown
+    # (without them the end marker is glued into the last paragraph).
+    return "\n" + section.strip("\n") + "\n\n"
+
+
+def render_block(day: date, section: str) -> str:
+    body = block_body(section)
+    return (f"<!-- trendbot:begin {day.isoformat()} sha256:{block_hash(body)} -->\n{body}"
+            f"<!-- trendbot:end {day.isoformat()} -->\n")
+
+
+@dataclass
+class _Line:
+    start: int
+    end: int  # offset after the line's newline
+    text: str  # without the newline and a trailing \r
+
+    @property
+    def blank(self) -> bool:
+        return not self.text.strip()
+
+
+def split_lines(text: str) -> list[_Line]:
+    # Only \n ends a line here (str.splitlines would also split at U+2028 and friends).
+    return [_Line(m.start(), m.end(), m.group().rstrip("\n").removesuffix("\r"))
+            for m in re.finditer(r"[^\n]*\n|[^\n]+\Z", text)]
+
+
+@dataclass
+class _Block:
+    day: str
+    recorded: str
+    begin: int  # line indexes
+    end: int | None
+
+
+def find_blocks(lines: list[_Line]) -> list[_Block]:
+    blocks: list[_Block] = []
+    open_block: _Block | None = None
+    for index, line in enumerate(lines):
+        if match := _BEGIN.fullmatch(line.text):
+            open_block = _Block(match.group(1), match.group(2), index, None)
+            blocks.append(open_block)
+        elif (match := _END.fullmatch(line.text)) and open_block and open_block.day == match.group(1):
+            open_block.end = index
+            open_block = None
+    return blocks
+
+
+def parse_heading(text: str) -> tuple[int, str] | None:
+    match = _ATX.fullmatch(text)
+    if not match:
+        return None
+    return len(match.group(1)), " ".join((match.group(2) or "").split())
+
+
+def heading_key(heading: str) -> tuple[int, str]:
+    """(level, text) of a rendered day heading; a non-heading template is matched as a line."""
+    return parse_heading(heading.strip()) or (6, " ".join(heading.split()))
+
+
+def heading_lines(lines: list[_Line], blocks: list[_Block]) -> dict[int, tuple[int, str]]:
+    """Line index -> (level, text) of every heading outside front matter, code fences and
+    trendbot's blocks (the section title inside a block is never a day heading)."""
+    inside = {i for b in blocks for i in range(b.begin, (b.end if b.end is not None else b.begin) + 1)}
+    start = front_matter_end(lines)
+    headings: dict[int, tuple[int, str]] = {}
+    fence: str | None = None
+    for index in range(start, len(lines)):
+        text = lines[index].text
+        if fence:
+            if text.strip().startswith(fence[0] * len(fence)) and not text.strip().strip(fence[0]):
+                fence = None
+            continue
+        if match := _FENCE.match(text):
+            fence = match.group(1)
+            continue
+        if index not in inside and (heading := parse_heading(text)):
+            headings[index] = heading
+    return headings
+
+
+def front_matter_end(lines: list[_Line]) -> int:
+    """Index of the first line after Jekyll's front matter (0 when there is none)."""
+    if not lines or lines[0].text.lstrip("\ufeff").rstrip() != "---":
+        return 0
+    for index in range(1, len(lines)):
+        if lines[index].text.rstrip() in ("---", "..."):
+            return index + 1
+    return 0
+
+
+def place_section(text: str, day: date, section: str, heading: str | None = None,
+                  heading_of: Callable[[date], str | None] | None = None, *,
+                  was_published: bool = False, force: bool = False) -> str:
+    """The post's text with the day's block written into it.
+
+    An existing block for the day is replaced in place. A missing one goes at the end of the
+    day's heading section, the heading itself created in date order among the other day
+    headings (`heading_of(d)` names the heading of day d) if absent, or at the end of the
+    post when posts have no day headings. Raises `EditedBlock` when the person changed or
+    removed the block since trendbot wrote it, unless `force`.
+    """
+    newline = "\r\n" if "\r\n" in text else "\n"
+    block = render_block(day, section).replace("\n", newline)
+    lines = split_lines(text)
+    blocks = find_blocks(lines)
+    mine = [b for b in blocks if b.day == day.isoformat()]
+    if len(mine) > 1:
+        raise EditedBlock(f"the post holds {len(mine)} blocks for {day}; keep one", forceable=False)
+    if mine:
+        found = mine[0]
+        if found.end is None:
+            raise EditedBlock(f"the end marker of the {day} block is missing", forceable=False)
+        begin, end = lines[found.begin], lines[found.end]
+        if block_hash(text[begin.end:end.start]) != found.recorded and not force:
+            raise EditedBlock(f"the {day} block was edited by hand since trendbot wrote it")
+        if end.end == len(text) and not text.endswith("\n"):
+            block = block.removesuffix(newline)
+        return text[:begin.start] + block + text[end.end:]
+    if was_published and not force:
+        raise EditedBlock(f"the {day} block was removed by hand since trendbot wrote it")
+    if heading is None:
+        return insert_at(text, lines, len(lines), block, newline)
+    headings = heading_lines(lines, blocks)
+    key = heading_key(heading)
+    for index, found_heading in headings.items():
+        if found_heading == key:
+            return insert_at(text, lines, section_end(headings, index, len(lines)), block, newline)
+    content = heading.strip() + newline + newline + block
+    earlier, later = neighbours(headings, key[0], day, heading_of)
+    if earlier is not None:
+        return insert_at(text, lines, section_end(headings, earlier, len(lines)), content, newline)
+    if later is not None:
+        return insert_at(text, lines, later, content, newline)
+    return insert_at(text, lines, len(lines), content, newline)
+
+
+def section_end(headings: dict[int, tuple[int, str]], index: int, count: int) -> int:
+    """Index of the line that ends the section of the heading at `index`."""
+    level = headings[index][0]
+    return min((i for i, (lvl, _) in headings.items() if i > index and lvl <= level), default=count)
+
+
+def neighbours(headings: dict[int, tuple[int, str]], level: int, day: date,
+               heading_of: Callable[[date], str | None] | None) -> tuple[int | None, int | None]:
+    """Line indexes of the nearest day heading before the day and after it, in the post."""
+    if heading_of is None:
+        return None, None
+    dates: dict[tuple[int, str], date] = {}
+    for offset in sorted(range(-HEADING_SEARCH_DAYS, HEADING_SEARCH_DAYS + 1), key=abs):
+        other = day + timedelta(days=offset)
+        try:
+            name = heading_of(other)
+        except PublishError:
+            continue  # e.g. before first_day
+        if name and offset:
+            dates.setdefault(heading_key(name), other)  # "## 토요일" recurs: the nearest one wins
+    earlier = later = None
+    for index, found in sorted(headings.items()):
+        if found[0] != level or found not in dates:
+            continue
+        if dates[found] < day:
+            earlier = index
+        elif later is None:
+            later = index
+    return earlier, later
+
+
+def insert_at(text: str, lines: list[_Line], before: int, content: str, newline: str) -> str:
+    """Insert `content` after the last non-blank line before line `before`, blank-line separated."""
+    last = next((i for i in range(before - 1, -1, -1) if not lines[i].blank), None)
+    offset = lines[last].end if last is not None else 0
+    prefix = ""
+    if last is not None:
+        if not text[:offset].endswith("\n"):
+            prefix = newline
+        prefix += newline
+    following = last + 1 if last is not None else 0
+    suffix = newline if following < len(lines) and not lines[following].blank else ""
+    return text[:offset] + prefix + content + suffix + text[offset:]
+
+
+# -- files, git and the store -------------------------------------------------------------------
+
+def digest_path(config: Config, day: date) -> Path:
+    return config.digests_dir / f"{day.isoformat()}.md"
+
+
+def blog_repo(config: Config) -> Path:
+    blog = config.settings.blog
+    assert blog.repo is not None
+    repo = config.resolve(blog.repo)
+    if not repo.is_dir():
+        raise PublishError(f"{display_path(repo)}: [blog] repo is not a folder")
+    return repo
+
+
+def find_post(config: Config, day: date) -> tuple[Path, bool]:
+    """The day's post and whether it exists; a glob must match at most one file."""
+    blog = config.settings.blog
+    repo = blog_repo(config)
+    pattern = fill(blog.post, blog, day)
+    if not _GLOB.search(pattern):
+        path = repo / pattern
+        return path, path.is_file()
+    matches = sorted(path for path in repo.glob(pattern) if path.is_file())
+    if len(matches) > 1:
+        names = ", ".join(display_path(path) for path in matches)
+        raise PublishError(f'{display_path(repo)}: [blog] post "{pattern}" matches several posts: {names}')
+    if matches:
+        return matches[0], True
+    new = fill(blog.new_post, blog, day) if blog.new_post else pattern
+    if not fnmatch.fnmatchcase(new, pattern):
+        raise PublishError(f'[blog] new_post "{new}" does not match post "{pattern}": '
+                           "the next run would not find the post it created")
+    return repo / new, False
+
+
+def read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PublishError(f"{display_path(path)}: cannot read: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PublishError(f"{display_path(path)}: not UTF-8 (byte {exc.start}); left as it is") from None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Temporary file in the same folder, fsync, rename: a reader sees the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        folder = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(folder)
+    except OSError:
+        pass
+    finally:
+        os.close(folder)
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    def lines(text: str) -> list[str]:
+        return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
+
+    out = []
+    for line in difflib.unified_diff(lines(old), lines(new), f"a/{name}", f"b/{name}"):
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def git(repo: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PublishError(f"{display_path(repo)}: git {args[0]} failed: {exc}") from None
+    if done.returncode != 0:
+        reason = (done.stderr or done.stdout).strip().splitlines()
+        raise PublishError(f"{display_path(repo)}: git {args[0]} failed: {reason[-1] if reason else done.returncode}")
+    return done.stdout
+
+
+def commit_post(repo: Path, post: Path, message: str) -> str | None:
+    """Commit the post alone (the person's other staged work stays staged); its id, or None
+    when git sees no change in the post."""
+    relative = os.path.relpath(post, repo)
+    if not git(repo, "status", "--porcelain", "--", relative).strip():
+        return None
+    git(repo, "add", "--", relative)
+    git(repo, "commit", "--quiet", "-m", message, "--", relative)
+    return git(repo, "rev-parse", "--short", "HEAD").strip()
+
+
+def publish_day(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False,
+                force: bool = False, commit: bool | None = None) -> PublishResult:
+    """Build the day's digest and publish it: into the blog post when `[blog] repo` is set,
+    else to digests/D.md. Records where it went; `dry_run` writes nothing and returns the diff."""
+    from trendbot.digest import build_digest
+
+    digest = build_digest(config, store, day, now)
+    blog = config.settings.blog
+    if blog.repo is None:
+        return publish_digest(config, store, day, now, digest.markdown, len(digest.stories), dry_run)
+    repo = blog_repo(config)
+    post, exists = find_post(config, day)
+    shown = display_path(post)
+    if not exists and not blog.create:
+        raise PublishError(f"{shown}: no post for {day} and [blog] create = false")
+    old = read_text(post) if exists else ""
+    base = old if exists else front_matter_text(blog, day)
+    was_published = store.publication(day, post.resolve()) is not None
+    place = dict(heading=day_heading(blog, day), heading_of=lambda d: day_heading(blog, d),
+                 was_published=was_published)
+    try:
+        new = place_section(base, day, digest.markdown, **place, force=force)
+    except EditedBlock as edited:
+        forced = ""
+        if edited.forceable:
+            forced = unified_diff(old, place_section(base, day, digest.markdown, **place, force=True), shown)
+        fallback = digest_path(config, day)
+        if dry_run:
+            message = f"{shown}: {edited.reason}; would leave it and write {display_path(fallback)}"
+        else:
+            write_atomic(fallback, digest.markdown)
+            message = f"{shown}: {edited.reason}; left it as it is and wrote {display_path(fallback)}"
+        if edited.forceable:
+            message += " (--force overwrites it)"
+        return PublishResult("conflict", post, message, forced, len(digest.stories))
+    diff = unified_diff(old, new, shown)
+    content_hash = block_hash(block_body(digest.markdown))
+    if dry_run:
+        message = f"{shown}: would {'update' if exists else 'create'} the {day} section" if diff else \
+            f"{shown}: the {day} section is already up to date"
+        return PublishResult("dry-run", post, message, diff, len(digest.stories))
+    if exists and new == old:
+        store.record_publication(day, post.resolve(), content_hash, now)
+        return PublishResult("unchanged", post, f"{shown}: the {day} section is already up to date",
+                             "", len(digest.stories))
+    write_atomic(post, new)
+    store.record_publication(day, post.resolve(), content_hash, now)
+    verb = "updated" if exists else "created"
+    message = f"{shown}: {verb} with the {day} section ({len(digest.stories)} stories)"
+    committed = None
+    if blog.commit if commit is None else commit:
+        committed = commit_post(repo, post, fill(blog.commit_message, blog, day))
+        if committed:
+            message += f", committed {committed}"
+    return PublishResult("written", post, message, diff, len(digest.stories), committed)
+
+
+def publish_digest(config: Config, store: Store, day: date, now: datetime, markdown: str, stories: int,
+                   dry_run: bool) -> PublishResult:
+    """No blog configured: the day's section is digests/D.md."""
+    path = digest_path(config, day)
+    shown = display_path(path)
+    old = read_text(path) if path.is_file() else ""
+    diff = unified_diff(old, markdown, shown)
+    if dry_run:
+        return PublishResult("dry-run", path, f"{shown}: would write the {day} section" if diff
+                             else f"{shown}: already up to date", diff, stories)
+    write_atomic(path, markdown)
+    store.record_publication(day, path.resolve(), block_hash(markdown), now)
+    return PublishResult("digest", path, f"wrote {shown} ({stories} stories)", diff, stories)
