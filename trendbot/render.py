@@ -57,6 +57,8 @@ def escape_url(url: str) -> str | None:
 def link(title: str, url: str | None) -> str:
     text = escape_text(title)
     target = escape_url(url) if url else None
+    if target and text.startswith("^"):
+        text = "&#94;" + text[1:]  # kramdown reads `[^` as a footnote reference, never as a link
     return f"[{text}]({target})" if target else text
 
 

@@ -1,0 +1,155 @@
+"""The published post through the real GitHub Pages pipeline (Liquid, then kramdown with the GFM
+parser): every item of trendbot's section comes out as a link whose text is the original title
+and whose href is the canonical URL, with nothing else in the HTML that could run, format or
+become math. Needs Ruby's kramdown, kramdown-parser-gfm and liquid (see tests/tools/jekyll.py)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import date
+from urllib.parse import unquote
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser
+
+from conftest import read_data
+from tools.jekyll import Jekyll, missing, require_or_skip
+from trendbot.config import BlogConfig
+from trendbot.publish import day_heading, place_section
+from trendbot.render import Line, render_section
+from trendbot.text import clean
+
+DAY = date(2026, 9, 29)
+WEEKLY = BlogConfig(day_heading="## {day_index}일차", first_day=date(2026, 9, 4))
+ALLOWED = {"h3": {"id"}, "ul": set(), "li": set(), "a": {"href"}, "span": set(), "p": set(), "small": set()}
+
+# What the user wrote in the hostile feed, and where each link must point (tracking removed).
+HOSTILE = [
+    ("Quotes \"double\" 'single' -- dashes ... ellipsis <<guillemets>>", "https://blog.example.com/posts/quotes"),
+    ("🚀 한국어 제목: 트랜스포머로 만든 #1 모델 ~취소선~ `backticks` & entities", "https://github.com/org/repo"),
+    ("Pipes | in | a title, \\(inline\\) and \\[display\\] with C:\\path\\",
+     "https://example.com/%24dollar/path?x=1&y=%27q%27"),
+    ("Liquid {{ site.title }} and {% raw %} and {%- endraw -%}", "https://x.com/akhaliq/status/1829000000000000000"),
+    ("[click me](javascript:alert(1)) and <img src=x onerror=alert(1)>", "https://news.hada.io/topic?id=16369"),
+    ("snake_case_names and a_b_c with **bold** and __under__", "https://example.com/wiki/Snake_%28case%29?q=a_b"),
+    ("Energy $E=mc^2$ and $$\\sum_i x_i$$ in a title", "https://huggingface.co/papers/2408.13934"),
+]
+
+
+@pytest.fixture(scope="module")
+def jekyll():
+    require_or_skip(missing())
+    renderer = Jekyll()
+    yield renderer
+    renderer.close()
+
+
+def section_html(html: str, day: date = DAY) -> str:
+    """The HTML between trendbot's marker comments (kramdown keeps HTML comments as they are)."""
+    match = re.search(rf"<!-- trendbot:begin {day} sha256:[0-9a-f]{{64}} -->(.*?)<!-- trendbot:end {day} -->",
+                      html, re.S)
+    assert match, html
+    return match.group(1)
+
+
+def check_section(html: str) -> list:
+    """Assert the section holds only the expected elements and no live math; return its items."""
+    tree = LexborHTMLParser(f"<div id=section>{html}</div>")
+    root = tree.css_first("#section")
+    for index, node in enumerate(root.traverse(include_text=True)):
+        if index == 0:
+            continue  # the wrapper
+        if node.tag == "-text":
+            text = node.text_content or ""
+            if "$" in text or "\\" in text:
+                # MathJax reads one text node at a time: a delimiter alone in its element never pairs up
+                assert node.parent.tag == "span" and text in ("$", "\\"), f"live math delimiter in {text!r}"
+            continue
+        assert node.tag in ALLOWED, f"unexpected <{node.tag}> in {html}"
+        assert set(node.attributes) <= ALLOWED[node.tag], f"unexpected attributes on <{node.tag}>: {node.attributes}"
+        if node.tag == "span":
+            assert node.text() in ("$", "\\") and node.child.tag == "-text", node.html
+        if node.tag == "a":
+            assert node.parent.tag == "li"
+            assert re.match(r"https?://", node.attributes["href"]), node.attributes
+    return root.css("li")
+
+
+def publish_hostile(project, run, httpserver) -> str:
+    repo = project.root / "blog"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "_posts").mkdir()
+    post = repo / "_posts" / "2026-10-03-boostcamp-week5.md"
+    post.write_bytes(read_data("publish/boostcamp_week5.md"))
+    project.write_config(blog={"repo": "blog", "post": "_posts/2026-10-03-boostcamp-week5.md",
+                               "day_heading": "## {day_index}일차", "first_day": "2026-09-04"})
+    httpserver.expect_request("/hostile.xml").respond_with_data(read_data("publish/hostile_rss_2026-09-29.xml"),
+                                                                content_type="application/rss+xml")
+    project.add_source("hostile", kind="feed", url=httpserver.url_for("/hostile.xml"))
+    assert run("fetch").exit_code == 0
+    result = run("digest", "--date", DAY.isoformat(), "--publish")
+    assert result.exit_code == 0, result.output
+    return post.read_text(encoding="utf-8")
+
+
+def test_every_hostile_title_is_its_own_text_inside_its_link(project, run, httpserver, jekyll):
+    post = publish_hostile(project, run, httpserver)
+    html = jekyll.post(post)
+    items = check_section(section_html(html))
+    links = [(li.css_first("a").text(), li.css_first("a").attributes["href"]) for li in items]
+    assert links == HOSTILE
+    # the item that had no web link is plain text, not a link
+    assert "Not a web link" not in html and "javascript:" not in "".join(href for _, href in links)
+    assert "LIQUID-RAN" not in html
+    source = post[post.index("<!-- trendbot:begin"):post.index("<!-- trendbot:end")]
+    assert "{{" not in source and "{%" not in source
+
+
+def test_the_persons_own_post_renders_as_before(project, run, httpserver, jekyll):
+    post = publish_hostile(project, run, httpserver)
+    before = jekyll.post(read_data("publish/boostcamp_week5.md").decode("utf-8"))
+    after = jekyll.post(post)
+    added = section_html(after)
+    # the only change in the HTML is the new heading and trendbot's section
+    start = after.index('<h2 id="18일차">18일차</h2>')
+    end = after.index("<!-- trendbot:end 2026-09-29 -->") + len("<!-- trendbot:end 2026-09-29 -->")
+    assert added in after[start:end]
+    assert " ".join((after[:start] + after[end:]).split()) == " ".join(before.split())
+    assert "\\[E = mc^2\\]" in after  # the person's display math, as kramdown hands it to MathJax
+
+
+# A title is anything a site may send: markup, math, Liquid, table and emphasis syntax, quotes,
+# emoji and Korean, in any order.
+PIECES = ["$", "$$", "\\", "\\(", "\\)", "\\[", "\\]", "_", "__", "*", "**", "`", "```", "~", "~~", "|", "#",
+          "[", "]", "(", ")", "[x](javascript:alert(1))", "<img src=x onerror=alert(1)>", "<script>", "</b>",
+          "{{ site.x }}", "{% raw %}", "{%", "}}", "&amp;", "&#36;", "&", "<", ">", "<<", ">>", "\"", "'", "--",
+          "...", "-", ".", ":", "!", "^", "=", "+", "1.", "- ", "> ", "    ", "\t", "😀", "🚀", "한국어", "트렌드",
+          "x", "E=mc^2", " ", "http://a.b", "www.example.com", "@user", ":smile:", "&nbsp;", "\u00a0"]
+titles = st.lists(st.sampled_from(PIECES), min_size=1, max_size=14).map("".join).filter(lambda t: clean(t))
+paths = st.text(alphabet="abcXYZ019_-.~()$'*!,;:@+=&%한", max_size=20)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.tuples(titles, titles, paths), min_size=1, max_size=4))
+@example(lines=[("^", "$", "_0_")])  # `[^` is a kramdown footnote: found by this property
+def test_random_hostile_titles_render_as_literal_links(jekyll, lines):
+    rendered = [Line(title=title, url=f"https://example.com/p/{path}", summary=summary)
+                for title, summary, path in lines]
+    section = render_section(DAY, rendered, [], "### 데일리 트렌드")
+    post = place_section(read_data("publish/boostcamp_week5.md").decode("utf-8"), DAY, section,
+                         day_heading(WEEKLY, DAY), lambda d: day_heading(WEEKLY, d))
+    source = post[post.index("<!-- trendbot:begin"):post.index("<!-- trendbot:end")]
+    assert "{{" not in source and "{%" not in source
+    html = jekyll.post(post)
+    assert "LIQUID-RAN" not in html
+    items = check_section(section_html(html))
+    assert len(items) == len(lines)
+    for li, (title, summary, path) in zip(items, lines):
+        link = li.css_first("a")
+        assert link.text() == clean(title)
+        assert unquote(link.attributes["href"]) == unquote(f"https://example.com/p/{path}")
+        expected = clean(title) if clean(summary) == clean(title) else f"{clean(title)} — {clean(summary)}"
+        assert li.text() == expected
