@@ -418,3 +418,15 @@ def test_daily_post_without_headings_gets_the_block_at_its_end():
     assert placed.endswith("\n\n### 데일리 트렌드\n\n- a\n\n<!-- trendbot:end 2026-09-29 -->\n")
     no_newline = place_section("끝", date(2026, 9, 29), "### t\n")
     assert no_newline.startswith("끝\n\n<!-- trendbot:begin")
+
+
+def test_readme_blog_examples_are_valid_config(project):
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    examples = [block for block in re.findall(r"```toml\n(.*?)```", readme, re.S) if block.startswith("[blog]")]
+    assert len(examples) == 2
+    for example in examples:
+        (project.root / "trendbot.toml").write_text(example, encoding="utf-8")
+        blog = load_config().settings.blog
+        assert blog.repo == "~/blog"
+    assert blog.day_heading == "## {day_index}일차"
+    assert weekday_number(blog.first_day, date(2024, 8, 28)) == 18
