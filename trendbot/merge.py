@@ -16,7 +16,6 @@ merging everything from scratch, because stories only ever form along those edge
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -65,6 +64,10 @@ class ItemKeys:
     own: list[str]                      # what the item is
     link: list[str]                     # what it links to
     tokens: frozenset[str] = frozenset()  # normalized title tokens
+    numbers: frozenset[str] = frozenset()  # the tokens with digits ("gpt-4" is not "gpt-5")
+
+    def __post_init__(self) -> None:
+        self.numbers = frozenset(t for t in self.tokens if any(ch.isdigit() for ch in t))
 
     @property
     def all(self) -> list[str]:
@@ -82,19 +85,21 @@ def title_similarity(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def _token_order(token: str) -> str:
-    return hashlib.blake2b(token.encode(), digest_size=6).hexdigest()
+def _signature(tokens: Iterable[str]) -> str:
+    return hashlib.blake2b("\x1f".join(sorted(tokens)).encode(), digest_size=8).hexdigest()
 
 
-def title_prefix(tokens: frozenset[str]) -> list[str]:
-    """Prefix-filter tokens: two sets with Jaccard >= TITLE_SIMILARITY share one of these.
+def title_signatures(tokens: frozenset[str]) -> list[str]:
+    """Blocking keys for near-duplicate titles: the token set, and the set less each one token.
 
-    Tokens are ordered by a fixed hash so that common words are not always in the prefix.
+    Two titles share one when their token sets are equal, one has one token more, or each has
+    one token the other lacks — which covers every pair at TITLE_SIMILARITY for titles of up to
+    twelve words, and keeps the comparison to the few titles that are candidates, however
+    common their words (a longer pair differing in two words more is left apart: conservative).
     """
     if len(tokens) < TITLE_MIN_TOKENS:
         return []
-    ordered = sorted(tokens, key=lambda t: (_token_order(t), t))
-    return ordered[: len(ordered) - math.ceil(TITLE_SIMILARITY * len(ordered)) + 1]
+    return sorted({_signature(tokens)} | {_signature(tokens - {t}) for t in tokens})
 
 
 def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
@@ -129,10 +134,6 @@ def _host(url: str) -> str:
     return url.split("/")[2] if url.count("/") >= 2 else ""
 
 
-def _numbers(tokens: frozenset[str]) -> frozenset[str]:
-    return frozenset(t for t in tokens if any(ch.isdigit() for ch in t))
-
-
 def titles_match(a: MergeItem, ka: ItemKeys, b: MergeItem, kb: ItemKeys) -> float:
     """The similarity if the two titles may merge, else 0.
 
@@ -142,17 +143,18 @@ def titles_match(a: MergeItem, ka: ItemKeys, b: MergeItem, kb: ItemKeys) -> floa
     """
     if a.source == b.source or abs((a.day - b.day).days) > TITLE_DAYS:
         return 0.0
-    if len(ka.tokens) < TITLE_MIN_TOKENS or len(kb.tokens) < TITLE_MIN_TOKENS:
+    small, big = sorted((len(ka.tokens), len(kb.tokens)))
+    if small < TITLE_MIN_TOKENS or small < TITLE_SIMILARITY * big:
         return 0.0
-    if _numbers(ka.tokens) != _numbers(kb.tokens):
+    similarity = title_similarity(ka.tokens, kb.tokens)
+    if similarity < TITLE_SIMILARITY or ka.numbers != kb.numbers:
         return 0.0
     for kind in ("arxiv", "tweet", "github"):
         mine = {k for k in ka.own if key_kind(k) == kind}
         theirs = {k for k in kb.own if key_kind(k) == kind}
         if mine and theirs and not mine & theirs:
             return 0.0
-    similarity = title_similarity(ka.tokens, kb.tokens)
-    return similarity if similarity >= TITLE_SIMILARITY else 0.0
+    return similarity
 
 
 @dataclass
@@ -208,8 +210,8 @@ def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys]) -> list[tuple
     """Every pair of items whose titles may merge, as (similarity, id, id)."""
     by_token: dict[str, list[MergeItem]] = {}
     for item in items:
-        for token in title_prefix(keys[item.id].tokens):
-            by_token.setdefault(token, []).append(item)
+        for signature in title_signatures(keys[item.id].tokens):
+            by_token.setdefault(signature, []).append(item)
     pairs: dict[tuple[str, str], float] = {}
     for bucket in by_token.values():
         if len(bucket) < 2:
@@ -310,7 +312,7 @@ def _neighbourhood(store, ids: list[str], mirrors: tuple[str, ...]) -> tuple[dic
             keys[item.id] = keys_of(item, mirrors)
         wanted: set[str] = set()
         lookup = {k for i in frontier if i in keys for k in keys[i].all}
-        lookup |= {f"tok:{t}" for i in frontier if i in keys for t in title_prefix(keys[i].tokens)}
+        lookup |= {f"sig:{t}" for i in frontier if i in keys for t in title_signatures(keys[i].tokens)}
         candidates: set[str] = set()
         for row in store.items_with_keys(lookup):
             if row["item_id"] in items:
@@ -332,7 +334,7 @@ def _neighbourhood(store, ids: list[str], mirrors: tuple[str, ...]) -> tuple[dic
 
 def stored_keys(keys: ItemKeys) -> list[tuple[str, str]]:
     pairs = [(k, "own") for k in keys.own] + [(k, "link") for k in keys.link]
-    return pairs + [(f"tok:{t}", "title") for t in title_prefix(keys.tokens)]
+    return pairs + [(f"sig:{t}", "title") for t in title_signatures(keys.tokens)]
 
 
 def merge_into_store(store, ids: Iterable[str], now: datetime, mirrors: Iterable[str] = ()) -> int:

@@ -11,6 +11,7 @@ stripped), `tweet:ID`, `github:owner/repo`, and `url:<canonical URL>` for everyt
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -70,7 +71,8 @@ KEY_KINDS = ("arxiv", "tweet", "github", "url")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 
 
-def _mirror_bases(mirrors: Iterable[str]) -> tuple[tuple[str, str], ...]:
+@lru_cache(maxsize=64)
+def _mirror_bases(mirrors: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """(host[:port], path prefix) of each configured mirror base URL."""
     bases = []
     for base in mirrors:
@@ -105,6 +107,11 @@ def canonicalize_url(url: str, mirrors: Iterable[str] = ()) -> str:
     X posts on twitter.com, Nitter instances or any of `mirrors` (base URLs, which may carry a
     path prefix) become `https://x.com/...`. Idempotent: canonicalizing twice changes nothing.
     """
+    return _canonical(url, mirrors if isinstance(mirrors, tuple) else tuple(mirrors))
+
+
+@lru_cache(maxsize=65536)  # merging sees the same links again and again
+def _canonical(url: str, mirrors: tuple[str, ...]) -> str:
     url = url.strip()
     try:
         parts = urlsplit(url)

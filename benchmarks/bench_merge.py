@@ -1,0 +1,118 @@
+"""Merge speed and memory on generated items: the pure partition, and the store's incremental path.
+
+Generates --items items over --days days with the mix the real sources give: HF papers, X posts
+linking a paper's PDF or a repo (some through Nitter mirrors), GeekNews topics whose original is a
+paper, a repo or a blog post, blog posts, and near-duplicate titles. Prints items/s and the peak
+resident memory of the process (getrusage; generating the items is included) for
+
+- `partition` of all items at once (what a rebuild costs), and
+- with --store, `merge_into_store` in fetch-sized batches into a fresh SQLite file (what the
+  fetch cycle pays as items arrive).
+
+    python benchmarks/bench_merge.py [--items 100000] [--days 100] [--store] [--batch 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from trendbot.merge import MergeItem, merge_into_store, partition
+from trendbot.models import Item
+from trendbot.store import Store
+
+START = date(2026, 1, 1)
+COMMON = ("agent memory scaling laws sparse attention diffusion video reasoning benchmark retrieval "
+          "alignment reward model vision language robot policy token efficient long context 에이전트 "
+          "모델 추론 학습 데이터 공개 오픈소스 llm llms learning large").split()
+
+
+def make_title(rnd: random.Random) -> str:
+    """Seven words like a real title: a few common ones, a mid-frequency one, the rest rare."""
+    words = rnd.sample(COMMON, 3) + [f"m{rnd.randrange(500)}"] + [f"w{rnd.randrange(50000)}" for _ in range(3)]
+    rnd.shuffle(words)
+    return " ".join(words)
+
+
+def generate(count: int, days: int, seed: int = 1) -> list[MergeItem]:
+    rnd = random.Random(seed)
+    items: list[MergeItem] = []
+    per_day = max(1, count // days)
+    papers_of_day: dict[int, list[str]] = {}
+    for n in range(count):
+        day_index = min(n // per_day, days - 1)
+        day = START + timedelta(days=day_index)
+        papers = papers_of_day.setdefault(day_index, [f"26{day_index // 30 + 1:02d}.{day_index * 200 + k:05d}"
+                                                      for k in range(per_day // 4 + 1)])
+        paper = rnd.choice(papers)
+        title = make_title(rnd)
+        roll = rnd.random()
+        if roll < 0.3:
+            items.append(MergeItem(f"hf{n}", "hf", f"https://huggingface.co/papers/{paper}", title, day,
+                                   (f"https://arxiv.org/abs/{paper}", f"https://github.com/lab{n % 997}/repo{n}")))
+        elif roll < 0.55:
+            host = rnd.choice(["x.com", "nitter.net", "nitter.poast.org"])
+            link = rnd.choice([f"https://arxiv.org/pdf/{paper}v{rnd.randint(1, 3)}",
+                               f"https://github.com/lab{rnd.randrange(997)}/repo{rnd.randrange(count)}",
+                               f"https://blog{rnd.randrange(50)}.example.com/post/{rnd.randrange(count)}?utm_source=x"])
+            items.append(MergeItem(f"x{n}", rnd.choice(["x", "x2"]), f"https://{host}/u{n % 31}/status/{10**18 + n}",
+                                   title, day, (link,)))
+        elif roll < 0.75:
+            original = rnd.choice([f"https://arxiv.org/abs/{paper}", f"https://blog{rnd.randrange(50)}.example.com/post/{n}",
+                                   f"https://github.com/lab{rnd.randrange(997)}/repo{rnd.randrange(count)}"])
+            items.append(MergeItem(f"gn{n}", "gn", f"https://news.hada.io/topic?id={n}", title, day, (original,), original))
+        else:
+            previous = items[-1].title if items and rnd.random() < 0.2 else title  # a near-duplicate title
+            items.append(MergeItem(f"b{n}", f"blog{n % 7}", f"https://blog{n % 50}.example.com/post/{n}",
+                                   previous + ("!" if previous != title else ""), day))
+    return items
+
+
+def measure(label: str, count: int, run) -> None:
+    started = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    print(f"{label}: {count:,} items in {seconds:.2f}s = {count / seconds:,.0f} items/s, "
+          f"peak RSS of the process so far {peak / 2**20:.0f} MiB{result}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=100)
+    parser.add_argument("--store", action="store_true", help="also time the incremental merge into SQLite")
+    parser.add_argument("--batch", type=int, default=200, help="items per fetch for --store")
+    args = parser.parse_args()
+    items = generate(args.items, args.days)
+
+    def pure() -> str:
+        stories = {a.story_id for a in partition(items).values()}
+        return f", {len(stories):,} stories"
+
+    measure("partition (all at once)", len(items), pure)
+    if not args.store:
+        return
+    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "bench.db") as store:
+        rows = [Item(source=m.source, kind="feed", url=m.url, guid=m.id, title=m.title, day=m.day, links=list(m.links),
+                     extra={"original_url": m.original} if m.original else {}) for m in items]
+
+        def incremental() -> str:
+            for start in range(0, len(rows), args.batch):
+                result = store.upsert_items(rows[start:start + args.batch], now, ZoneInfo("UTC"))
+                merge_into_store(store, result.changed_ids, now)
+            stories = store.db.execute("select count(distinct story_id) from story_items").fetchone()[0]
+            return f", {stories:,} stories (store writes included)"
+
+        measure(f"merge_into_store (batches of {args.batch})", len(rows), incremental)
+
+
+if __name__ == "__main__":
+    main()
