@@ -11,14 +11,19 @@ import sys
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from trendbot import __version__
-from trendbot.config import CONFIG_NAME, Config, display_path, load_config
 from trendbot.errors import TrendbotError, UsageError
-from trendbot.store import Store
-from trendbot.timeutil import format_duration, parse_day, utcnow
+
+if TYPE_CHECKING:
+    from trendbot.config import Config
+    from trendbot.store import Store
+
+# Modules past click are imported where they are used, so `trendbot --help` and a typo in a
+# command answer at once instead of loading pydantic, httpx and sqlite-utils first.
 
 log = logging.getLogger("trendbot")
 
@@ -32,13 +37,19 @@ class Context:
     @property
     def config(self) -> Config:
         if self._config is None:
+            from trendbot.config import load_config
+
             self._config = load_config(self.config_path, self.db)
         return self._config
 
     def store(self) -> Store:
+        from trendbot.store import Store
+
         return Store(self.config.db_path)
 
     def day(self, text: str) -> date:
+        from trendbot.timeutil import parse_day, utcnow
+
         try:
             return parse_day(text, utcnow(), self.config.tz)
         except ValueError as exc:
@@ -118,6 +129,8 @@ pass_app = click.make_pass_decorator(Context)
 def init(directory: Path) -> None:
     """Write trendbot.toml and the default sources/*.toml, never overwriting a file."""
     templates = resources.files("trendbot") / "templates"
+    from trendbot.config import CONFIG_NAME, display_path
+
     targets = [(templates / CONFIG_NAME, directory / CONFIG_NAME)]
     targets += [(entry, directory / "sources" / entry.name)
                 for entry in sorted((templates / "sources").iterdir(), key=lambda e: e.name)
@@ -151,7 +164,8 @@ def run_fetch(app: Context, names: list[str] | None, day: date | None, err: bool
                 task = progress.add_task("fetching", total=len(sources))
                 report = run_cycle(config, store, names, day,
                                    on_done=lambda outcome: (progress.advance(task),
-                                                            progress.console.print(outcome.line())))
+                                                            progress.console.print(outcome.line(), markup=False,
+                                                                                    highlight=False)))
         else:
             report = run_cycle(config, store, names, day,
                                on_done=lambda outcome: click.echo(outcome.line(), err=err))
@@ -177,7 +191,8 @@ def fetch(app: Context, names: tuple[str, ...], day_text: str | None) -> None:
 @cli.command()
 @click.option("--date", "day_text", default="today", show_default=True, metavar="D",
               help="The day: YYYY-MM-DD, today or yesterday, in the configured time zone.")
-@click.option("--fetch", "fetch_first", is_flag=True, help="Fetch every enabled source first.")
+@click.option("--fetch", "fetch_first", is_flag=True,
+              help="Fetch every enabled source first; for a past day, sources that can (hf_papers) fetch that day.")
 @click.option("--out", metavar="FILE|-", help="Write here instead of digests/D.md; `-` is stdout.")
 @click.option("--publish", is_flag=True,
               help="Write the section into the blog post ([blog] in trendbot.toml), else digests/D.md.")
@@ -195,13 +210,16 @@ def digest(app: Context, day_text: str, fetch_first: bool, out: str | None, publ
     leaving the rest of the post as it is; a block edited by hand is kept, the new version goes
     to digests/D.md and the exit status is 1. --dry-run, --force and --commit imply --publish.
     """
+    from trendbot.config import display_path
     from trendbot.digest import build_digest
+    from trendbot.timeutil import utcnow
 
     day = app.day(day_text)
     publish = publish or dry_run or force or bool(commit)
     if publish and out:
         raise UsageError("--out cannot be combined with --publish (the post or digests/D.md is the output)")
-    failed = run_fetch(app, None, None, err=True) if fetch_first else 0
+    backfill = day if day != app.day("today") else None
+    failed = run_fetch(app, None, backfill, err=True) if fetch_first else 0
     if publish:
         from trendbot.publish import publish_day
 
@@ -216,27 +234,12 @@ def digest(app: Context, day_text: str, fetch_first: bool, out: str | None, publ
     if out == "-":
         click.echo(result.markdown, nl=False)
     else:
+        from trendbot.publish import write_atomic
+
         target = Path(out) if out else app.config.digests_dir / f"{day.isoformat()}.md"
         write_atomic(target, result.markdown)
         click.echo(f"wrote {display_path(target)} ({len(result.stories)} stories)", err=True)
     sys.exit(1 if failed else 0)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def item_json(row: dict) -> dict:
@@ -277,6 +280,8 @@ def items(app: Context, day_text: str, source: str | None, as_json: bool) -> Non
 def sources(app: Context, as_json: bool) -> None:
     """Each source: kind, interval, last success, last error, next run, items stored; and the
     last day whose section was published."""
+    from trendbot.timeutil import format_duration
+
     config = app.config
     with app.store() as store:
         states, counts = store.states(), store.counts_by_source()

@@ -76,7 +76,7 @@ class SourceOutcome:
     def line(self) -> str:
         if self.status == "ok":
             return (f"{self.name}: {self.seen} items ({self.new} new, {self.updated} updated) "
-                    f"in {self.seconds:.1f}s")
+                    f"in {self.seconds:.1f}s") + "".join(f"\n  note: {note}" for note in self.notes)
         if self.status == "skipped":
             return f"{self.name}: skipped, {self.error}"
         return f"{self.name}: FAILED: {self.error}"
@@ -154,7 +154,9 @@ async def run_cycle_async(config: Config, store: Store, names: list[str] | None 
     async with HttpClient(config.settings.http, transport=transport) as http:
         async def one(source: SourceBase) -> SourceOutcome:
             outcome = await fetch_source(source, http, store, config, now, day)
-            (log.warning if outcome.status == "failed" else log.info)("%s", outcome.line())
+            # a caller with `on_done` shows the outcome itself; log it loudly only otherwise
+            loud = outcome.status == "failed" and on_done is None
+            (log.warning if loud else log.info)("%s", outcome.line())
             if on_done:
                 on_done(outcome)
             return outcome
