@@ -64,3 +64,21 @@ def test_same_entry_gives_same_key_and_changed_title_changes_hash():
     assert a.key == b.key
     assert a.content_hash() != b.content_hash()
     assert parse("simple_atom.xml")[0].content_hash() == a.content_hash()
+
+
+def test_json_feed_items():
+    items = parse("json_feed.json", content_type="application/feed+json")
+    assert [item.guid for item in items] == ["urn:lab-notes:json-1", "urn:lab-notes:json-3"]
+    first, second = items
+    assert first.title == "A &amp; B are literal here"
+    assert first.author == "Lee"
+    assert first.published_at == datetime(2026, 11, 20, 0, 0, tzinfo=timezone.utc)
+    assert first.links == ["https://arxiv.org/pdf/2606.00467v1"]
+    assert first.text == "We read the paper. Then more."
+    assert second.text == "Text with <tags> kept as text. Second."
+    assert second.published_at is None
+
+
+def test_json_that_is_not_a_json_feed_is_refused():
+    with pytest.raises(ParseError, match="jsonfeed.org"):
+        parse_feed(b'{"hello": "world"}', source="s", feed_url="https://feeds.example.com/f.json")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import html
+import json
 import re
 from datetime import datetime, timezone
 from typing import Literal
@@ -66,9 +67,12 @@ def entry_title(entry) -> str:
     entities decoded once, because many feeds (GeekNews among them) escape twice, leaving
     `Tools &amp; Best Practices` after XML parsing."""
     title = entry.get("title") or ""
-    if (entry.get("title_detail") or {}).get("type") == "text/html":
+    kind = (entry.get("title_detail") or {}).get("type")
+    if kind == "text/html":
         return strip_html(title)
-    return clean(html.unescape(title) if _ENTITY.search(title) else title)
+    if kind == "text/plain" and _ENTITY.search(title):
+        return clean(html.unescape(title))
+    return clean(title)  # a JSON Feed title is exactly its text
 
 
 def entry_html(entry) -> str:
@@ -78,16 +82,53 @@ def entry_html(entry) -> str:
     return entry.get("summary") or entry.get("description") or ""
 
 
+def json_feed_entries(body: bytes, feed_url: str) -> list[dict] | None:
+    """Entries of a JSON Feed (https://jsonfeed.org/version/1.1) in feedparser's entry shape,
+    or None when the body is not JSON; feedparser 6 reads only XML feeds."""
+    if not body.lstrip()[:1] == b"{":
+        return None
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(feed_url, f"not a feed: invalid JSON ({exc})") from None
+    if not isinstance(document, dict) or not str(document.get("version", "")).startswith("https://jsonfeed.org/"):
+        raise ParseError(feed_url, "not a feed: JSON without a jsonfeed.org version")
+    entries = []
+    for item in document.get("items") or []:
+        if not isinstance(item, dict):
+            continue
+        when = None
+        for key in ("date_published", "date_modified"):
+            try:
+                moment = datetime.fromisoformat(str(item.get(key) or "").replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            when = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).utctimetuple()
+            break
+        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+        html_body = item.get("content_html") or html.escape(str(item.get("content_text") or item.get("summary") or ""))
+        entries.append({
+            "id": str(item.get("id") or ""), "link": str(item.get("url") or item.get("external_url") or ""),
+            "title": str(item.get("title") or ""), "title_detail": {"type": "application/json"},
+            "summary": html_body, "published_parsed": when,
+            "author": ", ".join(str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")),
+        })
+    return entries
+
+
 def parse_feed(body: bytes, *, source: str, feed_url: str, content_type: str | None = None,
                kind: str = "feed", max_items: int = 200) -> list[Item]:
     """Items of a feed document. Raises `ParseError` when the body is not a feed at all."""
     headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
-    if not parsed.get("version") and not parsed.entries:
-        reason = parsed.get("bozo_exception") or "no RSS, Atom or JSON feed found"
-        raise ParseError(feed_url, f"not a feed: {reason}")
+    entries = json_feed_entries(body, feed_url)
+    if entries is None:
+        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+        if not parsed.get("version") and not parsed.entries:
+            reason = parsed.get("bozo_exception") or "no RSS, Atom or JSON feed found"
+            raise ParseError(feed_url, f"not a feed: {reason}")
+        entries = parsed.entries
     items: list[Item] = []
-    for entry in parsed.entries[:max_items]:
+    for entry in entries[:max_items]:
         link = (entry.get("link") or "").strip()
         guid = (entry.get("id") or "").strip() or None
         if not link and guid and is_http_url(guid):
