@@ -30,10 +30,11 @@ REASONS = {
 def test_fault_stays_inside_its_source(project, run, kind, fault):
     prefix, keys = KINDS[kind]
     good = read_data("feeds/simple_atom.xml")
+    # the stall outlasts the timeout by far, and the timeout leaves the good source room on a busy machine
     server = FaultServer({"/good.xml": ("application/atom+xml", good)}, fault, prefix,
-                         stall=1.5, oversize=60_000)
+                         stall=4.0, oversize=60_000)
     try:
-        project.write_config(http={"timeout": "400ms", "retries": 1, "backoff": "10ms", "max_bytes": 50_000})
+        project.write_config(http={"timeout": "1500ms", "retries": 1, "backoff": "10ms", "max_bytes": 50_000})
         project.add_source("good", kind="feed", url=f"{server.base}/good.xml")
         project.add_source("faulty", **keys(server.base))
         result = run("fetch")

@@ -303,8 +303,9 @@ def test_requests_to_the_site_are_spaced_by_request_interval(project, run, site)
     times = [arrived for arrived, _ in site.hits]
     assert len(times) == 4
     gaps = [later - earlier for earlier, later in zip(times, times[1:])]
-    # measured where the requests arrive; 10 ms allowed for the trip from client to handler
-    assert min(gaps) >= 0.19, gaps
+    # measured where the requests arrive: the next request leaves only after the previous
+    # answer ended plus the interval, so no transit delay can bring two closer than that
+    assert min(gaps) >= 0.2, gaps
 
 
 def test_site_asking_to_slow_down_stops_enrichment_but_keeps_every_topic(project, run, site):

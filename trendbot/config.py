@@ -49,7 +49,7 @@ class HttpConfig(Strict):
     retries: int = Field(2, ge=0, le=10)
     backoff: Duration = timedelta(seconds=1)
     max_bytes: int = Field(10_000_000, ge=1024)
-    host_interval: Duration = Field(timedelta(0), description="minimum time between two requests to one host")
+    host_interval: Duration = Field(timedelta(0), description="minimum time from one answer of a host to the next request to it")
     concurrency: int = Field(16, ge=1)
 
 

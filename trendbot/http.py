@@ -11,6 +11,7 @@ interval between requests to one host.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -136,16 +137,23 @@ class HttpClient:
         host = urlsplit(url_or_host).netloc or url_or_host
         self._intervals[host] = max(seconds, self._intervals.get(host, 0.0))
 
-    async def _wait_turn(self, host: str) -> None:
+    @contextlib.asynccontextmanager
+    async def _turn(self, host: str):
+        """Requests to a host with an interval go one at a time, each starting `interval` after
+        the previous answer ended, so the server never sees two closer than that."""
         interval = self._intervals.get(host, self.config.host_interval.total_seconds())
         if interval <= 0:
+            yield
             return
         gate = self._gates.setdefault(host, _HostGate())
         async with gate.lock:
             wait = gate.last + interval - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            gate.last = time.monotonic()
+            try:
+                yield
+            finally:
+                gate.last = time.monotonic()
 
     async def get(self, url: str, *, validators: Validators | None = None,
                   headers: dict[str, str] | None = None, max_bytes: int | None = None) -> Response:
@@ -162,8 +170,7 @@ class HttpClient:
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                await self._wait_turn(host)
-                async with self._slots:
+                async with self._turn(host), self._slots:
                     response = await self._fetch(url, request_headers, limit)
             except httpx.TimeoutException:
                 reason = f"timed out after {self.config.timeout.total_seconds():g}s"
