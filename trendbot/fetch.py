@@ -11,7 +11,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable
+from typing import Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from trendbot import kinds
@@ -23,6 +23,7 @@ from trendbot.store import Store
 from trendbot.timeutil import utcnow
 
 log = logging.getLogger("trendbot.fetch")
+T = TypeVar("T")
 
 
 @dataclass
@@ -56,6 +57,11 @@ class FetchContext:
                 self.validators[url] = fresh
         return response
 
+    async def parse(self, parser: Callable[..., T], *args, **kwargs) -> T:
+        """Run a pure parser in a worker thread, so one large document does not hold up the
+        requests of every other source waiting on the event loop."""
+        return await asyncio.to_thread(parser, *args, **kwargs)
+
     def note(self, message: str) -> None:
         self.notes.append(message)
         self.log.info("%s: %s", self.source.name, message)
@@ -72,6 +78,7 @@ class SourceOutcome:
     error: str | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    changed_ids: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         if self.status == "ok":
@@ -128,21 +135,22 @@ async def fetch_source(source: SourceBase, http: HttpClient, store: Store, confi
         return SourceOutcome(source.name, source.kind, "failed", error=message,
                              seconds=time.monotonic() - started, notes=ctx.notes)
     result = store.save_fetch(source.name, source.kind, items, ctx.validators, now, config.tz)
-    merge_stories(store, config, result.changed_ids, now, ctx)
     return SourceOutcome(source.name, source.kind, "ok", result.new, result.updated, len(items),
-                         seconds=time.monotonic() - started, notes=ctx.notes)
+                         seconds=time.monotonic() - started, notes=ctx.notes, changed_ids=result.changed_ids)
 
 
-def merge_stories(store: Store, config: Config, ids: list[str], now: datetime, ctx: FetchContext) -> None:
-    """Join the new and changed items to their stories (trendbot/merge.py). The items are
-    already stored; a merge failure is noted, and the digest merges what is left over."""
+def merge_stories(store: Store, config: Config, ids: list[str], now: datetime) -> None:
+    """Join the cycle's new and changed items to their stories (trendbot/merge.py), once, after
+    every source is stored: merging is CPU work that would otherwise hold up the requests still
+    in flight. A merge failure is logged; the digest merges whatever is left over."""
     from trendbot.merge import merge_into_store, mirrors_of
 
+    if not ids:
+        return
     try:
         merge_into_store(store, ids, now, mirrors_of(config))
-    except Exception as exc:  # never lose a fetch over the merge
-        log.exception("%s: merging stories failed", ctx.source.name)
-        ctx.note(f"merging stories failed: {type(exc).__name__}: {exc}")
+    except Exception:  # never lose a fetch over the merge
+        log.exception("merging stories failed; the digest will merge the items left over")
 
 
 async def run_cycle_async(config: Config, store: Store, names: list[str] | None = None,
@@ -162,6 +170,7 @@ async def run_cycle_async(config: Config, store: Store, names: list[str] | None 
             return outcome
 
         outcomes = await asyncio.gather(*(one(source) for source in sources))
+    merge_stories(store, config, [key for outcome in outcomes for key in outcome.changed_ids], now)
     return CycleReport(list(outcomes))
 
 

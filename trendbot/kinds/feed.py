@@ -155,8 +155,8 @@ async def fetch(ctx, source: FeedSource) -> list[Item]:
     if response.not_modified:
         ctx.log.info("%s: not modified", source.name)
         return []
-    return parse_feed(response.body, source=source.name, feed_url=source.url,
-                      content_type=response.headers.get("content-type"), max_items=source.max_items)
+    return await ctx.parse(parse_feed, response.body, source=source.name, feed_url=source.url,
+                           content_type=response.headers.get("content-type"), max_items=source.max_items)
 
 
 register("feed", FeedSource, fetch)

@@ -395,8 +395,8 @@ async def fetch_account(ctx, source: XSource, endpoints: list[Endpoint], health:
                 health[endpoint.key] = after_success(health[endpoint.key], ctx.now)
                 ctx.store.set_kv(source.name, endpoint.key, health[endpoint.key].to_json(), ctx.now)
                 return [], reasons
-            timeline = parse_timeline(response.body, source=source.name, feed_url=url, account=account,
-                                      content_type=response.headers.get("content-type"))
+            timeline = await ctx.parse(parse_timeline, response.body, source=source.name, feed_url=url,
+                                       account=account, content_type=response.headers.get("content-type"))
             problem = problem_of(timeline, ctx.now, source.stale_after)
         except RetryLater as exc:
             problem, retry_after = exc.reason, exc.until
