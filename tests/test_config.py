@@ -103,3 +103,12 @@ def test_init_files_load_as_valid_config(run, tmp_path):
     run("init")
     result = run("sources", "--json")
     assert result.exit_code == 0, result.output
+
+
+def test_repository_sources_are_the_defaults_init_writes():
+    """sources/ in the repository is a ready-to-run copy of what `trendbot init` writes."""
+    root = Path(__file__).parent.parent
+    templates = root / "trendbot" / "templates" / "sources"
+    assert sorted(p.name for p in (root / "sources").glob("*.toml")) == sorted(p.name for p in templates.glob("*.toml"))
+    for template in templates.glob("*.toml"):
+        assert (root / "sources" / template.name).read_text() == template.read_text(), template.name

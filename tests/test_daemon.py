@@ -342,6 +342,11 @@ def test_actions_workflow_publishes_and_commits_only_a_changed_post():
     assert "trendbot.db" not in script  # the database never goes into the blog
 
 
+def test_readme_shows_the_workflow_file_as_it_is():
+    workflow = (REPO / "examples/github-actions/trendbot.yml").read_text(encoding="utf-8")
+    assert "```yaml\n" + workflow + "```" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
 def test_actions_workflow_picks_the_seoul_day_for_each_schedule(tmp_path):
     """Run the workflow's own day-choosing script with each schedule, as Actions would."""
     _, steps = workflow_steps()
