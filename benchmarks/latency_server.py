@@ -7,7 +7,6 @@ Serves the three sites' shapes and plain feeds from memory, answers conditional 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import threading
 import time

@@ -14,13 +14,27 @@ from string import Formatter
 from typing import Annotated, Any, ClassVar, Literal, Union
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from trendbot.errors import ConfigError
 from trendbot.timeutil import Duration, zone
 
 CONFIG_ENV = "TRENDBOT_CONFIG"
 CONFIG_NAME = "trendbot.toml"
+
+
+def http_url(value: str) -> str:
+    from trendbot.urls import is_http_url
+
+    value = value.strip()
+    if not is_http_url(value):
+        raise ValueError(f'"{value}" is not an http(s) URL')
+    return value
+
+
+# An address a source fetches from; a base URL (which may carry a path prefix) loses its final "/".
+HttpUrl = Annotated[str, AfterValidator(http_url)]
+BaseUrl = Annotated[str, AfterValidator(lambda value: http_url(value).rstrip("/"))]
 
 
 class Strict(BaseModel):

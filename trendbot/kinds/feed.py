@@ -15,10 +15,10 @@ from typing import Literal
 from urllib.parse import urljoin
 
 import feedparser
-from pydantic import Field, field_validator
+from pydantic import Field
 from selectolax.lexbor import LexborHTMLParser
 
-from trendbot.config import SourceBase
+from trendbot.config import HttpUrl, SourceBase
 from trendbot.errors import ParseError
 from trendbot.kinds import register
 from trendbot.models import Item
@@ -28,15 +28,8 @@ from trendbot.urls import is_http_url
 
 class FeedSource(SourceBase):
     kind: Literal["feed"]
-    url: str = Field(description="the feed's address")
+    url: HttpUrl = Field(description="the feed's address")
     max_items: int = Field(200, ge=1, description="entries read from one document")
-
-    @field_validator("url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if not is_http_url(value):
-            raise ValueError(f'"{value}" is not an http(s) URL')
-        return value
 
 
 def entry_time(entry) -> datetime | None:

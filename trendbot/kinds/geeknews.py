@@ -25,10 +25,10 @@ from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
-from pydantic import Field, field_validator
+from pydantic import Field
 from selectolax.lexbor import LexborHTMLParser
 
-from trendbot.config import SourceBase
+from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import FetchError, ParseError, RetryLater
 from trendbot.kinds import register
 from trendbot.kinds.feed import entry_html, entry_time, entry_title
@@ -45,17 +45,10 @@ TEXT_CHARS = 2000
 
 class GeekNewsSource(SourceBase):
     kind: Literal["geeknews"]
-    base_url: str = Field(PUBLIC_BASE, description="where the feed and topic pages are fetched from")
+    base_url: BaseUrl = Field(PUBLIC_BASE, description="where the feed and topic pages are fetched from")
     request_interval: Duration = Field(timedelta(seconds=1), description="at most one request per this to the site")
     refresh_after: Duration = Field(timedelta(hours=3), description="a topic's points are re-fetched after this")
     max_enrich: int = Field(20, ge=0, description="topic pages fetched in one cycle")
-
-    @field_validator("base_url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if not is_http_url(value):
-            raise ValueError(f'"{value}" is not an http(s) URL')
-        return value.rstrip("/")
 
 
 # -- documents -------------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from selectolax.lexbor import LexborHTMLParser
 
-from trendbot.config import SourceBase
+from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import FetchError, ParseError, RetryLater
 from trendbot.kinds import register
 from trendbot.models import Item
@@ -38,16 +38,9 @@ _ARXIV_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 class HfPapersSource(SourceBase):
     kind: Literal["hf_papers"]
-    base_url: str = Field(PUBLIC_BASE, description="where the API and the papers pages are fetched from")
+    base_url: BaseUrl = Field(PUBLIC_BASE, description="where the API and the papers pages are fetched from")
     days: int = Field(2, ge=1, le=14, description="days a cycle without --date fetches: today, yesterday, ...")
     page_size: int = Field(50, ge=5, le=100, description="papers asked for per API request (`limit`)")
-
-    @field_validator("base_url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if not is_http_url(value):
-            raise ValueError(f'"{value}" is not an http(s) URL')
-        return value.rstrip("/")
 
 
 class Listing(NamedTuple):

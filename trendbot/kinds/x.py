@@ -32,13 +32,13 @@ import feedparser
 from pydantic import Field, field_validator, model_validator
 from selectolax.lexbor import LexborHTMLParser
 
-from trendbot.config import SourceBase
+from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import FetchError, ParseError, RetryLater
 from trendbot.kinds import register
 from trendbot.models import Item
 from trendbot.text import clean, cut, strip_html
 from trendbot.timeutil import Duration, format_duration, from_iso, iso, utcnow
-from trendbot.urls import is_http_url, strip_tracking
+from trendbot.urls import strip_tracking
 
 TITLE_CHARS = 100
 PUBLIC_HOST = "x.com"
@@ -61,8 +61,8 @@ _ACCOUNT = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 class XSource(SourceBase):
     kind: Literal["x"]
     accounts: list[str] = Field(min_length=1, description="X accounts (screen names, with or without @)")
-    mirrors: list[str] = Field(default_factory=list, description="Nitter-compatible base URLs, preferred first")
-    rsshub: list[str] = Field(default_factory=list, description="RSSHub base URLs (self-hosted, with X credentials)")
+    mirrors: list[BaseUrl] = Field(default_factory=list, description="Nitter-compatible base URLs, preferred first")
+    rsshub: list[BaseUrl] = Field(default_factory=list, description="RSSHub base URLs (self-hosted, with X credentials)")
     include_retweets: bool = False
     include_replies: bool = False
     stale_after: Duration = Field(timedelta(days=30), description="a feed whose newest post is older is a stale mirror")
@@ -83,15 +83,8 @@ class XSource(SourceBase):
 
     @field_validator("mirrors", "rsshub")
     @classmethod
-    def _base_urls(cls, values: list[str]) -> list[str]:
-        bases = []
-        for value in values:
-            if not is_http_url(value):
-                raise ValueError(f'"{value}" is not an http(s) URL')
-            base = value.strip().rstrip("/")
-            if base not in bases:
-                bases.append(base)
-        return bases
+    def _distinct(cls, bases: list[str]) -> list[str]:
+        return list(dict.fromkeys(bases))
 
     @model_validator(mode="after")
     def _has_endpoint(self) -> XSource:
