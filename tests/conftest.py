@@ -122,5 +122,16 @@ def run():
     return invoke
 
 
+@pytest.fixture(scope="session")
+def jekyll():
+    """One Ruby process rendering posts as GitHub Pages does (tests/tools/jekyll.py)."""
+    from tools.jekyll import Jekyll, missing, require_or_skip
+
+    require_or_skip(missing())
+    renderer = Jekyll()
+    yield renderer
+    renderer.close()
+
+
 def read_data(name: str) -> bytes:
     return (DATA / name).read_bytes()

@@ -10,10 +10,8 @@ import json
 import random
 from urllib.parse import unquote, urljoin
 
-import pytest
 
 from test_kramdown import check_section
-from tools.jekyll import Jekyll, missing, require_or_skip
 from trendbot.text import clean
 from trendbot.urls import strip_tracking
 
@@ -45,14 +43,6 @@ def corpus(seed: int = 20261120, size: int = 80) -> list[dict]:
         items.append({"id": f"corpus-{n}", "url": url, "title": title,
                       "content_html": f"<p>{text}</p>", "date_published": "2026-11-20T03:00:00Z"})
     return items
-
-
-@pytest.fixture(scope="module")
-def jekyll():
-    require_or_skip(missing())
-    renderer = Jekyll()
-    yield renderer
-    renderer.close()
 
 
 def test_hostile_corpus_renders_as_inert_literal_text(project, run, httpserver, jekyll):

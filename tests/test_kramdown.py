@@ -10,13 +10,11 @@ import subprocess
 from datetime import date
 from urllib.parse import unquote
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from conftest import read_data
-from tools.jekyll import Jekyll, missing, require_or_skip
 from trendbot.config import BlogConfig
 from trendbot.publish import day_heading, place_section
 from trendbot.render import Line, render_section
@@ -37,14 +35,6 @@ HOSTILE = [
     ("snake_case_names and a_b_c with **bold** and __under__", "https://example.com/wiki/Snake_%28case%29?q=a_b"),
     ("Energy $E=mc^2$ and $$\\sum_i x_i$$ in a title", "https://huggingface.co/papers/2408.13934"),
 ]
-
-
-@pytest.fixture(scope="module")
-def jekyll():
-    require_or_skip(missing())
-    renderer = Jekyll()
-    yield renderer
-    renderer.close()
 
 
 def section_html(html: str, day: date = DAY) -> str:
