@@ -219,6 +219,23 @@ def test_cycle_without_date_fetches_yesterday_and_today(project, httpserver, run
     assert project.rows("select count(*) n from items where day = ?", (str(yesterday),))[0]["n"] == 30
 
 
+def test_a_day_that_fails_is_noted_and_the_other_day_still_stored(project, httpserver, run):
+    # Early in the Korean morning "today" may not exist on HF yet: yesterday must still land.
+    add_hf(project, httpserver)
+    today = datetime.now(ZoneInfo("Asia/Seoul")).date()
+    yesterday = today - timedelta(days=1)
+    listed_yesterday = read_data("hf/api_2026-06-12.json").replace(
+        b'"submittedOnDailyAt":"2026-06-12', f'"submittedOnDailyAt":"{yesterday}'.encode())
+    httpserver.expect_request("/api/daily_papers", query_string={"date": str(yesterday), "limit": "50", "p": "0"}
+                              ).respond_with_data(listed_yesterday, content_type=API_JSON)
+    httpserver.expect_request("/api/daily_papers").respond_with_data('{"error": "bad date"}', status=400)
+    httpserver.expect_request(f"/papers/date/{today}").respond_with_data("not found", status=404)
+    result = run("fetch")
+    assert result.exit_code == 0, result.stderr
+    assert f"note: not read: " in result.stdout and f"date={today}" in result.stdout
+    assert project.rows("select count(*) n from items where day = ?", (str(yesterday),))[0]["n"] == 30
+
+
 @pytest.mark.parametrize("broken", ["status 500", "api_wrong_shape.json", "api_truncated.json", "status 429"])
 def test_api_failure_or_shape_change_falls_back_to_the_papers_page(project, httpserver, run, broken):
     add_hf(project, httpserver)

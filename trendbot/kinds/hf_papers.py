@@ -223,12 +223,28 @@ async def fetch_day(ctx, source: HfPapersSource, day: date) -> tuple[list[Item],
 
 
 async def fetch(ctx, source: HfPapersSource) -> list[Item]:
+    """The papers of each day asked for. A day whose API and page both fail is noted and the
+    other days are still stored (early in the Korean morning "today" may not exist yet on HF);
+    the source fails only when no day could be read, or when HF asks us to wait."""
     found: dict[str, Item] = {}
     paths: dict[str, str] = {}
+    failures: list[FetchError] = []
     for day in days_to_fetch(ctx.now, ctx.tz, source.days, ctx.day):
-        items, path = await fetch_day(ctx, source, day)
+        try:
+            items, path = await fetch_day(ctx, source, day)
+        except RetryLater:
+            raise
+        except FetchError as exc:
+            failures.append(exc)
+            paths[day.isoformat()] = f"failed: {exc}"
+            continue
         found.update((item.guid, item) for item in items)
         paths[day.isoformat()] = f"{path}, {len(items)} papers"
+    if failures and len(failures) == len(paths):
+        raise failures[0]
+    for failure in failures:
+        ctx.log.warning("%s: %s", source.name, failure)
+        ctx.note(f"not read: {failure}")
     ctx.store.set_kv(source.name, KV_LAST_FETCH, paths, ctx.now)
     return list(found.values())
 
