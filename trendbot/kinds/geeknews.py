@@ -319,7 +319,7 @@ async def enrich(ctx, base_url: str, topic_id: int) -> TopicDetails:
     markdown_url = f"{base_url}/topic/{topic_id}.md"
     try:
         response = await ctx.get(markdown_url)
-        return parse_topic_markdown(response.body, url=markdown_url)
+        return await ctx.parse(parse_topic_markdown, response.body, url=markdown_url)
     except RetryLater:
         raise
     except FetchError as exc:
@@ -328,7 +328,7 @@ async def enrich(ctx, base_url: str, topic_id: int) -> TopicDetails:
     page_url = f"{base_url}/topic?id={topic_id}"
     try:
         response = await ctx.get(page_url)
-        return parse_topic_page(response.body, topic_id=topic_id, url=page_url)
+        return await ctx.parse(parse_topic_page, response.body, topic_id=topic_id, url=page_url)
     except RetryLater:
         raise
     except FetchError as exc:
@@ -342,7 +342,8 @@ async def fetch(ctx, source: GeekNewsSource) -> list[Item]:
     if response.not_modified:
         ctx.log.info("%s: feed not modified", source.name)
         return []
-    topics = parse_feed_topics(response.body, feed_url=feed_url, content_type=response.headers.get("content-type"))
+    topics = await ctx.parse(parse_feed_topics, response.body, feed_url=feed_url,
+                             content_type=response.headers.get("content-type"))
     if ctx.day is not None and not any(t.published_at and t.published_at.astimezone(ctx.tz).date() == ctx.day
                                        for t in topics):
         ctx.note(f"the feed holds only the latest {len(topics)} topics; none is from {ctx.day}")

@@ -186,7 +186,7 @@ async def fetch_day_api(ctx, source: HfPapersSource, day: date) -> list[Item]:
     for page in range(MAX_PAGES):
         url = api_url(source.base_url, day, source.page_size, page)
         response = await ctx.get(url)
-        listing = parse_api_page(response.body, source=source.name, listed_on=day, url=url)
+        listing = await ctx.parse(parse_api_page, response.body, source=source.name, listed_on=day, url=url)
         before = len(found)
         found.update((item.guid, item) for item in listing.items)
         # A server that ignores `p` would hand back the same page forever.
@@ -200,7 +200,8 @@ async def fetch_day_api(ctx, source: HfPapersSource, day: date) -> list[Item]:
 async def fetch_day_html(ctx, source: HfPapersSource, day: date) -> list[Item]:
     url = listing_url(source.base_url, day)
     response = await ctx.get(url)
-    return parse_listing_page(response.body, source=source.name, listed_on=day, url=url).items
+    listing = await ctx.parse(parse_listing_page, response.body, source=source.name, listed_on=day, url=url)
+    return listing.items
 
 
 async def fetch_day(ctx, source: HfPapersSource, day: date) -> tuple[list[Item], str]:
