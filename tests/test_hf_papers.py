@@ -203,14 +203,20 @@ def test_day_without_papers_is_a_normal_empty_answer(project, httpserver, run):
     assert "2026-06-13: 새로 수집된 소식이 없는 조용한 날입니다." in digest.stdout
 
 
-def test_cycle_without_date_fetches_yesterday_and_today(project, httpserver, run):
-    add_hf(project, httpserver)
+def serve_yesterday(httpserver) -> tuple[date, date]:
+    """Serve the 30 recorded papers as listed yesterday in Seoul; return (today, yesterday)."""
     today = datetime.now(ZoneInfo("Asia/Seoul")).date()
     yesterday = today - timedelta(days=1)
     listed_yesterday = read_data("hf/api_2026-06-12.json").replace(
         b'"submittedOnDailyAt":"2026-06-12', f'"submittedOnDailyAt":"{yesterday}'.encode())
     httpserver.expect_request("/api/daily_papers", query_string={"date": str(yesterday), "limit": "50", "p": "0"}
                               ).respond_with_data(listed_yesterday, content_type=API_JSON)
+    return today, yesterday
+
+
+def test_cycle_without_date_fetches_yesterday_and_today(project, httpserver, run):
+    add_hf(project, httpserver)
+    today, yesterday = serve_yesterday(httpserver)
     serve_api(httpserver, str(today), "api_2026-06-13.json")
     result = run("fetch")
     assert result.exit_code == 0, result.stderr
@@ -222,17 +228,12 @@ def test_cycle_without_date_fetches_yesterday_and_today(project, httpserver, run
 def test_a_day_that_fails_is_noted_and_the_other_day_still_stored(project, httpserver, run):
     # Early in the Korean morning "today" may not exist on HF yet: yesterday must still land.
     add_hf(project, httpserver)
-    today = datetime.now(ZoneInfo("Asia/Seoul")).date()
-    yesterday = today - timedelta(days=1)
-    listed_yesterday = read_data("hf/api_2026-06-12.json").replace(
-        b'"submittedOnDailyAt":"2026-06-12', f'"submittedOnDailyAt":"{yesterday}'.encode())
-    httpserver.expect_request("/api/daily_papers", query_string={"date": str(yesterday), "limit": "50", "p": "0"}
-                              ).respond_with_data(listed_yesterday, content_type=API_JSON)
+    today, yesterday = serve_yesterday(httpserver)
     httpserver.expect_request("/api/daily_papers").respond_with_data('{"error": "bad date"}', status=400)
     httpserver.expect_request(f"/papers/date/{today}").respond_with_data("not found", status=404)
     result = run("fetch")
     assert result.exit_code == 0, result.stderr
-    assert f"note: not read: " in result.stdout and f"date={today}" in result.stdout
+    assert "note: not read: " in result.stdout and f"date={today}" in result.stdout
     assert project.rows("select count(*) n from items where day = ?", (str(yesterday),))[0]["n"] == 30
 
 
