@@ -7,7 +7,7 @@ import re
 
 from hypothesis import given, strategies as st
 
-from trendbot.render import Line, escape_text, escape_url, render_line
+from trendbot.render import Line, escape_text, escape_url, render_line, summary_beyond_title
 from trendbot.text import clean
 
 ACTIVE = set("*_[]()|<>`{}~\"'$\\&#")
@@ -48,3 +48,15 @@ def test_escaped_urls_cannot_break_out_of_the_link(path):
     url = escape_url("https://example.com/" + path)
     assert url is not None
     assert not (set(url) & set(" ()<>[]{}\"'`|\\$\n"))
+
+
+def test_a_summary_that_repeats_the_title_keeps_only_what_follows():
+    assert summary_beyond_title("Meta presents a paper: arxiv.org/abs/2603.01234",
+                                "Meta presents a paper: https://arxiv.org/abs/2603.01234") == ""
+    assert summary_beyond_title("This is the paper everyone is talking about today",
+                                "This is the paper everyone is talking about today Google DeepMind "
+                                "introduces Gemini Diffusion 2") == "Google DeepMind introduces Gemini Diffusion 2"
+    assert summary_beyond_title("Mixture of Recursions: dynamic depths…",
+                                "Mixture of Recursions: dynamic depths discuss…") == ""
+    assert summary_beyond_title("A paper", "Something else entirely.") == "Something else entirely."
+    assert "—" not in render_line(Line(title="Same text", url="https://x.com/a/status/1", summary="Same text"))

@@ -73,10 +73,26 @@ class Line:
     mentions: list[tuple[str, str]] = field(default_factory=list)  # (label, url)
 
 
+_SCHEME = re.compile(r"https?://(?:www\.)?")
+MIN_SUMMARY_REST = 12
+
+
+def summary_beyond_title(title: str, summary: str) -> str:
+    """The summary without the title it repeats. An X post's title is the start of its text, so
+    its first sentence often says the title again: keep only what follows, if it says enough."""
+    summary, title = clean(summary), clean(title)
+    head = _SCHEME.sub("", title.removesuffix("…").rstrip())
+    plain = _SCHEME.sub("", summary)
+    if not head or not plain.startswith(head):
+        return summary
+    rest = plain[len(head):].lstrip(" :,.;-—·")
+    return rest if len(rest) >= MIN_SUMMARY_REST else ""
+
+
 def render_line(line: Line) -> str:
     out = "- " + link(line.title, line.url)
-    summary = clean(line.summary)
-    if summary and summary != clean(line.title):
+    summary = summary_beyond_title(line.title, line.summary)
+    if summary:
         out += " — " + escape_text(summary)
     extras = [escape_text(label) for label in line.meta]
     extras += [link(label, url) for label, url in line.mentions if escape_url(url)]
