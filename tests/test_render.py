@@ -59,4 +59,3 @@ def test_a_summary_that_repeats_the_title_keeps_only_what_follows():
     assert summary_beyond_title("Mixture of Recursions: dynamic depths…",
                                 "Mixture of Recursions: dynamic depths discuss…") == ""
     assert summary_beyond_title("A paper", "Something else entirely.") == "Something else entirely."
-    assert "—" not in render_line(Line(title="Same text", url="https://x.com/a/status/1", summary="Same text"))

@@ -315,6 +315,9 @@ def test_digest_shows_the_days_posts_with_x_links(project, farm, run):
         assert f"(https://x.com/_akhaliq/status/{guid})" in section
     assert "Meta presents Self-Taught Evaluators at Scale" in section
     assert "This is the paper everyone is talking about today" in section
+    for line in section.splitlines()[2:]:
+        title = line[3:].split("](", 1)[0]
+        assert line.count(title[:40]) == 1, f"the post's text is said twice: {line}"
     assert PINNED not in section and "2031297884451766395" not in section and "ylecun" not in section
     assert "127.0.0.1" not in section
     assert PINNED not in run("items", "--date", "today").stdout

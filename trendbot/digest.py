@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 
 from trendbot.config import Config
 from trendbot.merge import ensure_merged, mirrors_of
-from trendbot.render import Line, render_section
+from trendbot.render import Line, render_section, summary_beyond_title
 from trendbot.store import SourceState, Store
 from trendbot.summarize import Summarizer
 from trendbot.urls import strip_tracking
@@ -163,7 +163,10 @@ def mention_links(story: Story) -> list[tuple[str, str]]:
 
 def story_line(story: Story) -> Line:
     lead = story.lead
-    return Line(title=lead["title"], url=strip_tracking(lead["url"]), summary=story.summary,
+    summary = story.summary
+    if lead["kind"] == "x":  # the title is the start of the post: do not say it twice
+        summary = summary_beyond_title(lead["title"], summary)
+    return Line(title=lead["title"], url=strip_tracking(lead["url"]), summary=summary,
                 meta=meta_labels(lead), mentions=mention_links(story))
 
 

@@ -78,8 +78,8 @@ MIN_SUMMARY_REST = 12
 
 
 def summary_beyond_title(title: str, summary: str) -> str:
-    """The summary without the title it repeats. An X post's title is the start of its text, so
-    its first sentence often says the title again: keep only what follows, if it says enough."""
+    """The summary without the title it repeats, for titles cut from the text itself (an X post's
+    title is the start of the post): keep only what follows, if it says enough."""
     summary, title = clean(summary), clean(title)
     head = _SCHEME.sub("", title.removesuffix("…").rstrip())
     plain = _SCHEME.sub("", summary)
@@ -91,8 +91,8 @@ def summary_beyond_title(title: str, summary: str) -> str:
 
 def render_line(line: Line) -> str:
     out = "- " + link(line.title, line.url)
-    summary = summary_beyond_title(line.title, line.summary)
-    if summary:
+    summary = clean(line.summary)
+    if summary and summary != clean(line.title):
         out += " — " + escape_text(summary)
     extras = [escape_text(label) for label in line.meta]
     extras += [link(label, url) for label, url in line.mentions if escape_url(url)]
