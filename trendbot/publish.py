@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import glob
 import hashlib
 import json
 import os
 import re
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -370,6 +372,39 @@ def read_text(path: Path) -> str:
         raise PublishError(f"{display_path(path)}: not UTF-8 (byte {exc.start}); left as it is") from None
 
 
+PAUSE_ENV = "TRENDBOT_TEST_PAUSE"
+
+
+def pause_point(name: str) -> None:
+    """Test-only hook: with `TRENDBOT_TEST_PAUSE=NAME:FILE` set, the process creates FILE on
+    reaching point NAME and stops there until killed, so a crash test kills it at a known point
+    instead of at a random time. Unset (always, outside the tests) it does nothing."""
+    wanted = os.environ.get(PAUSE_ENV)
+    if not wanted:
+        return
+    point, _, marker = wanted.partition(":")
+    if point != name or not marker:
+        return
+    Path(marker).write_text(str(os.getpid()), encoding="ascii")
+    while True:
+        time.sleep(3600)
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Delete the temporary files a killed trendbot left beside `path` (`.NAME.PID.*.tmp` whose
+    process is gone); a live process's file is left to it."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Temporary file in the same folder, fsync, rename: a reader sees the old or the new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -379,17 +414,24 @@ def write_atomic(path: Path, text: str) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    data = text.encode("utf-8")
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(data[: len(data) // 2])
+            handle.flush()
+            pause_point("tmp-partial")
+            handle.write(data[len(data) // 2:])
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
+        pause_point("tmp-written")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    pause_point("renamed")
     try:
         folder = os.open(path.parent, os.O_RDONLY)
     except OSError:
