@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from trendbot.errors import ConfigError
+from trendbot.filters import compile_pattern
 from trendbot.timeutil import Duration, zone
 
 CONFIG_ENV = "TRENDBOT_CONFIG"
@@ -48,6 +49,15 @@ class SourceBase(Strict):
     kind: str
     enabled: bool = True
     every: Duration = timedelta(minutes=30)
+    include: list[str] = Field(default_factory=list, description="keep only items whose title or text has one of these")
+    exclude: list[str] = Field(default_factory=list, description="drop items whose title or text has one of these")
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _patterns(cls, values: list[str]) -> list[str]:
+        for value in values:
+            compile_pattern(value)
+        return values
 
 
 class DigestConfig(Strict):

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from trendbot import kinds
 from trendbot.config import Config, SourceBase
 from trendbot.errors import FetchError, RetryLater, TrendbotError
+from trendbot.filters import wanted
 from trendbot.http import HttpClient, Response, Validators
 from trendbot.models import Item
 from trendbot.store import Store
@@ -134,6 +135,8 @@ async def fetch_source(source: SourceBase, http: HttpClient, store: Store, confi
         store.save_failure(source.name, source.kind, message, now)
         return SourceOutcome(source.name, source.kind, "failed", error=message,
                              seconds=time.monotonic() - started, notes=ctx.notes)
+    if source.include or source.exclude:
+        items = [item for item in items if wanted(source.include, source.exclude, item.title, item.text)]
     result = store.save_fetch(source.name, source.kind, items, ctx.validators, now, config.tz)
     return SourceOutcome(source.name, source.kind, "ok", result.new, result.updated, len(items),
                          seconds=time.monotonic() - started, notes=ctx.notes, changed_ids=result.changed_ids)
