@@ -13,7 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from trendbot.text import clean, cut, valid_unicode
+from trendbot.urls import canonicalize_url, safe_http_url
+
 HASH_VERSION = "v1"
+# Longest text kept of each field (characters); a 1 MB title is an attack, not a title.
+TEXT_LIMITS = {"title": 500, "text": 5000, "summary": 1000, "author": 200}
 
 
 def canonical_json(value: Any) -> str:
@@ -44,6 +49,24 @@ class Item(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     raw: Any = None
 
+    @field_validator("title", "text", "summary", "author")
+    @classmethod
+    def _text(cls, value: str | None, info) -> str | None:
+        # the one cleaning step every item passes, whichever kind parsed it
+        if value is None:
+            return None
+        return cut(clean(value), TEXT_LIMITS[info.field_name])
+
+    @field_validator("url", "guid")
+    @classmethod
+    def _valid(cls, value: str | None) -> str | None:
+        return valid_unicode(value).strip() if value else value
+
+    @field_validator("links")
+    @classmethod
+    def _links(cls, values: list[str]) -> list[str]:
+        return [link for link in (safe_http_url(value) for value in values) if link]
+
     @field_validator("published_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
@@ -56,8 +79,6 @@ class Item(BaseModel):
     @property
     def key(self) -> str:
         """Stable id: source plus guid, else source plus canonical URL."""
-        from trendbot.urls import canonicalize_url
-
         ident = self.guid or canonicalize_url(self.url)
         return short_hash(self.source, ident)
 

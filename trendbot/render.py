@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from trendbot.text import clean
-from trendbot.urls import is_http_url
+from trendbot.text import clean, cut
+from trendbot.urls import safe_http_url
 
 _ENTITY_CHARS = "&<>*_[]()|#`~{}\"'"
 _ESCAPES = {ch: f"&#{ord(ch)};" for ch in _ENTITY_CHARS}
@@ -43,8 +43,8 @@ def escape_text(text: str | None) -> str:
 
 def escape_url(url: str) -> str | None:
     """An http(s) URL safe inside `[...](...)`, or None if it is not http(s)."""
-    url = clean(url)
-    if not is_http_url(url):
+    url = safe_http_url(clean(url))
+    if url is None:
         return None
     parts = urlsplit(url)
     netloc = parts.netloc.encode("idna").decode() if not parts.netloc.isascii() else parts.netloc
@@ -73,6 +73,9 @@ class Line:
     mentions: list[tuple[str, str]] = field(default_factory=list)  # (label, url)
 
 
+TITLE_CHARS = 200    # longest title written into the section (cut at a word, with "…")
+SUMMARY_CHARS = 300  # longest summary, whatever the summarizer returned
+
 _SCHEME = re.compile(r"https?://(?:www\.)?")
 MIN_SUMMARY_REST = 12
 
@@ -90,8 +93,8 @@ def summary_beyond_title(title: str, summary: str) -> str:
 
 
 def render_line(line: Line) -> str:
-    out = "- " + link(line.title, line.url)
-    summary = clean(line.summary)
+    out = "- " + link(cut(line.title, TITLE_CHARS), line.url)
+    summary = cut(line.summary, SUMMARY_CHARS)
     if summary and summary != clean(line.title):
         out += " — " + escape_text(summary)
     extras = [escape_text(label) for label in line.meta]

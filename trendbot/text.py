@@ -1,46 +1,36 @@
-"""Plain-text helpers: HTML to text, first sentence, cutting at a word boundary.
+"""Plain-text helpers: the one cleaning function, first sentence, cutting at a word boundary.
 
 Pure functions shared by parsers and summarizers; they work for Korean and English alike.
 """
 
 from __future__ import annotations
 
-import html
 import re
 
-from selectolax.lexbor import LexborHTMLParser as HTMLParser
-
 _SPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+# C0 and C1 controls (C1 holds the terminal's CSI U+009B and OSC U+009D), zero-width and bidi
+# override characters: none belongs in a title, and some rewrite a terminal or reorder a line.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029"
+                      "\u202a-\u202e\u2066-\u2069\ufeff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Sentence end: . ! ? (ASCII or full-width) or 。 followed by space or the end; a number like 3.5
 # never matches, and a lone initial or a common abbreviation is skipped.
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
 _ABBREVIATIONS = frozenset({"e.g", "i.e", "etc", "vs", "al", "dr", "mr", "ms", "no", "fig", "eq", "approx"})
-_BLOCK_TAGS = re.compile(r"(?i)<\s*(br|/p|/li|/div|/h\d|/blockquote|hr)\b[^>]*>")
+
+
+def valid_unicode(text: str) -> str:
+    """`text` as valid Unicode: a lone surrogate (JSON's `\\udcff`, undecodable bytes read with
+    surrogateescape) becomes U+FFFD, so the text can always be encoded, stored and printed."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def clean(text: str | None) -> str:
-    """Collapse whitespace and drop control and bidi-override characters."""
+    """The one cleaning function for text from the web: valid Unicode, no control or
+    bidi-override characters, whitespace collapsed."""
     if not text:
         return ""
-    return _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
-
-
-def strip_html(markup: str | None) -> str:
-    """Text of an HTML fragment, tolerant of the unbalanced tags truncated feeds leave."""
-    if not markup:
-        return ""
-    if "<" not in markup and "&" not in markup:
-        return clean(markup)
-    if "<" not in markup:
-        return clean(html.unescape(markup))
-    markup = _BLOCK_TAGS.sub(lambda m: m.group(0) + " ", markup)
-    tree = HTMLParser(markup)
-    for node in tree.css("script, style, noscript, template"):
-        node.decompose()
-    root = tree.body or tree.root
-    text = root.text(separator="", deep=True) if root is not None else ""
-    return clean(text)
+    return _SPACE.sub(" ", _CONTROL.sub("", valid_unicode(text))).strip()
 
 
 def cut(text: str, limit: int, ellipsis: str = "…") -> str:

@@ -35,6 +35,22 @@ def is_http_url(url: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
+def safe_http_url(url: str) -> str | None:
+    """`url` stripped if it is an http(s) URL that can be written out (its host encodes as
+    IDNA, no lone surrogates), else None: such a link is dropped, never a crash later."""
+    url = url.strip()
+    if not is_http_url(url):
+        return None
+    try:
+        host = urlsplit(url).hostname or ""
+        if not host.isascii():
+            host.encode("idna")
+        url.encode("utf-8")
+    except (UnicodeError, ValueError):
+        return None
+    return url
+
+
 def strip_tracking(url: str) -> str:
     """Remove tracking parameters and the fragment, keep everything else as written."""
     parts = urlsplit(url)

@@ -6,23 +6,21 @@ the conditional GET around it.
 
 from __future__ import annotations
 
-import calendar
 import html
 import json
-import re
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import urljoin
 
-import feedparser
 from pydantic import Field
-from selectolax.lexbor import LexborHTMLParser
 
 from trendbot.config import HttpUrl, SourceBase
 from trendbot.errors import ParseError
+from trendbot.feeds import Document, entry_html, entry_time, entry_title, read_feed, require_entries
 from trendbot.kinds import register
 from trendbot.models import Item
-from trendbot.text import clean, strip_html
+from trendbot.markup import outbound_links, strip_html
+from trendbot.text import clean
 from trendbot.urls import is_http_url
 
 
@@ -30,49 +28,6 @@ class FeedSource(SourceBase):
     kind: Literal["feed"]
     url: HttpUrl = Field(description="the feed's address")
     max_items: int = Field(200, ge=1, description="entries read from one document")
-
-
-def entry_time(entry) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
-        if parsed:
-            return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
-    return None
-
-
-def outbound_links(markup: str, base: str) -> list[str]:
-    """Absolute http(s) links found in an HTML fragment, in order, without repeats."""
-    if not markup or "<a" not in markup.lower():
-        return []
-    found: list[str] = []
-    for node in LexborHTMLParser(markup).css("a[href]"):
-        href = urljoin(base, (node.attributes.get("href") or "").strip())
-        if is_http_url(href) and href not in found:
-            found.append(href)
-    return found
-
-
-_ENTITY = re.compile(r"&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);")
-
-
-def entry_title(entry) -> str:
-    """The title as text. HTML titles lose their tags; plain-text titles keep `<` and `>` but get
-    entities decoded once, because many feeds (GeekNews among them) escape twice, leaving
-    `Tools &amp; Best Practices` after XML parsing."""
-    title = entry.get("title") or ""
-    kind = (entry.get("title_detail") or {}).get("type")
-    if kind == "text/html":
-        return strip_html(title)
-    if kind == "text/plain" and _ENTITY.search(title):
-        return clean(html.unescape(title))
-    return clean(title)  # a JSON Feed title is exactly its text
-
-
-def entry_html(entry) -> str:
-    for content in entry.get("content") or []:
-        if content.get("value"):
-            return content["value"]
-    return entry.get("summary") or entry.get("description") or ""
 
 
 def json_feed_entries(body: bytes, feed_url: str) -> list[dict] | None:
@@ -109,27 +64,30 @@ def json_feed_entries(body: bytes, feed_url: str) -> list[dict] | None:
     return entries
 
 
+class FeedItems(NamedTuple):
+    items: list[Item]
+    warning: str | None = None  # the document was broken; these items are what could be read
+
+
 def parse_feed(body: bytes, *, source: str, feed_url: str, content_type: str | None = None,
-               kind: str = "feed", max_items: int = 200) -> list[Item]:
-    """Items of a feed document. Raises `ParseError` when the body is not a feed at all."""
-    headers = {"content-type": content_type} if content_type else {}
+               kind: str = "feed", max_items: int = 200) -> FeedItems:
+    """Items of a feed document. Raises `ParseError` when the body is not a feed at all, or is a
+    broken one from which no item could be read."""
     entries = json_feed_entries(body, feed_url)
-    if entries is None:
-        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
-        if not parsed.get("version") and not parsed.entries:
-            reason = parsed.get("bozo_exception") or "no RSS, Atom or JSON feed found"
-            raise ParseError(feed_url, f"not a feed: {reason}")
-        entries = parsed.entries
+    document = Document(entries) if entries is not None else read_feed(body, url=feed_url, content_type=content_type)
     items: list[Item] = []
-    for entry in entries[:max_items]:
+    for entry in document.entries[:max_items]:
         link = (entry.get("link") or "").strip()
         guid = (entry.get("id") or "").strip() or None
         if not link and guid and is_http_url(guid):
             link = guid
-        link = urljoin(feed_url, link) if link else ""
+        try:
+            link = urljoin(feed_url, link) if link else ""
+        except ValueError:
+            continue
         if not is_http_url(link):
             continue
-        markup = entry_html(entry)
+        markup, base = entry_html(entry)
         text = strip_html(markup)
         title = entry_title(entry) or clean(text)[:120]
         if not title:
@@ -137,10 +95,10 @@ def parse_feed(body: bytes, *, source: str, feed_url: str, content_type: str | N
         author = clean(entry.get("author")) or None
         items.append(Item(
             source=source, kind=kind, url=link, guid=guid, title=title, text=text, author=author,
-            published_at=entry_time(entry), links=[u for u in outbound_links(markup, link) if u != link],
+            published_at=entry_time(entry), links=[u for u in outbound_links(markup, base or link) if u != link],
             raw={k: entry.get(k) for k in ("id", "link", "title", "published", "updated", "author") if entry.get(k)},
         ))
-    return items
+    return FeedItems(items, require_entries(document, len(items), feed_url))
 
 
 async def fetch(ctx, source: FeedSource) -> list[Item]:
@@ -148,8 +106,11 @@ async def fetch(ctx, source: FeedSource) -> list[Item]:
     if response.not_modified:
         ctx.log.info("%s: not modified", source.name)
         return []
-    return await ctx.parse(parse_feed, response.body, source=source.name, feed_url=source.url,
-                           content_type=response.headers.get("content-type"), max_items=source.max_items)
+    parsed = await ctx.parse(parse_feed, response.body, source=source.name, feed_url=source.url,
+                             content_type=response.headers.get("content-type"), max_items=source.max_items)
+    if parsed.warning:
+        ctx.warn(parsed.warning)
+    return parsed.items
 
 
 register("feed", FeedSource, fetch)

@@ -21,20 +21,20 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
 from pydantic import Field
 from selectolax.lexbor import LexborHTMLParser
 
 from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import FetchError, ParseError, RetryLater
+from trendbot.feeds import entry_html, entry_time, entry_title, read_feed, require_entries
 from trendbot.kinds import register
-from trendbot.kinds.feed import entry_html, entry_time, entry_title
 from trendbot.models import Item
-from trendbot.text import clean, cut, first_sentence, strip_html
-from trendbot.timeutil import Duration, format_duration, from_iso, iso
+from trendbot.markup import parse_fragment, parse_page, strip_html
+from trendbot.text import clean, cut, first_sentence
+from trendbot.timeutil import HOUR, YEAR, DurationIn, format_duration, from_iso, iso
 from trendbot.urls import is_http_url
 
 KIND = "geeknews"
@@ -46,8 +46,8 @@ TEXT_CHARS = 2000
 class GeekNewsSource(SourceBase):
     kind: Literal["geeknews"]
     base_url: BaseUrl = Field(PUBLIC_BASE, description="where the feed and topic pages are fetched from")
-    request_interval: Duration = Field(timedelta(seconds=1), description="at most one request per this to the site")
-    refresh_after: Duration = Field(timedelta(hours=3), description="a topic's points are re-fetched after this")
+    request_interval: DurationIn(timedelta(0), HOUR) = Field(timedelta(seconds=1), description="at most one request per this to the site")
+    refresh_after: DurationIn(timedelta(0), YEAR) = Field(timedelta(hours=3), description="a topic's points are re-fetched after this")
     max_enrich: int = Field(20, ge=0, description="topic pages fetched in one cycle")
 
 
@@ -90,29 +90,30 @@ def topic_url(topic_id: int) -> str:
     return f"{PUBLIC_BASE}/topic?id={topic_id}"
 
 
-def parse_feed_topics(body: bytes, *, feed_url: str, content_type: str | None = None) -> list[FeedTopic]:
+class FeedTopics(NamedTuple):
+    topics: list[FeedTopic]
+    warning: str | None = None
+
+
+def parse_feed_topics(body: bytes, *, feed_url: str, content_type: str | None = None) -> FeedTopics:
     """Topics of the `/rss/news` Atom feed, newest first as the feed lists them."""
-    headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
-    if not parsed.get("version") and not parsed.entries:
-        reason = parsed.get("bozo_exception") or "no Atom feed found"
-        raise ParseError(feed_url, f"not a GeekNews feed: {reason}")
+    document = read_feed(body, url=feed_url, content_type=content_type, what="GeekNews feed")
     topics: list[FeedTopic] = []
-    for entry in parsed.entries:
+    for entry in document.entries:
         topic_id = topic_id_of(entry.get("link") or "") or topic_id_of(entry.get("id") or "")
         title = entry_title(entry)  # decodes the entities GeekNews leaves in its CDATA titles
         if topic_id is None or not title:
             continue
         topics.append(FeedTopic(topic_id, title, clean(entry.get("author")) or None,
-                                entry_time(entry), entry_html(entry)))
-    return topics
+                                entry_time(entry), entry_html(entry)[0]))
+    return FeedTopics(topics, require_entries(document, len(topics), feed_url))
 
 
 def first_block_html(markup: str) -> str:
     """Plain text of the first non-empty list item or paragraph of an HTML summary."""
     if not markup:
         return ""
-    tree = LexborHTMLParser(markup)
+    tree = parse_fragment(markup)
     for node in tree.css("li, p"):
         text = clean(node.text(deep=True, separator=""))
         if text:
@@ -228,7 +229,7 @@ def parse_topic_page(body: bytes, *, topic_id: int, url: str) -> TopicDetails:
     The ld+json `DiscussionForumPosting` is the most stable part; points exist only in
     `span#tp{id}`. Raises `ParseError` when none of them is found.
     """
-    tree = LexborHTMLParser(body.decode("utf-8", errors="replace"))
+    tree = parse_page(body)
     posting = _discussion_posting(tree)
     points_node = tree.css_first(f"span#tp{topic_id}")
     points = _count(points_node.text()) if points_node else None
@@ -342,8 +343,10 @@ async def fetch(ctx, source: GeekNewsSource) -> list[Item]:
     if response.not_modified:
         ctx.log.info("%s: feed not modified", source.name)
         return []
-    topics = await ctx.parse(parse_feed_topics, response.body, feed_url=feed_url,
-                             content_type=response.headers.get("content-type"))
+    topics, warning = await ctx.parse(parse_feed_topics, response.body, feed_url=feed_url,
+                                      content_type=response.headers.get("content-type"))
+    if warning:
+        ctx.warn(warning)
     if ctx.day is not None and not any(t.published_at and t.published_at.astimezone(ctx.tz).date() == ctx.day
                                        for t in topics):
         ctx.note(f"the feed holds only the latest {len(topics)} topics; none is from {ctx.day}")

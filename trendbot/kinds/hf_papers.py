@@ -21,12 +21,12 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
-from selectolax.lexbor import LexborHTMLParser
 
 from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import FetchError, ParseError, RetryLater
 from trendbot.kinds import register
 from trendbot.models import Item
+from trendbot.markup import parse_page
 from trendbot.text import clean
 from trendbot.urls import is_http_url
 
@@ -167,7 +167,7 @@ def parse_api_page(body: bytes, *, source: str, listed_on: date | None, url: str
 def parse_listing_page(body: bytes, *, source: str, listed_on: date | None, url: str) -> Listing:
     """The listing page `/papers/date/D`: the entries are the `dailyPapers` of the JSON in
     `div[data-target="DailyPapers"]`'s `data-props` (the parser undoes the `&quot;` escaping)."""
-    node = LexborHTMLParser(body).css_first('div[data-target="DailyPapers"]')
+    node = parse_page(body).css_first('div[data-target="DailyPapers"]')
     if node is None:
         raise ParseError(url, 'no div[data-target="DailyPapers"] in the page')
     props = node.attributes.get("data-props")

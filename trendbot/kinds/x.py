@@ -21,23 +21,22 @@ out); `fetch` is the only part that does I/O.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
-import feedparser
 from pydantic import Field, field_validator, model_validator
-from selectolax.lexbor import LexborHTMLParser
 
 from trendbot.config import BaseUrl, SourceBase
-from trendbot.errors import FetchError, ParseError, RetryLater
+from trendbot.errors import FetchError, RetryLater
+from trendbot.feeds import entry_html, entry_time, read_feed, require_entries
 from trendbot.kinds import register
 from trendbot.models import Item
-from trendbot.text import clean, cut, strip_html
-from trendbot.timeutil import Duration, format_duration, from_iso, iso, utcnow
+from trendbot.markup import parse_fragment, strip_html
+from trendbot.text import clean, cut
+from trendbot.timeutil import HOUR, MAX_DURATION, YEAR, DurationIn, format_duration, from_iso, iso, utcnow
 from trendbot.urls import strip_tracking
 
 TITLE_CHARS = 100
@@ -65,9 +64,9 @@ class XSource(SourceBase):
     rsshub: list[BaseUrl] = Field(default_factory=list, description="RSSHub base URLs (self-hosted, with X credentials)")
     include_retweets: bool = False
     include_replies: bool = False
-    stale_after: Duration = Field(timedelta(days=30), description="a feed whose newest post is older is a stale mirror")
+    stale_after: DurationIn(HOUR, MAX_DURATION) = Field(timedelta(days=30), description="a feed whose newest post is older is a stale mirror")
     failures_to_trip: int = Field(3, ge=1, description="consecutive failures after which an endpoint rests")
-    cooldown: Duration = Field(timedelta(hours=1), description="how long a tripped endpoint is skipped")
+    cooldown: DurationIn(timedelta(0), YEAR) = Field(timedelta(hours=1), description="how long a tripped endpoint is skipped")
 
     @field_validator("accounts")
     @classmethod
@@ -182,6 +181,7 @@ class Timeline:
     posts: list[Item] = field(default_factory=list)
     entries: int = 0
     titles: list[str] = field(default_factory=list)
+    warning: str | None = None  # the document was broken; `posts` is what could be read
 
 
 def tweet_id(link: str, guid: str) -> str | None:
@@ -237,7 +237,7 @@ def render_post(markup: str, mirror_hosts: frozenset[str], own_url: str) -> tupl
     """
     if not markup:
         return "", "", []
-    tree = LexborHTMLParser(markup)
+    tree = parse_fragment(markup)
     links: list[str] = []
     for node in tree.css("a[href]"):
         kind, target = real_target(node.attributes.get("href") or "", mirror_hosts)
@@ -261,21 +261,14 @@ def render_post(markup: str, mirror_hosts: frozenset[str], own_url: str) -> tupl
     return own, full, links
 
 
-def entry_time(entry) -> datetime | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc) if parsed else None
-
-
 def parse_timeline(body: bytes, *, source: str, feed_url: str, account: str,
                    content_type: str | None = None) -> Timeline:
     """Every post of one Nitter or RSSHub user feed, as items. Pure.
 
     Raises `ParseError` when the body is not a feed (a mirror's HTML error page with status 200).
     """
-    headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
-    if not parsed.get("version") and not parsed.entries:
-        raise ParseError(feed_url, "not a feed (an HTML page or an error message instead of RSS)")
+    parsed = read_feed(body, url=feed_url, content_type=content_type,
+                       what="feed (an HTML page or an error message instead of RSS)")
     # the feed names the mirror by its own configured hostname, not necessarily the address we used
     links = [feed_url, parsed.feed.get("link") or ""] + [e.get("link") or "" for e in parsed.entries]
     mirror_hosts = frozenset(h for h in (_hostname(u) for u in links) if h)
@@ -306,7 +299,7 @@ def parse_timeline(body: bytes, *, source: str, feed_url: str, account: str,
         if reply:
             extra["reply_to"] = f"@{reply.group(1)}"
 
-        own, text, post_links = render_post(_entry_html(entry), mirror_hosts, url)
+        own, text, post_links = render_post(entry_html(entry)[0], mirror_hosts, url)
         # the title is the post's own text with real link targets (schemes dropped, as X shows
         # them); Nitter's <title> has shortened, mirror-hosted links and "Image" for a bare photo
         title = cut(_URL_SCHEME.sub("", own) or bare_title or f"@{author}", TITLE_CHARS)
@@ -316,6 +309,7 @@ def parse_timeline(body: bytes, *, source: str, feed_url: str, account: str,
             raw={"feed": feed_url, "link": link, "guid": guid, "title": entry.get("title"),
                  "published": entry.get("published")},
         ))
+    timeline.warning = require_entries(parsed, len(timeline.posts), feed_url)
     return timeline
 
 
@@ -324,13 +318,6 @@ def _hostname(url: str) -> str | None:
         return (urlsplit(url).hostname or "").lower() or None
     except ValueError:
         return None
-
-
-def _entry_html(entry) -> str:
-    for content in entry.get("content") or []:
-        if content.get("value"):
-            return content["value"]
-    return entry.get("summary") or entry.get("description") or ""
 
 
 def problem_of(timeline: Timeline, now: datetime, stale_after: timedelta) -> str | None:
@@ -405,6 +392,8 @@ async def fetch_account(ctx, source: XSource, endpoints: list[Endpoint], health:
             continue
         health[endpoint.key] = after_success(health[endpoint.key], ctx.now)
         ctx.store.set_kv(source.name, endpoint.key, health[endpoint.key].to_json(), ctx.now)
+        if timeline.warning:
+            ctx.warn(timeline.warning)
         return [post for post in timeline.posts if wanted(post, source)], reasons
     return None, reasons
 
