@@ -10,7 +10,9 @@ from conftest import read_data
 
 
 def parse(name: str, **kwargs):
-    return parse_feed(read_data(f"feeds/{name}"), source="src", feed_url="https://feeds.example.com/feed", **kwargs)
+    parsed = parse_feed(read_data(f"feeds/{name}"), source="src", feed_url="https://feeds.example.com/feed", **kwargs)
+    assert parsed.warning is None, parsed.warning
+    return parsed.items
 
 
 def test_geeknews_atom_sample_gives_every_entry_with_korean_text():

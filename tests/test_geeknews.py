@@ -34,7 +34,8 @@ def gn(name: str) -> bytes:
 
 
 def test_feed_gives_every_topic_with_its_id_author_time_and_decoded_title():
-    topics = parse_feed_topics(gn("rss_news_2026-09-29.xml"), feed_url="https://news.hada.io/rss/news")
+    topics, warning = parse_feed_topics(gn("rss_news_2026-09-29.xml"), feed_url="https://news.hada.io/rss/news")
+    assert warning is None
     assert len(topics) == 50
     assert [t.id for t in topics[:3]] == [34489, 34488, 34485]
     assert topics[-1].id == 34433
@@ -48,7 +49,7 @@ def test_feed_gives_every_topic_with_its_id_author_time_and_decoded_title():
 
 
 def test_feed_topic_alone_becomes_an_item_with_korean_text_and_first_sentence():
-    topics = {t.id: t for t in parse_feed_topics(gn("rss_news_2026-09-29.xml"), feed_url="u")}
+    topics = {t.id: t for t in parse_feed_topics(gn("rss_news_2026-09-29.xml"), feed_url="u").topics}
     item = topic_item("gn", topics[34485], None)
     assert item.url == "https://news.hada.io/topic?id=34485"
     assert item.guid == "34485"

@@ -300,6 +300,7 @@ def sources(app: Context, as_json: bool) -> None:
             "every": format_duration(source.every),
             "last_success": state.last_success_at.isoformat() if state and state.last_success_at else None,
             "last_error": state.last_error if state else None,
+            "last_warning": state.last_warning if state else None,
             "last_error_at": state.last_error_at.isoformat() if state and state.last_error_at else None,
             "next_run": next_run.isoformat() if next_run else None,
             "items": counts.get(source.name, 0),
@@ -322,6 +323,8 @@ def sources(app: Context, as_json: bool) -> None:
                    f"{local(row['next_run']) if row['next_run'] else 'on next fetch'}")
         if row["last_error"]:
             click.echo(f"  last error ({local(row['last_error_at'])}): {row['last_error']}")
+        if row["last_warning"]:
+            click.echo(f"  warning: {row['last_warning']}")
         for line in row.get("details", []):
             click.echo(f"  {line}")
     click.echo(f"last published day: {last_published.isoformat() if last_published else 'never'}")

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, 
 
 from trendbot.errors import ConfigError
 from trendbot.filters import compile_pattern
-from trendbot.timeutil import Duration, zone
+from trendbot.timeutil import DAY, HOUR, MILLISECOND, MINUTE, SECOND, YEAR, DurationIn, zone
 
 CONFIG_ENV = "TRENDBOT_CONFIG"
 CONFIG_NAME = "trendbot.toml"
@@ -48,7 +48,7 @@ class SourceBase(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     kind: str
     enabled: bool = True
-    every: Duration = timedelta(minutes=30)
+    every: DurationIn(SECOND, YEAR) = timedelta(minutes=30)
     include: list[str] = Field(default_factory=list, description="keep only items whose title or text has one of these")
     exclude: list[str] = Field(default_factory=list, description="drop items whose title or text has one of these")
 
@@ -64,16 +64,20 @@ class DigestConfig(Strict):
     limit: int = Field(15, ge=1)
     per_source: dict[str, int] = Field(default_factory=dict)
     section_title: str = "### 데일리 트렌드"
-    stale_after: Duration = Field(timedelta(days=2), description="a source not fetched for this long gets a note")
+    stale_after: DurationIn(MINUTE, YEAR) = Field(timedelta(days=2), description="a source not fetched for this long gets a note")
 
 
 class HttpConfig(Strict):
-    timeout: Duration = timedelta(seconds=20)
-    connect_timeout: Duration = timedelta(seconds=10)
+    timeout: DurationIn(MILLISECOND * 100, HOUR) = Field(timedelta(seconds=20), description="longest wait for any one read")
+    connect_timeout: DurationIn(MILLISECOND * 100, HOUR) = timedelta(seconds=10)
+    deadline: DurationIn(SECOND, HOUR) = Field(timedelta(seconds=60),
+                                              description="a request's whole answer: connect, headers and body")
+    source_deadline: DurationIn(SECOND, DAY) = Field(timedelta(minutes=5),
+                                                    description="a source's whole fetch, every request included")
     retries: int = Field(2, ge=0, le=10)
-    backoff: Duration = timedelta(seconds=1)
+    backoff: DurationIn(timedelta(0), HOUR) = timedelta(seconds=1)
     max_bytes: int = Field(10_000_000, ge=1024)
-    host_interval: Duration = Field(timedelta(0), description="minimum time from one answer of a host to the next request to it")
+    host_interval: DurationIn(timedelta(0), HOUR) = Field(timedelta(0), description="minimum time from one answer of a host to the next request to it")
     concurrency: int = Field(16, ge=1)
 
 
@@ -83,7 +87,7 @@ class SummarizerConfig(Strict):
     model: str = "gpt-4o-mini"
     api_key_env: str = "OPENAI_API_KEY"
     language: str = "ko"
-    timeout: Duration = timedelta(seconds=30)
+    timeout: DurationIn(MILLISECOND * 100, HOUR) = timedelta(seconds=30)
     max_stories: int = Field(30, ge=0)
     max_chars: int = Field(120, ge=20)
 
@@ -181,8 +185,8 @@ class ScheduleConfig(Strict):
     publish_at: time = Field(time(23, 30), description="publish the day's section at this local time")
     settle_at: time | None = Field(time(9, 0), description='re-publish the previous day at this time; "off" disables')
     catch_up_days: int = Field(3, ge=0, le=60, description="on start, publish unpublished days this far back; 0 disables")
-    jitter: Duration = Field(timedelta(seconds=30), description="random delay added to each fetch (at most every/10)")
-    misfire_grace: Duration = Field(timedelta(minutes=30), description="a job late by more than this is skipped")
+    jitter: DurationIn(timedelta(0), DAY) = Field(timedelta(seconds=30), description="random delay added to each fetch (at most every/10)")
+    misfire_grace: DurationIn(SECOND, DAY) = Field(timedelta(minutes=30), description="a job late by more than this is skipped")
 
     @field_validator("settle_at", mode="before")
     @classmethod
@@ -252,8 +256,8 @@ class Config:
 
 def display_path(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+        return str(path.absolute().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
         return str(path)
 
 
@@ -298,8 +302,10 @@ def read_toml(path: Path) -> dict:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(display_path(path), f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(display_path(path), f"not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x})") from None
     except OSError as exc:
-        raise ConfigError(display_path(path), f"cannot read: {exc.strerror}") from None
+        raise ConfigError(display_path(path), f"cannot read: {exc.strerror or exc}") from None
 
 
 def source_adapter() -> TypeAdapter:
@@ -319,8 +325,10 @@ def load_source(path: Path, adapter: TypeAdapter | None = None) -> SourceBase:
 
 
 def load_sources(directory: Path) -> list[SourceBase]:
-    if not directory.is_dir():
+    if not directory.exists():
         return []
+    if not directory.is_dir():
+        raise ConfigError(display_path(directory), "sources_dir is not a folder", "sources_dir")
     adapter = source_adapter()
     sources: list[SourceBase] = []
     seen: dict[str, Path] = {}

@@ -52,7 +52,11 @@ class ParseError(FetchError):
 
 
 class StoreError(TrendbotError):
-    pass
+    """The database cannot be opened or written; exit 2 when it is the wrong file altogether."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class PublishError(TrendbotError):

@@ -21,7 +21,7 @@ from trendbot.filters import wanted
 from trendbot.http import HttpClient, Response, Validators
 from trendbot.models import Item
 from trendbot.store import Store
-from trendbot.timeutil import utcnow
+from trendbot.timeutil import format_duration, utcnow
 
 log = logging.getLogger("trendbot.fetch")
 T = TypeVar("T")
@@ -39,6 +39,8 @@ class FetchContext:
     day: date | None = None
     validators: dict[str, Validators] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    last_url: str | None = None
 
     @property
     def log(self) -> logging.Logger:
@@ -51,6 +53,7 @@ class FetchContext:
         `Store.save_fetch`).
         """
         stored = self.store.validators(url) if conditional else None
+        self.last_url = url
         response = await self.http.get(url, validators=stored, **kwargs)
         if conditional and not response.not_modified:
             fresh = response.validators
@@ -67,6 +70,12 @@ class FetchContext:
         self.notes.append(message)
         self.log.info("%s: %s", self.source.name, message)
 
+    def warn(self, message: str) -> None:
+        """Something is wrong but the fetch still counts (a broken document read in part):
+        shown under the source's line and kept in `trendbot sources` until the next fetch."""
+        self.warnings.append(message)
+        self.log.warning("%s: %s", self.source.name, message)
+
 
 @dataclass
 class SourceOutcome:
@@ -80,11 +89,13 @@ class SourceOutcome:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     changed_ids: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         if self.status == "ok":
             return (f"{self.name}: {self.seen} items ({self.new} new, {self.updated} updated) "
-                    f"in {self.seconds:.1f}s") + "".join(f"\n  note: {note}" for note in self.notes)
+                    f"in {self.seconds:.1f}s") + "".join(f"\n  note: {note}" for note in self.notes) \
+                + "".join(f"\n  warning: {warning}" for warning in self.warnings)
         if self.status == "skipped":
             return f"{self.name}: skipped, {self.error}"
         return f"{self.name}: FAILED: {self.error}"
@@ -111,6 +122,9 @@ def choose_sources(config: Config, names: list[str] | None) -> list[SourceBase]:
 
 async def fetch_source(source: SourceBase, http: HttpClient, store: Store, config: Config,
                        now: datetime, day: date | None) -> SourceOutcome:
+    """One source, start to end. Whatever goes wrong in it (a server, a document, a bug in its
+    kind, the store refusing its items) is this source's failure, recorded in its state row;
+    it never reaches the other sources."""
     started = time.monotonic()
     state = store.state(source.name)
     if state.next_fetch_after and state.next_fetch_after > now and day is None:
@@ -118,28 +132,33 @@ async def fetch_source(source: SourceBase, http: HttpClient, store: Store, confi
                              error=f"server asked to wait until {state.next_fetch_after.isoformat(timespec='seconds')}")
     ctx = FetchContext(source, http, store, now, config.tz, day)
     kind = kinds.get(source.kind)
+    limit = config.settings.http.source_deadline
+    until = None
     try:
-        items: list[Item] = await kind.fetch(ctx, source)
+        async with asyncio.timeout(limit.total_seconds()):
+            items: list[Item] = await kind.fetch(ctx, source)
+        if source.include or source.exclude:
+            items = [item for item in items if wanted(source.include, source.exclude, item.title, item.text)]
+        result = store.save_fetch(source.name, source.kind, items, ctx.validators, now, config.tz,
+                                  warning="; ".join(ctx.warnings) or None)
     except RetryLater as exc:
-        store.save_failure(source.name, source.kind, str(exc), now, exc.until)
-        return SourceOutcome(source.name, source.kind, "failed", error=str(exc),
-                             seconds=time.monotonic() - started, notes=ctx.notes)
-    except (TrendbotError, asyncio.TimeoutError) as exc:
+        message, until = str(exc), exc.until
+    except TimeoutError:
+        last = f"; last request: {ctx.last_url}" if ctx.last_url else ""
+        message = (f"source {source.name}: not finished within {format_duration(limit)} "
+                   f"([http] source_deadline){last}")
+    except TrendbotError as exc:
         message = str(exc) or type(exc).__name__
-        store.save_failure(source.name, source.kind, message, now)
-        return SourceOutcome(source.name, source.kind, "failed", error=message,
-                             seconds=time.monotonic() - started, notes=ctx.notes)
     except Exception as exc:  # a bug in one kind must not stop the others
         log.exception("%s: unexpected error", source.name)
         message = f"unexpected error: {type(exc).__name__}: {exc}"
-        store.save_failure(source.name, source.kind, message, now)
-        return SourceOutcome(source.name, source.kind, "failed", error=message,
-                             seconds=time.monotonic() - started, notes=ctx.notes)
-    if source.include or source.exclude:
-        items = [item for item in items if wanted(source.include, source.exclude, item.title, item.text)]
-    result = store.save_fetch(source.name, source.kind, items, ctx.validators, now, config.tz)
-    return SourceOutcome(source.name, source.kind, "ok", result.new, result.updated, len(items),
-                         seconds=time.monotonic() - started, notes=ctx.notes, changed_ids=result.changed_ids)
+    else:
+        return SourceOutcome(source.name, source.kind, "ok", result.new, result.updated, len(items),
+                             seconds=time.monotonic() - started, notes=ctx.notes,
+                             changed_ids=result.changed_ids, warnings=ctx.warnings)
+    store.save_failure(source.name, source.kind, message, now, until)
+    return SourceOutcome(source.name, source.kind, "failed", error=message,
+                         seconds=time.monotonic() - started, notes=ctx.notes)
 
 
 def merge_stories(store: Store, config: Config, ids: list[str], now: datetime) -> None:

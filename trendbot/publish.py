@@ -22,6 +22,7 @@ and the store's record of what was published where.
 from __future__ import annotations
 
 import difflib
+import errno
 import fnmatch
 import glob
 import hashlib
@@ -30,7 +31,6 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -38,6 +38,7 @@ from typing import Any, Callable
 
 from trendbot.config import BlogConfig, Config, display_path
 from trendbot.errors import PublishError
+from trendbot.pause import pause_point
 from trendbot.store import Store
 
 HEADING_SEARCH_DAYS = 45  # how far from the day an existing day heading is looked for
@@ -372,24 +373,6 @@ def read_text(path: Path) -> str:
         raise PublishError(f"{display_path(path)}: not UTF-8 (byte {exc.start}); left as it is") from None
 
 
-PAUSE_ENV = "TRENDBOT_TEST_PAUSE"
-
-
-def pause_point(name: str) -> None:
-    """Test-only hook: with `TRENDBOT_TEST_PAUSE=NAME:FILE` set, the process creates FILE on
-    reaching point NAME and stops there until killed, so a crash test kills it at a known point
-    instead of at a random time. Unset (always, outside the tests) it does nothing."""
-    wanted = os.environ.get(PAUSE_ENV)
-    if not wanted:
-        return
-    point, _, marker = wanted.partition(":")
-    if point != name or not marker:
-        return
-    Path(marker).write_text(str(os.getpid()), encoding="ascii")
-    while True:
-        time.sleep(3600)
-
-
 def remove_stale_temporaries(path: Path) -> None:
     """Delete the temporary files a killed trendbot left beside `path` (`.NAME.PID.*.tmp` whose
     process is gone); a live process's file is left to it."""
@@ -406,7 +389,16 @@ def remove_stale_temporaries(path: Path) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Temporary file in the same folder, fsync, rename: a reader sees the old or the new file."""
+    """Temporary file in the same folder, fsync, rename: a reader sees the old or the new file.
+    A failure (a full disk, a read-only folder) leaves the old file and says which file."""
+    try:
+        _write_atomic(path, text)
+    except OSError as exc:
+        reason = "no space left on the device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise PublishError(f"{display_path(path)}: not written ({reason}); the file is as it was") from None
+
+
+def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = path.stat().st_mode & 0o7777

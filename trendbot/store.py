@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,8 +26,10 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from trendbot.errors import StoreError
+from trendbot.pause import pause_point
 from trendbot.http import Validators
 from trendbot.models import Item
+from trendbot.text import valid_unicode
 from trendbot.timeutil import day_of, from_iso, iso
 from trendbot.urls import canonicalize_url
 
@@ -96,6 +99,12 @@ def m003_publications(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_source_warnings(db: sqlite_utils.Database) -> None:
+    # A fetch that succeeded with a problem (a broken document read in part) says so here.
+    db["source_state"].add_column("last_warning", str)
+
+
 @dataclass
 class UpsertResult:
     new: int = 0
@@ -117,6 +126,7 @@ class SourceState:
     last_new: int = 0
     last_updated: int = 0
     consecutive_failures: int = 0
+    last_warning: str | None = None
 
     @classmethod
     def from_row(cls, row: dict) -> SourceState:
@@ -126,7 +136,7 @@ class SourceState:
             last_error=row["last_error"], last_error_at=from_iso(row["last_error_at"]),
             next_fetch_after=from_iso(row["next_fetch_after"]),
             last_new=row["last_new"] or 0, last_updated=row["last_updated"] or 0,
-            consecutive_failures=row["consecutive_failures"] or 0,
+            consecutive_failures=row["consecutive_failures"] or 0, last_warning=row.get("last_warning"),
         )
 
 
@@ -140,8 +150,9 @@ def item_row(item: Item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
         "first_seen_at": iso(now), "updated_at": iso(now),
         "popularity": json.dumps(item.popularity, sort_keys=True),
         "links": json.dumps(item.links, ensure_ascii=False),
-        "extra": json.dumps(item.extra, ensure_ascii=False, sort_keys=True, default=str),
-        "raw": json.dumps(item.raw, ensure_ascii=False, default=str),
+        # payloads keep what the site sent, made valid Unicode so that SQLite can store it
+        "extra": valid_unicode(json.dumps(item.extra, ensure_ascii=False, sort_keys=True, default=str)),
+        "raw": valid_unicode(json.dumps(item.raw, ensure_ascii=False, default=str)),
         # the day depends on the configured zone too, so a zone change re-files the item
         "content_hash": f"{item.content_hash()}:{day.isoformat()}",
     }
@@ -158,11 +169,33 @@ def decode_row(row: dict) -> dict:
     return row
 
 
+def is_disk_full(exc: sqlite3.Error, path: Path | None = None) -> bool:
+    """SQLite says "database or disk is full", or only "disk I/O error" when the full disk stops
+    it from creating its WAL files: then the file system itself is asked."""
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc):
+        return True
+    if path is not None and "disk I/O error" in str(exc):
+        try:
+            return shutil.disk_usage(path.parent).free == 0
+        except OSError:
+            return False
+    return False
+
+
+def describe_sqlite(exc: sqlite3.Error, path: Path | None = None) -> str:
+    if is_disk_full(exc, path):
+        return f"no space left on the device (SQLite: {exc})"
+    return str(exc)
+
+
 class Store:
     """A trendbot database. Applies outstanding migrations when opened."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_file():
+            what = "a folder" if self.path.is_dir() else "not a regular file"
+            raise StoreError(f"{self.path}: cannot use as the database: it is {what}", exit_code=2)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
@@ -170,11 +203,18 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"{self.path}: cannot open database: {exc}") from None
-        self.db = sqlite_utils.Database(conn)
-        with self.write():
-            migrations.apply(self.db)
+            self.db = sqlite_utils.Database(conn)
+            # the schema appears whole or not at all: every migration runs in one transaction,
+            # so a process killed on the first open leaves an empty file the next one completes
+            if migrations.pending(self.db):
+                with self.write():
+                    pause_point("schema")
+                    migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the database: {describe_sqlite(exc, self.path)}",
+                             exit_code=1 if is_disk_full(exc, self.path) else 2) from None
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot open the database: {exc.strerror or exc}", exit_code=2) from None
 
     def close(self) -> None:
         self.db.close()
@@ -193,15 +233,19 @@ class Store:
             with self.db.atomic():
                 yield self.db
             return
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self.db
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            # the database is intact (the transaction rolled back); say why nothing was written
+            raise StoreError(f"{self.path}: nothing written: {describe_sqlite(exc, self.path)}") from None
 
     # -- items -------------------------------------------------------------------------
 
@@ -341,10 +385,17 @@ class Store:
         return dict(self.db.execute("select source, count(*) from items group by source").fetchall())
 
     def search(self, query: str, limit: int = 20) -> list[dict]:
+        """Items whose title or text holds every word of `query`; quotes and FTS operators in
+        the query are read as plain characters, so no query is a syntax error."""
+        words = [w.replace('"', '""') for w in query.split()]
+        match = " ".join(f'"{w}"' for w in words if w.strip('"'))
+        if not match:
+            return []
+        sql = ("select items.id, items.source, items.day, items.title, items.url from items_fts "
+               "join items on items.rowid = items_fts.rowid where items_fts match ? "
+               "order by items_fts.rank limit ?")
         try:
-            rows = self.db["items"].search(query, limit=limit, quote=True,
-                                           columns=["id", "source", "day", "title", "url"])
-            return list(rows)
+            return list(self._dicts(sql, [match, limit]))
         except sqlite3.OperationalError as exc:
             raise StoreError(f"search failed: {exc}") from None
 
@@ -362,7 +413,7 @@ class Store:
         return Validators(rows[0]["etag"], rows[0]["last_modified"]) if rows else Validators()
 
     def save_fetch(self, name: str, kind: str, items: list[Item], validators: dict[str, Validators],
-                   now: datetime, tz: ZoneInfo) -> UpsertResult:
+                   now: datetime, tz: ZoneInfo, warning: str | None = None) -> UpsertResult:
         """Store a successful fetch: items, then validators and state, in one transaction.
 
         Validators are saved with the items they describe, never before: a crash in between
@@ -370,6 +421,7 @@ class Store:
         """
         with self.write():
             result = self.upsert_items(items, now, tz)
+            pause_point(f"save:{name}")
             if validators:
                 self.db["http_validators"].upsert_all(
                     [{"url": url, "source": name, "etag": v.etag, "last_modified": v.last_modified,
@@ -379,7 +431,8 @@ class Store:
             self.db["source_state"].upsert(
                 {"name": name, "kind": kind, "last_attempt_at": iso(now), "last_success_at": iso(now),
                  "last_error": None, "last_error_at": None, "next_fetch_after": None,
-                 "last_new": result.new, "last_updated": result.updated, "consecutive_failures": 0},
+                 "last_new": result.new, "last_updated": result.updated, "consecutive_failures": 0,
+                 "last_warning": warning},
                 pk="name",
             )
         return result

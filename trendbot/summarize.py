@@ -12,6 +12,8 @@ The API key is read from the environment variable the config names and never wri
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
 import re
@@ -29,6 +31,7 @@ log = logging.getLogger("trendbot.summarize")
 
 PROMPT_VERSION = "ko-line-1"
 INPUT_CHARS = 1500
+MAX_ANSWER = 1_000_000  # bytes of one answer that are read; a longer one is not a sentence
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "ja": "日本語"}
 SYSTEM_PROMPT = (
     "You write one-line comments for a Korean ML engineer's daily trend list in a blog. "
@@ -98,7 +101,7 @@ class Summarizer:
     """Summaries for the stories of one digest, using the configured summarizer."""
 
     def __init__(self, config: SummarizerConfig, store, now: datetime,
-                 transport: httpx.BaseTransport | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None):
         self.config = config
         self.store = store
         self.now = now
@@ -112,17 +115,30 @@ class Summarizer:
         lines = [extractive_summary(items, self.config.max_chars) for items in stories]
         if self.config.kind != "openai":
             return lines
-        with httpx.Client(timeout=self.config.timeout.total_seconds(), transport=self.transport,
-                          headers=self._headers()) as client:
-            for n, items in enumerate(stories[: self.config.max_stories]):
-                written = self._ask(client, story_input(items))
-                if written:
-                    lines[n] = written
+        headers = self._headers()
+        if headers is None:
+            return lines
+        asked = asyncio.run(self._ask_all(headers, [story_input(items) for items in stories[: self.config.max_stories]]))
+        for n, written in enumerate(asked):
+            if written:
+                lines[n] = written
         return lines
 
-    def _headers(self) -> dict[str, str]:
+    async def _ask_all(self, headers: dict[str, str], texts: list[str]) -> list[str | None]:
+        async with httpx.AsyncClient(timeout=self.config.timeout.total_seconds(), transport=self.transport,
+                                     headers=headers) as client:
+            return [await self._ask(client, text) for text in texts]
+
+    def _headers(self) -> dict[str, str] | None:
+        """Request headers, or None (with a warning) when the API key cannot be sent as is."""
         headers = {"User-Agent": f"trendbot/{__version__}", "Content-Type": "application/json"}
-        key = os.environ.get(self.config.api_key_env, "") if self.config.api_key_env else ""
+        name = self.config.api_key_env
+        key = os.environ.get(name, "").strip() if name else ""
+        if key and not (key.isascii() and key.isprintable() and " " not in key):
+            # never say the key itself: only where it came from and what is wrong with it
+            self._warn(f"${name} holds characters an API key cannot have (non-ASCII, spaces or "
+                       "control characters); every story keeps its extractive line")
+            return None
         if key:
             headers["Authorization"] = f"Bearer {key}"
         return headers
@@ -131,7 +147,7 @@ class Summarizer:
     def endpoint(self) -> str:
         return self.config.base_url.rstrip("/") + "/chat/completions"
 
-    def _ask(self, client: httpx.Client, text: str) -> str | None:
+    async def _ask(self, client: httpx.AsyncClient, text: str) -> str | None:
         model, language = self.config.model, self.config.language
         key = cache_key(model, language, text)
         cached = self.store.get_summary(key)
@@ -148,16 +164,24 @@ class Summarizer:
             "temperature": 0.2,
             "max_tokens": 200,
         }
+        limit = self.config.timeout.total_seconds()
         try:
-            response = client.post(self.endpoint, json=payload)
-        except httpx.TimeoutException:
-            return self._give_up(f"no answer within {self.config.timeout.total_seconds():g}s")
+            # the timeout is the whole answer's deadline: a server dripping bytes cannot hold the digest
+            async with asyncio.timeout(limit), client.stream("POST", self.endpoint, json=payload) as response:
+                body = b""
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_ANSWER:
+                        body = b""
+                        break
+        except (TimeoutError, httpx.TimeoutException):
+            return self._give_up(f"no answer within {limit:g}s")
         except httpx.HTTPError as exc:
             return self._give_up(f"{type(exc).__name__}")
         if response.status_code != 200:
             return self._give_up(f"HTTP {response.status_code}")
         try:
-            data = response.json()
+            data = json.loads(body)
         except ValueError:
             data = None
         sentence = sentence_from_answer(data, language, self.config.max_chars)

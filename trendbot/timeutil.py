@@ -8,20 +8,29 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+MILLISECOND, SECOND, MINUTE = timedelta(milliseconds=1), timedelta(seconds=1), timedelta(minutes=1)
+HOUR, DAY, YEAR = timedelta(hours=1), timedelta(days=1), timedelta(days=366)
+MAX_DURATION = timedelta(days=3650)
+# Days a user may name: a week's roll-up and the days around D stay far from date's limits.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9990, 12, 31)  # beyond this a duration is a typo, and datetimes overflow
+
+
 def parse_duration(value: object) -> timedelta:
-    """Read `30m`, `2h`, `1d`, `1h30m`, `500ms` or a number of seconds."""
+    """Read `30m`, `2h`, `1d`, `1h30m`, `500ms` or a number of seconds (at most ten years)."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        if value > MAX_DURATION.total_seconds():
+            raise ValueError(f'"{value}" is longer than {format_duration(MAX_DURATION)}')
         return timedelta(seconds=value)
     text = str(value).strip().lower() if isinstance(value, str) else None
     if text:
@@ -33,21 +42,39 @@ def parse_duration(value: object) -> timedelta:
             pos = match.end()
         else:
             if pos == len(text):
+                if seconds > MAX_DURATION.total_seconds():
+                    raise ValueError(f'"{value}" is longer than {format_duration(MAX_DURATION)}')
                 return timedelta(seconds=seconds)
     raise ValueError(f'"{value}" is not a duration (use 30m, 2h, 1d)')
 
 
 def format_duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{delta.total_seconds():g}s"
+    total = delta.total_seconds()
+    seconds = int(total)
+    if seconds == total:
+        for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+            if seconds and seconds % size == 0:
+                return f"{seconds // size}{unit}"
+    if 0 < total < 1:
+        return f"{total * 1000:g}ms"
+    return f"{total:g}s"
 
 
 Duration = Annotated[
     timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
 ]
+
+
+def DurationIn(low: timedelta, high: timedelta) -> Any:  # noqa: N802 (a type, used as one)
+    """A `Duration` that must lie in [low, high]; the error says the range in the user's units."""
+
+    def check(value: timedelta) -> timedelta:
+        if not low <= value <= high:
+            raise ValueError(f'"{format_duration(value)}" is out of range ({format_duration(low)} to '
+                             f'{format_duration(high)})')
+        return value
+
+    return Annotated[Duration, AfterValidator(check)]
 
 
 def zone(name: str) -> ZoneInfo:
@@ -70,9 +97,12 @@ def parse_day(text: str, now: datetime, tz: ZoneInfo) -> date:
     if word == "yesterday":
         return today - timedelta(days=1)
     try:
-        return date.fromisoformat(word)
+        day = date.fromisoformat(word)
     except ValueError:
         raise ValueError(f'"{text}" is not a day (use YYYY-MM-DD, today or yesterday)') from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f'"{text}" is out of range ({FIRST_DAY} to {LAST_DAY})')
+    return day
 
 
 def day_of(moment: datetime, tz: ZoneInfo) -> date:
