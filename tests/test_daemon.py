@@ -18,7 +18,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from werkzeug import Request, Response
 
 from conftest import read_data
@@ -295,98 +294,6 @@ def test_a_killed_daemon_leaves_no_stuck_lock(project, httpserver):
     finally:
         code, err = stop(restarted)
     assert code == 0, err
-
-
-# -- the ways people run it --------------------------------------------------------------------
-
-def workflow_steps() -> tuple[dict, list[dict]]:
-    workflow = yaml.safe_load((REPO / "examples/github-actions/trendbot.yml").read_text(encoding="utf-8"))
-    [job] = workflow["jobs"].values()
-    return workflow, job["steps"]
-
-
-def step(steps: list[dict], name: str) -> dict:
-    [found] = [s for s in steps if s.get("name") == name]
-    return found
-
-
-def test_actions_workflow_is_scheduled_and_restores_the_database_from_the_cache():
-    workflow, steps = workflow_steps()
-    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
-    crons = [entry["cron"] for entry in triggers["schedule"]]
-    assert "0 14 * * *" in crons and "0 0 * * *" in crons  # 23:00 and 09:00 in Seoul, in UTC
-    assert workflow["permissions"]["contents"] == "write"
-    assert any("pip install" in s.get("run", "") and "trendbot" in s["run"] for s in steps)
-
-    restore = step(steps, "Restore the database")
-    save = step(steps, "Save the database")
-    assert restore["uses"].startswith("actions/cache/restore@") and save["uses"].startswith("actions/cache/save@")
-    assert restore["with"]["path"] == save["with"]["path"] == "~/.cache/trendbot"
-    assert save["with"]["key"].startswith("trendbot-db-") and "trendbot-db-" in restore["with"]["restore-keys"]
-    assert save["if"] == "always()"
-    database = workflow["env"]["TRENDBOT_DB"]
-    assert database.startswith("~/.cache/trendbot/")  # in the cache, not in the blog's checkout
-    names = [s.get("name") for s in steps]
-    assert names.index("Restore the database") < names.index("Fetch") < names.index("Save the database")
-
-
-def test_actions_workflow_publishes_and_commits_only_a_changed_post():
-    _, steps = workflow_steps()
-    publish = step(steps, "Publish the day's section")
-    assert "digest" in publish["run"] and "--publish" in publish["run"] and '--date "$DAY"' in publish["run"]
-    commit = step(steps, "Commit the post if it changed")
-    script = commit["run"]
-    assert "git diff --cached --quiet" in script
-    assert script.index("git diff --cached --quiet") < script.index("git commit") < script.index("git push")
-    assert "exit 0" in script.split("git commit")[0]
-    assert "trendbot.db" not in script  # the database never goes into the blog
-
-
-def test_readme_shows_the_workflow_file_as_it_is():
-    workflow = (REPO / "examples/github-actions/trendbot.yml").read_text(encoding="utf-8")
-    assert "```yaml\n" + workflow + "```" in (REPO / "README.md").read_text(encoding="utf-8")
-
-
-def test_actions_workflow_picks_the_seoul_day_for_each_schedule(tmp_path):
-    """Run the workflow's own day-choosing script with each schedule, as Actions would."""
-    _, steps = workflow_steps()
-    script = step(steps, "Choose the day to publish")["run"]
-    outputs = {}
-    for schedule in ("0 14 * * *", "0 0 * * *", "17 */3 * * *"):
-        out = tmp_path / "out"
-        out.write_text("")
-        subprocess.run(["bash", "-e", "-c", script], check=True, env={
-            **os.environ, "SCHEDULE": schedule, "INPUT_DATE": "", "GITHUB_OUTPUT": str(out)})
-        outputs[schedule] = out.read_text().strip()
-    seoul_today = datetime.now(KST).date()
-    assert outputs["17 */3 * * *"] == "day="
-    assert outputs["0 0 * * *"] == f"day={(seoul_today - timedelta(days=1)).isoformat()}"
-    assert outputs["0 14 * * *"] in (f"day={seoul_today.isoformat()}",
-                                    f"day={(seoul_today - timedelta(days=1)).isoformat()}")
-
-
-def test_systemd_unit_runs_the_daemon_and_restarts_on_failure():
-    import configparser
-
-    unit = configparser.ConfigParser(strict=False, interpolation=None)
-    unit.optionxform = str
-    unit.read(REPO / "examples/trendbot.service", encoding="utf-8")
-    assert unit["Service"]["ExecStart"].endswith("trendbot run")
-    assert unit["Service"]["Restart"] == "on-failure"
-    assert unit["Service"]["RestartPreventExitStatus"] == "2"
-    assert unit["Install"]["WantedBy"] == "default.target"
-
-
-def test_crontab_fetches_every_30_minutes_and_publishes_at_2330_seoul_time():
-    lines = [line for line in (REPO / "examples/crontab").read_text(encoding="utf-8").splitlines()
-             if line.strip() and not line.startswith("#")]
-    assert "CRON_TZ=Asia/Seoul" in lines
-    entries = [line.split(None, 5) for line in lines if "trendbot" in line and "=" not in line.split()[0]]
-    by_command = {fields[5].split("&& ", 1)[1].split(" >>")[0]: fields[:5] for fields in entries}
-    assert by_command["trendbot fetch"] == ["*/30", "*", "*", "*", "*"]
-    assert by_command["trendbot digest --date today --fetch --publish"] == ["30", "23", "*", "*", "*"]
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert "trendbot digest --date today --fetch --publish" in readme and "CRON_TZ=Asia/Seoul" in readme
 
 
 # -- the daily jobs, with a fixed `now` ----------------------------------------------------------

@@ -1,1 +1,1 @@
-"""Helpers that drive real outside programs for the tests (Ruby's Liquid + kramdown, Chromium)."""
+"""Helpers that drive real outside programs for the tests (Ruby's Liquid + kramdown, Chromium, actionlint)."""
