@@ -159,12 +159,22 @@ def test_trendbots_heading_and_notes_are_refreshed_when_left_alone_and_kept_when
     head, tail = head_and_tail(base, base_lines)
     new_head, new_tail = head_and_tail(theirs, base_lines)
     renamed = "\n### 오늘 읽은 것\n\n"
-    assert merge_block(base, renamed + lines + tail, theirs).text == renamed + lines + new_tail
+    merged = merge_block(base, renamed + lines + tail, theirs)
+    assert merged.text == renamed + lines + new_tail
+    assert report(merged) == "merged with your edits: 1 line kept as you wrote it; 1 line refreshed"
     spaced = head + "\n"  # a blank line of the person's under the heading
-    assert merge_block(base, spaced + lines + tail, theirs).text == spaced + lines + new_tail
+    merged = merge_block(base, spaced + lines + tail, theirs)
+    assert merged.text == spaced + lines + new_tail
+    assert report(merged) == "merged with your edits: your spacing kept; 1 line refreshed"
     assert merge_block(base, head + lines + "\n", theirs).text == new_head + lines + "\n"  # notes deleted
     closing = "\n오늘은 여기까지.\n" + tail  # the notes under the person's closing words
-    assert merge_block(base, head + lines + closing, theirs).text == new_head + lines + "\n오늘은 여기까지.\n" + new_tail
+    merged = merge_block(base, head + lines + closing, theirs)
+    assert merged.text == new_head + lines + "\n오늘은 여기까지.\n" + new_tail
+    assert report(merged) == "merged with your edits: 1 note kept; 2 lines refreshed"
+    written_after = head + lines + tail + "다 읽음.\n"  # the notes above the person's last words
+    merged = merge_block(base, written_after, theirs)
+    assert merged.text == new_head + lines + tail + "다 읽음.\n"
+    assert report(merged) == "merged with your edits: 1 note kept; 1 line refreshed"
 
 
 def test_what_a_merge_writes_the_next_merge_can_read():
@@ -219,10 +229,6 @@ def test_a_block_that_is_no_longer_lines_of_stories_is_not_merged(kind):
 TITLE = st.text(alphabet="abc XYZ 가나다 -:*_[]()$\\`<>|#{}", min_size=1, max_size=16)
 NOTES = ["x: 수집 실패", "geeknews: 업데이트 없음 (3일)", "hf: 수집 실패"]
 EDITS = ["change", "retarget", "delete", "sub", "para", "image", "blank", "own", "move", "heading", "after_notes"]
-
-
-def url_of(story: int) -> str:
-    return f"https://huggingface.co/papers/2606.{story:05d}"
 
 
 @st.composite

@@ -79,9 +79,9 @@ class Merged:
 
     text: str
     edited: bool  # mine differs from base: the person's edits took part
-    kept: int = 0  # trendbot's lines the person rewrote, kept as they wrote them
+    kept: int = 0  # trendbot's lines (story lines, heading) the person rewrote, kept as they wrote them
     deleted: int = 0  # stories the person deleted that theirs still lists, kept deleted
-    notes: int = 0  # non-blank lines the person added, kept where they are
+    notes: int = 0  # non-blank lines the person wrote under and between story lines, kept
     moved: int = 0  # unchanged lines the person moved, kept where they put them
     held: int = 0  # stories theirs dropped, kept because the person edited or annotated them
     refreshed: int = 0  # lines that now read as theirs renders them
@@ -277,7 +277,7 @@ def _merge(old: _Block, now: _Block, new: _Block, remove: bool) -> Merged:
     head = _part(now.head, old.head, new.head)
     tail = _part(now.tail, old.tail, new.tail)
     for mine_part, base_part, part in ((now.head, old.head, head), (now.tail, old.tail, tail)):
-        counts["kept"] += _filled(mine_part) != _filled(base_part)
+        counts["kept"] += len(set(_filled(mine_part)) - set(_filled(base_part)))
         counts["refreshed"] += _filled(part) != _filled(mine_part)
     out = list(head)
 
@@ -302,11 +302,13 @@ def _entries(old: _Block, now: _Block, new: _Block, remove: bool, counts: dict[s
     before = {item.key: item.line for item in old.items}
     after = {item.key: item.line for item in new.items}
     in_place = _in_order([item.key for item in now.items if item.key in before], [item.key for item in old.items])
+    trendbots = set(_filled(old.head + [item.line for item in old.items] + old.tail))
     entries: list[_Entry] = []
     for item in now.items:
-        counts["notes"] += sum(1 for line in item.extra if line.strip())
-        if item.key not in before:
-            counts["notes"] += bool(item.line.strip())
+        own = item.key not in before
+        written = _filled(([item.line] if own else []) + item.extra)
+        counts["notes"] += len([line for line in written if line not in trendbots])
+        if own:
             entries.append(_Entry(item.line, item.extra, item.key))
             continue
         listed = item.key in after
