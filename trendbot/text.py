@@ -16,7 +16,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029
 # never matches, and a lone initial or a common abbreviation is skipped.
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
 _ABBREVIATIONS = frozenset({"e.g", "i.e", "etc", "vs", "al", "dr", "mr", "ms", "no", "fig", "eq", "approx"})
-_BLOCK_TAGS = re.compile(r"(?i)<\s*(br|/p|/li|/div|/h\d|/blockquote|hr)\b[^>]*>")
+# Tags that end a line of text; Hacker News separates paragraphs with a bare opening <p>.
+_BLOCK_TAGS = re.compile(r"(?i)<\s*(br|p|/p|/li|/div|/h\d|/blockquote|hr)\b[^>]*>")
 
 
 def clean(text: str | None) -> str:
@@ -69,3 +70,12 @@ def first_sentence(text: str | None, limit: int = 160) -> str:
             text = text[: match.end()]
             break
     return cut(text, limit)
+
+
+def compact_count(n: int) -> str:
+    """A count as a reader glances at it: 940, 1.2k, 12k, 1.3M (a digest line has little room)."""
+    if n < 1000:
+        return str(n)
+    size, suffix = (1_000_000, "M") if n >= 1_000_000 else (1000, "k")
+    value = n / size
+    return (f"{value:.1f}".rstrip("0").rstrip(".") if value < 10 else str(int(value))) + suffix
