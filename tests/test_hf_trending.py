@@ -246,3 +246,11 @@ def test_a_trending_model_citing_a_paper_joins_the_papers_story(project, run, ht
     assert model["merge_rule"] == paper["merge_rule"] == "arxiv:2606.13392"
     # a model citing two papers names neither alone, and a model citing none stays alone
     assert trending["zai-org/GLM-5.2"]["merge_rule"] == trending["moonshotai/Kimi-K3"]["merge_rule"] == "alone"
+
+
+def test_a_past_day_cannot_be_read_and_says_so(project, run, httpserver):
+    serve(httpserver, "models")
+    add_source(project, httpserver)
+    result = run("fetch", "--date", "2026-06-12")
+    assert result.exit_code == 0, result.output
+    assert "note: the Hub lists only what is trending now; --date 2026-06-12 reads that" in result.stdout

@@ -114,6 +114,8 @@ async def fetch_list(ctx, source: HfTrendingSource, what: str) -> list[Item]:
 
 
 async def fetch(ctx, source: HfTrendingSource) -> list[Item]:
+    if ctx.day is not None:
+        ctx.note(f"the Hub lists only what is trending now; --date {ctx.day} reads that")
     return await fetch_parts(ctx, source.what, lambda what: fetch_list(ctx, source, what))
 
 
