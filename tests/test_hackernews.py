@@ -55,11 +55,7 @@ def requested(server) -> list[dict[str, str]]:
 
 
 def stored(project) -> dict[str, dict]:
-    rows = project.rows("select * from items where source = 'hn'")
-    for row in rows:
-        for column in ("popularity", "links", "extra"):
-            row[column] = json.loads(row[column])
-    return {row["guid"]: row for row in rows}
+    return {row["guid"]: row for row in project.items("hn")}
 
 
 # -- parsing the recorded answers ------------------------------------------------------------

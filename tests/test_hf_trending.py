@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug import Request, Response
+from werkzeug import Response
 
-from conftest import read_data
+from conftest import conditional, read_data
 from trendbot.errors import ParseError
 from trendbot.kinds.hf_trending import parse_listing
 from trendbot.store import Store
@@ -39,11 +39,7 @@ def add_source(project, server, **keys) -> None:
 
 
 def stored(project) -> dict[str, dict]:
-    rows = project.rows("select * from items where source = 'trending'")
-    for row in rows:
-        for column in ("popularity", "links", "extra"):
-            row[column] = json.loads(row[column])
-    return {row["title"]: row for row in rows}
+    return {row["title"]: row for row in project.items("trending")}
 
 
 # -- parsing the recorded answer -------------------------------------------------------------
@@ -118,13 +114,7 @@ def test_limit_is_asked_for_and_a_server_that_ignores_it_is_cut(project, run, ht
 
 def test_the_list_is_fetched_with_a_conditional_get(project, run, httpserver):
     etag = '"models-1"'
-
-    def answer(request: Request) -> Response:
-        if request.headers.get("If-None-Match") == etag:
-            return Response(status=304, headers={"ETag": etag})
-        return Response(read_data(MODELS), content_type=JSON, headers={"ETag": etag})
-
-    httpserver.expect_request("/hf/api/models").respond_with_handler(answer)
+    httpserver.expect_request("/hf/api/models").respond_with_handler(conditional(MODELS, JSON, etag))
     add_source(project, httpserver)
     assert run("fetch").exit_code == 0
     again = run("fetch")

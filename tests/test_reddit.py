@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from werkzeug import Request, Response
+from werkzeug import Response
 
-from conftest import read_data
+from conftest import conditional, read_data
 from trendbot import __version__
 from trendbot.config import load_source
 from trendbot.errors import ParseError
@@ -49,11 +49,7 @@ def requested(server) -> list[str]:
 
 
 def stored(project) -> dict[str, dict]:
-    rows = project.rows("select * from items where source = 'reddit'")
-    for row in rows:
-        for column in ("popularity", "links", "extra"):
-            row[column] = json.loads(row[column])
-    return {row["guid"]: row for row in rows}
+    return {row["guid"]: row for row in project.items("reddit")}
 
 
 # -- parsing the recorded documents -------------------------------------------------------------
@@ -194,13 +190,7 @@ def test_changed_scores_update_the_rows_in_place(project, run, httpserver):
 
 def test_the_listing_is_fetched_with_a_conditional_get(project, run, httpserver):
     etag = '"top-1"'
-
-    def answer(request: Request) -> Response:
-        if request.headers.get("If-None-Match") == etag:
-            return Response(status=304, headers={"ETag": etag})
-        return Response(read_data(TOP), content_type=JSON, headers={"ETag": etag})
-
-    httpserver.expect_request("/rd/r/LocalLLaMA/top.json").respond_with_handler(answer)
+    httpserver.expect_request("/rd/r/LocalLLaMA/top.json").respond_with_handler(conditional(TOP, JSON, etag))
     add_source(project, httpserver)
     assert run("fetch").exit_code == 0
     again = run("fetch")
