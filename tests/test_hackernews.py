@@ -79,7 +79,8 @@ def test_a_text_post_keeps_its_text_and_its_links():
     assert show.title == "Show HN: NixOS-DGX-Spark – Nix and NixOS on the DGX Spark"
     assert show.text.startswith("Try DGX Spark playbooks using Nix on DGX OS")
     assert "DGX Spark systems. This works on the NVIDIA DGX Spark" in show.text  # <p> is a break
-    assert show.links == ["https://github.com/graham33/nixos-dgx-spark", "https://youtu.be/AvK_gi_snJE?si=MPKv3iiuS9B5elIE"]
+    assert show.links == ["https://github.com/graham33/nixos-dgx-spark",
+                          "https://youtu.be/AvK_gi_snJE?si=MPKv3iiuS9B5elIE"]
     assert show.extra["hn_tags"] == ["show_hn", "front_page"]
     sprocket = by_id(parse())["49145934"]
     assert "I am 16y/o and have been working on Sprocket" in sprocket.text  # entities decoded
@@ -149,8 +150,8 @@ def test_fetch_date_backfills_that_days_stories(project, run, httpserver):
     result = run("fetch", "--date", "2026-08-02")
     assert result.exit_code == 0, result.output
     start = int(datetime(2026, 8, 2, tzinfo=SEOUL).timestamp())
-    assert requested(httpserver) == [{"tags": "story", "hitsPerPage": "30",
-                                      "numericFilters": f"created_at_i>={start},created_at_i<{start + 86400},points>=20"}]
+    window = f"created_at_i>={start},created_at_i<{start + 86400},points>=20"
+    assert requested(httpserver) == [{"tags": "story", "hitsPerPage": "30", "numericFilters": window}]
     assert len(stored(project)) == 30
 
 
@@ -192,7 +193,8 @@ def test_algolia_asking_to_slow_down_fails_the_source_until_then(project, run, h
     add_source(project, httpserver)
     result = run("fetch")
     assert result.exit_code == 1
-    assert "hn failed: " in result.stderr and "/algolia/api/v1/search?tags=front_page&hitsPerPage=50: HTTP 429" in result.stderr
+    assert "hn failed: " in result.stderr
+    assert "/algolia/api/v1/search?tags=front_page&hitsPerPage=50: HTTP 429" in result.stderr
     assert "hn: skipped, server asked to wait until" in run("fetch").stdout
     assert len(httpserver.log) == 1
 
@@ -203,7 +205,8 @@ def test_an_answer_of_another_shape_fails_the_source_naming_the_url(project, run
     result = run("fetch")
     assert result.exit_code == 1
     states = {row["name"]: row for row in json.loads(run("sources", "--json").stdout)}
-    assert "/algolia/api/v1/search?tags=front_page&hitsPerPage=50: expected an Algolia answer" in states["hn"]["last_error"]
+    error = states["hn"]["last_error"]
+    assert "/algolia/api/v1/search?tags=front_page&hitsPerPage=50: expected an Algolia answer" in error
 
 
 # -- the digest line and stories -----------------------------------------------------------------
@@ -215,7 +218,8 @@ def test_digest_line_shows_points_and_comments(project, run, httpserver):
     result = run("digest", "--date", "2026-08-09", "--out", "-")
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.startswith("- ")]
-    assert lines[0] == "- [Fastmail offers EU data region](https://news.ycombinator.com/item?id=49223082) · HN 481p 💬277"
+    assert lines[0] == ("- [Fastmail offers EU data region](https://news.ycombinator.com/item?id=49223082)"
+                        " · HN 481p 💬277")
     assert len(lines) == 4  # 49079995 was posted on 2026-07-28
 
 
@@ -247,6 +251,7 @@ def test_an_hn_story_and_a_geeknews_topic_on_the_same_article_are_one_line(proje
     lines = [line for line in digest.stdout.splitlines() if line.startswith("- ")]
     assert len(lines) == 3  # the three GeekNews topics; the Show HN is not a line of its own
     line = next(line for line in lines if "topic?id=34485" in line)
-    assert line.startswith("- [Phyllotaxis - 소리에 반응하는 LED 디스플레이](https://news.hada.io/topic?id=34485)")
+    assert line.startswith("- [Phyllotaxis - 소리에 반응하는 LED 디스플레이]"
+                           "(https://news.hada.io/topic?id=34485)")
     assert line.endswith(" · GN 7p 💬2 · [HN](https://news.ycombinator.com/item?id=49146267)")
 

@@ -74,8 +74,9 @@ def test_spaces_and_datasets_link_to_their_own_pages():
 
 
 def test_a_list_longer_than_the_limit_is_cut():
-    assert [item.title for item in parse(limit=3)] == ["moonshotai/Kimi-K3", "deepseek-ai/DeepSeek-V4-Flash-0731",
-                                                       "DavidAU/Qwen3.6-27B-Fable-Fusion-711-Uncensored-Heretic-NM-DAU-NEO-MAX-MTP-GGUF"]
+    titles = [item.title for item in parse(limit=3)]
+    assert titles == ["moonshotai/Kimi-K3", "deepseek-ai/DeepSeek-V4-Flash-0731",
+                      "DavidAU/Qwen3.6-27B-Fable-Fusion-711-Uncensored-Heretic-NM-DAU-NEO-MAX-MTP-GGUF"]
 
 
 def test_an_empty_list_is_quiet_and_other_shapes_are_parse_errors():
@@ -146,7 +147,8 @@ def test_spaces_are_read_too_and_a_failing_list_keeps_the_others(project, run, h
     result = run("fetch")
     assert result.exit_code == 0, result.output
     assert "trending: 15 items" in result.stdout
-    assert "note: not read: " in result.stdout and "/hf/api/spaces?sort=trendingScore&limit=20: HTTP 500" in result.stdout
+    assert "note: not read: " in result.stdout
+    assert "/hf/api/spaces?sort=trendingScore&limit=20: HTTP 500" in result.stdout
     httpserver.clear()
     serve(httpserver, "models")
     serve(httpserver, "spaces")
@@ -161,7 +163,8 @@ def test_hf_asking_to_slow_down_fails_the_source_until_the_time_it_gave(project,
     add_source(project, httpserver)
     result = run("fetch")
     assert result.exit_code == 1
-    assert "trending failed: " in result.stderr and "/hf/api/models?sort=trendingScore&limit=20: HTTP 429" in result.stderr
+    assert "trending failed: " in result.stderr
+    assert "/hf/api/models?sort=trendingScore&limit=20: HTTP 429" in result.stderr
     assert "trending: skipped, server asked to wait until" in run("fetch").stdout
     assert len(httpserver.log) == 1
 

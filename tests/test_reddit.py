@@ -100,7 +100,8 @@ def test_the_feed_gives_the_same_posts_without_scores():
 def test_a_link_post_in_the_feed_keeps_the_article_not_reddits_own_links():
     post = feed("reddit/hot_elixir_2025-08-15.rss")[0]
     assert post.url == "https://www.reddit.com/r/elixir/comments/1mimde4/phoenix_180_released/"
-    assert post.extra == {"subreddit": "elixir", "original_url": "https://www.phoenixframework.org/blog/phoenix-1-8-released"}
+    assert post.extra == {"subreddit": "elixir",
+                          "original_url": "https://www.phoenixframework.org/blog/phoenix-1-8-released"}
     assert post.links == ["https://www.phoenixframework.org/blog/phoenix-1-8-released"]
     assert post.text == "" and post.author == "vlatheimpaler"
 
@@ -132,7 +133,8 @@ def test_fetch_reads_each_subreddits_top_posts_with_a_descriptive_user_agent(pro
     agents = {request.headers["User-Agent"] for request, _ in httpserver.log}
     assert agents == {f"python:trendbot:v{__version__} (by /u/trendbot_fan)"}
     rows = stored(project)
-    assert rows["t3_1suqfba"]["url"] == "https://www.reddit.com/r/LocalLLaMA/comments/1suqfba/this_is_where_we_are_right_now_localllama/"
+    assert rows["t3_1suqfba"]["url"] == ("https://www.reddit.com/r/LocalLLaMA/comments/1suqfba/"
+                                         "this_is_where_we_are_right_now_localllama/")
     assert rows["t3_1suqfba"]["popularity"] == {"score": 2501, "comments": 372}
 
 
@@ -149,7 +151,8 @@ def test_a_refused_listing_falls_back_to_the_subreddits_feed(project, run, https
     assert result.exit_code == 0, result.output
     assert "reddit: 3 items (3 new, 0 updated)" in result.stdout
     assert "note: r/LocalLLaMA: 3 posts from the RSS fallback (JSON: " in result.stdout
-    assert requested(httpserver) == ["/rd/r/LocalLLaMA/top.json?t=day&limit=10", "/rd/r/LocalLLaMA/top/.rss?t=day&limit=10"]
+    assert requested(httpserver) == ["/rd/r/LocalLLaMA/top.json?t=day&limit=10",
+                                     "/rd/r/LocalLLaMA/top/.rss?t=day&limit=10"]
     assert all(row["popularity"] == {} for row in stored(project).values())
 
 
@@ -174,7 +177,8 @@ def test_a_subreddit_that_fails_is_noted_and_the_others_are_kept(project, run, h
     result = run("fetch")
     assert result.exit_code == 0, result.output
     assert "reddit: 3 items" in result.stdout
-    assert "note: not read: " in result.stdout and "/rd/r/MachineLearning/top.json?t=day&limit=25: HTTP 404" in result.stdout
+    assert "note: not read: " in result.stdout
+    assert "/rd/r/MachineLearning/top.json?t=day&limit=25: HTTP 404" in result.stdout
 
 
 def test_changed_scores_update_the_rows_in_place(project, run, httpserver):
@@ -221,8 +225,9 @@ def test_digest_line_shows_the_subreddit_and_score(project, run, httpserver):
     result = run("digest", "--date", "2026-04-25", "--out", "-")
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.startswith("- ")]
-    assert lines[0] == ("- [This is where we are right now, LocalLLaMA](https://www.reddit.com/r/LocalLLaMA/comments/"
-                        "1suqfba/this_is_where_we_are_right_now_localllama/) — the future is now · r/LocalLLaMA ▲2.5k")
+    assert lines[0] == ("- [This is where we are right now, LocalLLaMA](https://www.reddit.com/r/LocalLLaMA/"
+                        "comments/1suqfba/this_is_where_we_are_right_now_localllama/) — the future is now"
+                        " · r/LocalLLaMA ▲2.5k")
     assert lines[1].endswith(" · r/LocalLLaMA ▲1.7k")
 
 
