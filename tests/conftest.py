@@ -145,6 +145,13 @@ def read_data(name: str) -> bytes:
     return (DATA / name).read_bytes()
 
 
+def assert_told_to_wait(run, result, source: str, url: str) -> None:
+    """A 429 with Retry-After fails the source naming the URL, and the next fetch leaves it alone."""
+    assert result.exit_code == 1, result.output
+    assert f"{source} failed: " in result.stderr and f"{url}: HTTP 429" in result.stderr
+    assert f"{source}: skipped, server asked to wait until" in run("fetch").stdout
+
+
 def conditional(name: str, content_type: str, etag: str):
     """A handler serving a recorded document with an ETag, and 304 to a request that sends it back."""
     from werkzeug import Response

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from werkzeug import Request, Response
 
-from conftest import read_data
+from conftest import assert_told_to_wait, read_data
 from test_geeknews import ATOM, HTML, MARKDOWN
 from trendbot.config import load_source
 from trendbot.errors import ParseError
@@ -191,11 +191,7 @@ def test_algolia_asking_to_slow_down_fails_the_source_until_then(project, run, h
     httpserver.expect_request("/algolia/api/v1/search").respond_with_response(
         Response("slow down", status=429, headers={"Retry-After": "900"}))
     add_source(project, httpserver)
-    result = run("fetch")
-    assert result.exit_code == 1
-    assert "hn failed: " in result.stderr
-    assert "/algolia/api/v1/search?tags=front_page&hitsPerPage=50: HTTP 429" in result.stderr
-    assert "hn: skipped, server asked to wait until" in run("fetch").stdout
+    assert_told_to_wait(run, run("fetch"), "hn", "/algolia/api/v1/search?tags=front_page&hitsPerPage=50")
     assert len(httpserver.log) == 1
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from werkzeug import Response
 
-from conftest import conditional, read_data
+from conftest import assert_told_to_wait, conditional, read_data
 from trendbot.errors import ParseError
 from trendbot.kinds.hf_trending import parse_listing
 from trendbot.store import Store
@@ -161,11 +161,7 @@ def test_spaces_are_read_too_and_a_failing_list_keeps_the_others(project, run, h
 def test_hf_asking_to_slow_down_fails_the_source_until_the_time_it_gave(project, run, httpserver):
     serve(httpserver, "models", None, response="slow down", status=429, headers={"Retry-After": "600"})
     add_source(project, httpserver)
-    result = run("fetch")
-    assert result.exit_code == 1
-    assert "trending failed: " in result.stderr
-    assert "/hf/api/models?sort=trendingScore&limit=20: HTTP 429" in result.stderr
-    assert "trending: skipped, server asked to wait until" in run("fetch").stdout
+    assert_told_to_wait(run, run("fetch"), "trending", "/hf/api/models?sort=trendingScore&limit=20")
     assert len(httpserver.log) == 1
 
 
