@@ -81,6 +81,14 @@ class Project:
         finally:
             conn.close()
 
+    def items(self, source: str) -> list[dict]:
+        """The stored items of a source, JSON columns decoded."""
+        rows = self.rows("select * from items where source = ?", (source,))
+        for row in rows:
+            for column in ("popularity", "links", "extra"):
+                row[column] = json.loads(row[column])
+        return rows
+
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -135,3 +143,22 @@ def jekyll():
 
 def read_data(name: str) -> bytes:
     return (DATA / name).read_bytes()
+
+
+def assert_told_to_wait(run, result, source: str, url: str) -> None:
+    """A 429 with Retry-After fails the source naming the URL, and the next fetch leaves it alone."""
+    assert result.exit_code == 1, result.output
+    assert f"{source} failed: " in result.stderr and f"{url}: HTTP 429" in result.stderr
+    assert f"{source}: skipped, server asked to wait until" in run("fetch").stdout
+
+
+def conditional(name: str, content_type: str, etag: str):
+    """A handler serving a recorded document with an ETag, and 304 to a request that sends it back."""
+    from werkzeug import Response
+
+    def answer(request) -> Response:
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers={"ETag": etag})
+        return Response(read_data(name), content_type=content_type, headers={"ETag": etag})
+
+    return answer

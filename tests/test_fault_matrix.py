@@ -18,6 +18,10 @@ KINDS = {
     "hf_papers": ("/hf", lambda base: {"kind": "hf_papers", "base_url": f"{base}/hf"}),
     "geeknews": ("/gn", lambda base: {"kind": "geeknews", "base_url": f"{base}/gn", "request_interval": "10ms"}),
     "x": ("/nitter", lambda base: {"kind": "x", "accounts": ["karpathy"], "mirrors": [f"{base}/nitter"]}),
+    "hf_trending": ("/hub", lambda base: {"kind": "hf_trending", "base_url": f"{base}/hub",
+                                           "what": ["models", "spaces"]}),
+    "hackernews": ("/algolia", lambda base: {"kind": "hackernews", "base_url": f"{base}/algolia"}),
+    "reddit": ("/reddit", lambda base: {"kind": "reddit", "base_url": f"{base}/reddit", "subreddits": ["LocalLLaMA"]}),
 }
 REASONS = {
     "500": "HTTP 500", "429": "HTTP 429", "timeout": "timed out", "reset": "connection failed",

@@ -67,3 +67,12 @@ class LockedError(TrendbotError):
     """Another trendbot daemon already holds the database."""
 
     exit_code = 2
+
+
+def both_failed(first: FetchError, fallback: FetchError, what: str) -> FetchError:
+    """One error for a request and the fallback tried after it, naming both URLs and reasons;
+    a RetryLater only when both servers asked us to wait."""
+    reason = f"{first.reason}; {what} {fallback.url}: {fallback.reason}"
+    if isinstance(first, RetryLater) and isinstance(fallback, RetryLater):
+        return RetryLater(first.url, reason, max(first.until, fallback.until))
+    return FetchError(first.url, reason)

@@ -24,7 +24,8 @@ MAX_DEPTH = 128       # open elements kept; deeper tags are dropped, their text 
 
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
-_BLOCK_TAGS = re.compile(r"(?i)<\s*(br|/p|/li|/div|/h\d|/blockquote|hr)\b[^>]*>")
+# Tags that end a line of text; Hacker News separates paragraphs with a bare opening <p>.
+_BLOCK_TAGS = re.compile(r"(?i)<\s*(br|p|/p|/li|/div|/h\d|/blockquote|hr)\b[^>]*>")
 
 
 def bounded(markup: str, limit: int | None = MAX_MARKUP) -> str:

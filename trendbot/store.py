@@ -140,8 +140,10 @@ class SourceState:
         )
 
 
-def item_row(item: Item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
-    day = item.day or day_of(item.published_at or now, tz)
+def item_row(item: Item, now: datetime, tz: ZoneInfo, first_seen: datetime | None = None) -> dict[str, Any]:
+    """The row of an item seen at `now`; an item with neither a listing day nor a published time
+    belongs to the day it was first seen (`first_seen`, when it is already stored)."""
+    day = item.day or day_of(item.published_at or first_seen or now, tz)
     return {
         "id": item.key, "source": item.source, "kind": item.kind, "guid": item.guid,
         "url": item.url, "canonical_url": canonicalize_url(item.url), "title": item.title,
@@ -252,23 +254,31 @@ class Store:
     def upsert_items(self, items: Iterable[Item], now: datetime, tz: ZoneInfo) -> UpsertResult:
         """Insert new items, update changed ones in place, leave unchanged rows untouched."""
         rows: dict[str, dict] = {}
+        undated: dict[str, Item] = {}
         for item in items:
             row = item_row(item, now, tz)
             rows[row["id"]] = row
+            if item.published_at is None:
+                undated[row["id"]] = item
+            else:
+                undated.pop(row["id"], None)
         result = UpsertResult(ids=list(rows))
         if not rows:
             return result
         with self.write():
             existing: dict[str, str] = {}
+            first_seen: dict[str, datetime | None] = {}
             ids = list(rows)
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                for key, content_hash in self.db.execute(
-                        f"select id, content_hash from items where id in ({marks})", chunk):
-                    existing[key] = content_hash
+                for key, content_hash, seen in self.db.execute(
+                        f"select id, content_hash, first_seen_at from items where id in ({marks})", chunk):
+                    existing[key], first_seen[key] = content_hash, from_iso(seen)
             new_rows, changed_rows = [], []
             for key, row in rows.items():
+                if key in existing and key in undated:
+                    row = rows[key] = item_row(undated[key], now, tz, first_seen[key])
                 if key not in existing:
                     new_rows.append(row)
                 elif existing[key] != row["content_hash"]:

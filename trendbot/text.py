@@ -59,3 +59,12 @@ def first_sentence(text: str | None, limit: int = 160) -> str:
             text = text[: match.end()]
             break
     return cut(text, limit)
+
+
+def compact_count(n: int) -> str:
+    """A count as a reader glances at it: 940, 1.2k, 12k, 1.3M (a digest line has little room)."""
+    if n < 1000:
+        return str(n)
+    size, suffix = (1_000_000, "M") if n >= 1_000_000 else (1000, "k")
+    value = n / size
+    return (f"{value:.1f}".rstrip("0").rstrip(".") if value < 10 else str(int(value))) + suffix

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 
 from trendbot.config import BaseUrl, SourceBase
-from trendbot.errors import FetchError, ParseError, RetryLater
+from trendbot.errors import FetchError, ParseError, RetryLater, both_failed
 from trendbot.kinds import register
 from trendbot.models import Item
 from trendbot.markup import parse_page
@@ -213,10 +213,7 @@ async def fetch_day(ctx, source: HfPapersSource, day: date) -> tuple[list[Item],
         try:
             items = await fetch_day_html(ctx, source, day)
         except FetchError as page_error:
-            reason = f"{api_error.reason}; HTML fallback {page_error.url}: {page_error.reason}"
-            if isinstance(api_error, RetryLater) and isinstance(page_error, RetryLater):
-                raise RetryLater(api_error.url, reason, max(api_error.until, page_error.until)) from None
-            raise FetchError(api_error.url, reason) from None
+            raise both_failed(api_error, page_error, "HTML fallback") from None
         ctx.note(f"{day}: {len(items)} papers from the HTML fallback {listing_url(source.base_url, day)}")
         return items, f"HTML fallback (API: {api_error.reason})"
     ctx.note(f"{day}: {len(items)} papers from the API")
