@@ -7,14 +7,16 @@ day D (documented in the README):
             + 0.5 for every source beyond the first that mentions the story (D ± 1 day)
 
 where popularity is HF upvotes, GeekNews points + comments, X likes when a mirror shows them,
-and 0 for sources that publish none (feeds, X through RSS). Ties go to the more recent story,
+GitHub stars gained on the trending page, Bluesky likes + reposts, and 0 for sources that
+publish none (feeds, X through RSS). Ties go to the more recent story,
 then the title. `[digest] per_source` caps how many stories one source may lead (the source of
 the main link), `[digest] limit` caps the section.
 
 The main link of a story follows `LEAD_PREFERENCE`: the Hugging Face paper page for papers,
-the article itself when a feed carried it, the GeekNews topic for news (the Korean title and
-summary a reader wants, and the topic links its original at the top), the post for X-only
-stories. The other mentions follow as short links (`HF`, `GN`, `X`) on the same line.
+the article itself when a feed carried it, the repository for a trending repository, the
+GeekNews topic for news (the Korean title and summary a reader wants, and the topic links its
+original at the top), the post for X-only and Bluesky-only stories. The other mentions follow
+as short links (`HF`, `GN`, `X`, `GitHub`, `Bluesky`) on the same line.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from trendbot.config import Config
+from trendbot.kinds import bluesky, github_trending
 from trendbot.merge import ensure_merged, mirrors_of
 from trendbot.render import Line, render_section, summary_beyond_title
 from trendbot.store import SourceState, Store
@@ -32,8 +35,10 @@ from trendbot.urls import strip_tracking
 SOURCE_BONUS = 0.5
 MENTION_DAYS = 1          # mentions this many days before or after D count for the story
 MERGE_LOOKBACK_DAYS = 3   # the digest merges unmerged items of D and a few days around it
-LEAD_PREFERENCE = ("hf_papers", "feed", "geeknews", "x")
-MENTION_LABELS = {"hf_papers": "HF", "geeknews": "GN", "x": "X"}
+LEAD_PREFERENCE = ("hf_papers", "feed", "github_trending", "geeknews", "x", "bluesky")
+# kinds that say themselves how they rank, label and mention an item
+KIND_MODULES = {"github_trending": github_trending, "bluesky": bluesky}
+MENTION_LABELS = {"hf_papers": "HF", "geeknews": "GN", "x": "X"} | {k: m.LABEL for k, m in KIND_MODULES.items()}
 
 
 @dataclass
@@ -69,6 +74,8 @@ class Digest:
 
 def popularity(item: dict) -> int:
     pop = item.get("popularity") or {}
+    if item.get("kind") in KIND_MODULES:
+        return KIND_MODULES[item["kind"]].popularity(pop)
     if "upvotes" in pop:
         return int(pop["upvotes"])
     return int(pop.get("points", 0)) + int(pop.get("comments", 0)) + int(pop.get("likes", 0))
@@ -142,6 +149,8 @@ def meta_labels(item: dict) -> list[str]:
         return [label]
     if kind == "x":
         return [f"X {item.get('author') or ''}".strip()]
+    if kind in KIND_MODULES:
+        return KIND_MODULES[kind].meta(pop, item.get("extra") or {})
     return [item["source"]]
 
 
@@ -164,7 +173,7 @@ def mention_links(story: Story) -> list[tuple[str, str]]:
 def story_line(story: Story) -> Line:
     lead = story.lead
     summary = story.summary
-    if lead["kind"] == "x":  # the title is the start of the post: do not say it twice
+    if lead["kind"] in ("x", "bluesky"):  # the title is the start of the post: do not say it twice
         summary = summary_beyond_title(lead["title"], summary)
     return Line(title=lead["title"], url=strip_tracking(lead["url"]), summary=summary,
                 meta=meta_labels(lead), mentions=mention_links(story))

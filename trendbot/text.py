@@ -69,3 +69,15 @@ def first_sentence(text: str | None, limit: int = 160) -> str:
             text = text[: match.end()]
             break
     return cut(text, limit)
+
+
+def short_count(n: int) -> str:
+    """A count as a reader skims it in a meta label: 999, 1.2k, 15.6k, 249k, 1.2M."""
+    if abs(n) < 1000:
+        return str(n)
+    for size, suffix in ((1_000, "k"), (1_000_000, "M")):
+        value = n / size
+        shown = f"{value:.1f}" if abs(value) < 99.95 else f"{value:.0f}"
+        if abs(float(shown)) < 1000:
+            return shown.removesuffix(".0") + suffix
+    return f"{n / 1_000_000:.0f}M"

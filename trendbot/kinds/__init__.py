@@ -31,7 +31,7 @@ class Kind:
 
 
 _KINDS: dict[str, Kind] = {}
-BUILTIN = ("feed", "hf_papers", "geeknews", "x")
+BUILTIN = ("feed", "hf_papers", "geeknews", "x", "github_trending", "bluesky")
 
 
 def register(name: str, config: type, fetch: Fetcher, describe: Describer | None = None) -> None:
