@@ -18,6 +18,8 @@ KINDS = {
     "hf_papers": ("/hf", lambda base: {"kind": "hf_papers", "base_url": f"{base}/hf"}),
     "geeknews": ("/gn", lambda base: {"kind": "geeknews", "base_url": f"{base}/gn", "request_interval": "10ms"}),
     "x": ("/nitter", lambda base: {"kind": "x", "accounts": ["karpathy"], "mirrors": [f"{base}/nitter"]}),
+    "github_trending": ("/gh", lambda base: {"kind": "github_trending", "base_url": f"{base}/gh"}),
+    "bluesky": ("/bsky", lambda base: {"kind": "bluesky", "base_url": f"{base}/bsky", "accounts": ["benoist.dev"]}),
 }
 REASONS = {
     "500": "HTTP 500", "429": "HTTP 429", "timeout": "timed out", "reset": "connection failed",
