@@ -7,9 +7,11 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import example, given, strategies as st
 
 from trendbot.errors import ParseError
-from trendbot.kinds.bluesky import feed_url, meta, parse_author_feed, popularity
+from trendbot.kinds.bluesky import LINK_FACET, expanded_text, feed_url, meta, parse_author_feed, popularity
+from trendbot.text import clean
 from conftest import read_data
 
 JSON = "application/json; charset=utf-8"
@@ -110,6 +112,25 @@ def test_wordless_link_cards_quotes_and_videos(rkey, edit, title):
     edit(entries[0]["post"])
     [item] = parse(include_reposts=True, body=json.dumps({"feed": entries}).encode()).items
     assert item.title.startswith(title)
+
+
+@example("ab", [(0, 1), (0, 1)])
+@example("한국어 arxiv.org/abs/2606.1…", [(3, 5), (10, 33)])
+@given(st.text(max_size=60), st.lists(st.tuples(st.integers(-5, 200), st.integers(-5, 200)), max_size=4))
+def test_facet_offsets_from_the_network_never_break_the_text(text, ranges):
+    """Offsets count UTF-8 bytes and come from whatever client wrote the post: a range that splits
+    a character, overlaps another or points past the end must not lose the rest of the text."""
+    facets = [{"index": {"byteStart": start, "byteEnd": end},
+               "features": [{"$type": LINK_FACET, "uri": f"https://example.org/{n}"}]}
+              for n, (start, end) in enumerate(ranges)]
+    expanded = expanded_text({"text": text, "facets": facets})
+    size = len(text.encode("utf-8"))
+    fitting = [n for n, (start, end) in enumerate(ranges) if 0 <= start < end <= size]
+    if not fitting:
+        assert expanded == clean(text)
+    last = max(fitting, key=lambda n: ranges[n]) if fitting else None
+    if last is not None:
+        assert f"https://example.org/{last}" in expanded  # the facet nearest the end always applies
 
 
 def test_empty_feed_is_an_account_with_nothing_to_show():

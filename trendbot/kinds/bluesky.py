@@ -127,7 +127,8 @@ def expanded_text(record: dict) -> str:
     text = record.get("text") if isinstance(record.get("text"), str) else ""
     data = text.encode("utf-8")
     spans = sorted(((s, e, u) for s, e, u in link_facets(record)
-                    if isinstance(s, int) and isinstance(e, int) and 0 <= s < e <= len(data)), reverse=True)
+                    if isinstance(s, int) and isinstance(e, int) and 0 <= s < e <= len(data)),
+                   key=lambda span: span[:2], reverse=True)
     last = len(data) + 1
     for start, end, uri in spans:
         if end <= last:  # overlapping facets: keep the later one only
