@@ -297,3 +297,14 @@ def test_a_post_linking_a_paper_joins_the_papers_story(project, httpserver, run)
                            "(https://huggingface.co/papers/2606.13681)")
     assert line.endswith(" · HF ▲118 · [Bluesky](https://bsky.app/profile/kelseyhightower.com/post/3la2jkexw642p)")
     assert "Agents that keep their memory" not in section  # not a line of its own
+
+
+def test_template_loads_and_ships_disabled(project, run):
+    from importlib import resources
+
+    template = resources.files("trendbot") / "templates" / "sources" / "bluesky.toml"
+    (project.root / "sources" / "bluesky.toml").write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run("sources", "--json")
+    assert result.exit_code == 0, result.stderr
+    [source] = json.loads(result.stdout)
+    assert source["kind"] == "bluesky" and source["enabled"] is False

@@ -247,3 +247,14 @@ def test_trending_repository_joins_the_paper_whose_code_it_is(project, httpserve
                            "(https://huggingface.co/papers/2606.13681)")
     assert line.endswith(" · HF ▲118 · [GitHub](https://github.com/Aiden0526/EvoArena)")
     assert "(https://github.com/Aiden0526/EvoArena) —" not in section  # not a line of its own
+
+
+def test_template_loads_and_ships_disabled(project, run):
+    from importlib import resources
+
+    template = resources.files("trendbot") / "templates" / "sources" / "github_trending.toml"
+    (project.root / "sources" / "github_trending.toml").write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run("sources", "--json")
+    assert result.exit_code == 0, result.stderr
+    [source] = json.loads(result.stdout)
+    assert source["kind"] == "github_trending" and source["enabled"] is False
