@@ -189,8 +189,8 @@ def wordless_title(post: dict, handle: str) -> str:
 
 
 def post_item(entry: Any, *, source: str, include_reposts: bool) -> Item | None:
-    """One feed entry as an item; None for a repost when they are not wanted, or an entry that
-    is not a post (a deleted or blocked one, which the AppView still lists)."""
+    """One feed entry as an item; None for a repost when they are not wanted, or for an entry
+    without a post's `at://` URI and record."""
     entry = _dict(entry)
     post = _dict(entry.get("post"))
     reason = _dict(entry.get("reason"))
