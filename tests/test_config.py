@@ -91,7 +91,8 @@ def test_init_writes_defaults_for_every_kind_and_never_overwrites(run, tmp_path)
     written = sorted(p.name for p in (tmp_path / "sources").glob("*.toml"))
     kinds = {line.split("=")[1].strip().strip('"') for p in (tmp_path / "sources").glob("*.toml")
              for line in p.read_text().splitlines() if line.startswith("kind")}
-    assert kinds == {"hf_papers", "geeknews", "x", "feed", "hf_trending", "hackernews", "reddit"}
+    assert kinds == {"hf_papers", "geeknews", "x", "feed", "hf_trending", "hackernews", "reddit",
+                     "github_trending", "bluesky"}
     assert (tmp_path / "trendbot.toml").exists() and written
     (tmp_path / "trendbot.toml").write_text("# mine\n", encoding="utf-8")
     second = run("init")

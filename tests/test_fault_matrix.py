@@ -22,6 +22,8 @@ KINDS = {
                                            "what": ["models", "spaces"]}),
     "hackernews": ("/algolia", lambda base: {"kind": "hackernews", "base_url": f"{base}/algolia"}),
     "reddit": ("/reddit", lambda base: {"kind": "reddit", "base_url": f"{base}/reddit", "subreddits": ["LocalLLaMA"]}),
+    "github_trending": ("/gh", lambda base: {"kind": "github_trending", "base_url": f"{base}/gh"}),
+    "bluesky": ("/bsky", lambda base: {"kind": "bluesky", "base_url": f"{base}/bsky", "accounts": ["benoist.dev"]}),
 }
 REASONS = {
     "500": "HTTP 500", "429": "HTTP 429", "timeout": "timed out", "reset": "connection failed",

@@ -59,3 +59,5 @@ def test_a_summary_that_repeats_the_title_keeps_only_what_follows():
     assert summary_beyond_title("Mixture of Recursions: dynamic depths…",
                                 "Mixture of Recursions: dynamic depths discuss…") == ""
     assert summary_beyond_title("A paper", "Something else entirely.") == "Something else entirely."
+    assert summary_beyond_title("One of the best cold opens in history. youtube.com/watch?v=e6Funs6yyEw",
+                                "One of the best cold opens in history.") == ""

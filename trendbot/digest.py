@@ -7,16 +7,18 @@ day D (documented in the README):
             + 0.5 for every source beyond the first that mentions the story (D ± 1 day)
 
 where popularity is HF upvotes, GeekNews points + comments, X likes when a mirror shows them,
-HN points + comments, Reddit score + comments, trending HF repositories' likes, and 0 for
-sources that publish none (feeds, X through RSS). Ties go to the more recent story,
+HN points + comments, Reddit score + comments, trending HF repositories' likes, GitHub stars
+gained on the trending page, Bluesky likes + reposts, and 0 for sources that publish none (feeds,
+X through RSS). Ties go to the more recent story,
 then the title. `[digest] per_source` caps how many stories one source may lead (the source of
 the main link), `[digest] limit` caps the section.
 
 The main link of a story follows `LEAD_PREFERENCE`: the Hugging Face paper page for papers,
-the article itself when a feed carried it, the GeekNews topic for news (the Korean title and
-summary a reader wants, and the topic links its original at the top), then the Hacker News and
-Reddit discussions, the post for X-only stories. The other mentions follow as short links (`HF`,
-`GN`, `X`, `HN`, …) on the same line.
+the article itself when a feed carried it, the repository for a trending repository, the
+GeekNews topic for news (the Korean title and summary a reader wants, and the topic links its
+original at the top), then the Hacker News and Reddit discussions, the post for X-only and
+Bluesky-only stories. The other mentions follow as short links (`HF`, `GN`, `X`, `HN`, …) on the
+same line.
 """
 
 from __future__ import annotations
@@ -35,12 +37,12 @@ from trendbot.urls import strip_tracking
 SOURCE_BONUS = 0.5
 MENTION_DAYS = 1          # mentions this many days before or after D count for the story
 MERGE_LOOKBACK_DAYS = 3   # the digest merges unmerged items of D and a few days around it
-LEAD_PREFERENCE = ("hf_papers", "hf_trending", "feed", "geeknews", "hackernews", "reddit", "x")
-MENTION_LABELS = {"hf_papers": "HF", "geeknews": "GN", "x": "X"}
+LEAD_PREFERENCE = ("hf_papers", "hf_trending", "feed", "github_trending", "geeknews", "hackernews", "reddit",
+                   "x", "bluesky")
 # Kinds that say themselves how they rank and label an item (the Kind protocol to come).
-LABELLED_KINDS = {name: importlib.import_module(f"trendbot.kinds.{name}")
-                  for name in ("hf_trending", "hackernews", "reddit")}
-MENTION_LABELS.update({name: module.LABEL for name, module in LABELLED_KINDS.items()})
+KIND_MODULES = {name: importlib.import_module(f"trendbot.kinds.{name}")
+                for name in ("hf_trending", "hackernews", "reddit", "github_trending", "bluesky")}
+MENTION_LABELS = {"hf_papers": "HF", "geeknews": "GN", "x": "X"} | {k: m.LABEL for k, m in KIND_MODULES.items()}
 
 
 @dataclass
@@ -76,8 +78,8 @@ class Digest:
 
 def popularity(item: dict) -> int:
     pop = item.get("popularity") or {}
-    if item.get("kind") in LABELLED_KINDS:
-        return LABELLED_KINDS[item["kind"]].popularity(pop)
+    if item.get("kind") in KIND_MODULES:
+        return KIND_MODULES[item["kind"]].popularity(pop)
     if "upvotes" in pop:
         return int(pop["upvotes"])
     return int(pop.get("points", 0)) + int(pop.get("comments", 0)) + int(pop.get("likes", 0))
@@ -151,8 +153,8 @@ def meta_labels(item: dict) -> list[str]:
         return [label]
     if kind == "x":
         return [f"X {item.get('author') or ''}".strip()]
-    if kind in LABELLED_KINDS:
-        return LABELLED_KINDS[kind].meta(pop, item.get("extra") or {})
+    if kind in KIND_MODULES:
+        return KIND_MODULES[kind].meta(pop, item.get("extra") or {})
     return [item["source"]]
 
 
@@ -175,7 +177,7 @@ def mention_links(story: Story) -> list[tuple[str, str]]:
 def story_line(story: Story) -> Line:
     lead = story.lead
     summary = story.summary
-    if lead["kind"] == "x":  # the title is the start of the post: do not say it twice
+    if lead["kind"] in ("x", "bluesky"):  # the title is the start of the post: do not say it twice
         summary = summary_beyond_title(lead["title"], summary)
     return Line(title=lead["title"], url=strip_tracking(lead["url"]), summary=summary,
                 meta=meta_labels(lead), mentions=mention_links(story))

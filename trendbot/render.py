@@ -81,11 +81,14 @@ MIN_SUMMARY_REST = 12
 
 
 def summary_beyond_title(title: str, summary: str) -> str:
-    """The summary without the title it repeats, for titles cut from the text itself (an X post's
-    title is the start of the post): keep only what follows, if it says enough."""
+    """The summary without the title it repeats, for titles cut from the text itself (an X or
+    Bluesky post's title is the start of the post): keep only what follows, if it says enough,
+    and nothing when the summary is only the title's beginning."""
     summary, title = clean(summary), clean(title)
     head = _SCHEME.sub("", title.removesuffix("…").rstrip())
     plain = _SCHEME.sub("", summary)
+    if plain and head.startswith(plain.removesuffix("…").rstrip()):
+        return ""  # the summary is the title's first sentence
     if not head or not plain.startswith(head):
         return summary
     rest = plain[len(head):].lstrip(" :,.;-—·")

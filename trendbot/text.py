@@ -62,9 +62,12 @@ def first_sentence(text: str | None, limit: int = 160) -> str:
 
 
 def compact_count(n: int) -> str:
-    """A count as a reader glances at it: 940, 1.2k, 12k, 1.3M (a digest line has little room)."""
-    if n < 1000:
+    """A count as a reader skims it in a meta label: 999, 1.2k, 15.6k, 249k, 1.2M."""
+    if abs(n) < 1000:
         return str(n)
-    size, suffix = (1_000_000, "M") if n >= 1_000_000 else (1000, "k")
-    value = n / size
-    return (f"{value:.1f}".rstrip("0").rstrip(".") if value < 10 else str(int(value))) + suffix
+    for size, suffix in ((1_000, "k"), (1_000_000, "M")):
+        value = n / size
+        shown = f"{value:.1f}" if abs(value) < 99.95 else f"{value:.0f}"
+        if abs(float(shown)) < 1000:
+            return shown.removesuffix(".0") + suffix
+    return f"{n / 1_000_000:.0f}M"

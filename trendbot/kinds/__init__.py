@@ -32,7 +32,8 @@ class Kind:
 
 
 _KINDS: dict[str, Kind] = {}
-BUILTIN = ("feed", "hf_papers", "geeknews", "x", "hf_trending", "hackernews", "reddit")
+BUILTIN = ("feed", "hf_papers", "geeknews", "x", "hf_trending", "hackernews", "reddit", "github_trending",
+           "bluesky")
 
 
 def register(name: str, config: type, fetch: Fetcher, describe: Describer | None = None) -> None:

@@ -26,9 +26,8 @@ from pydantic import Field
 from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import ParseError
 from trendbot.kinds import register
-from trendbot.kinds.feed import outbound_links
+from trendbot.markup import outbound_links, strip_html
 from trendbot.models import Item
-from trendbot.markup import strip_html
 from trendbot.text import clean, compact_count
 from trendbot.timeutil import Duration
 from trendbot.urls import is_http_url
