@@ -51,7 +51,8 @@ class Project:
 
     def __init__(self, root: Path):
         self.root = root
-        self.settings: dict = {"http": dict(FAST_HTTP)}
+        # recorded documents are dated in the past: staleness notes only where a test asks for them
+        self.settings: dict = {"http": dict(FAST_HTTP), "digest": {"stale_after": "3650d"}}
         (root / "sources").mkdir(exist_ok=True)
         self.write_config()
 
@@ -162,3 +163,14 @@ def conditional(name: str, content_type: str, etag: str):
         return Response(read_data(name), content_type=content_type, headers={"ETag": etag})
 
     return answer
+
+
+def stored(**fields):
+    """A stored item as the store hands it to the digest, for testing a kind's labels."""
+    from datetime import date
+
+    from trendbot.models import StoredItem
+
+    fields = {"id": "i1", "source": "src", "kind": "feed", "url": "https://example.org/", "title": "t",
+              "day": date(2026, 1, 1), **fields}
+    return StoredItem(**fields)

@@ -12,7 +12,7 @@ from hypothesis import example, given, strategies as st
 from trendbot.errors import ParseError
 from trendbot.kinds.bluesky import LINK_FACET, expanded_text, feed_url, meta, parse_author_feed, popularity
 from trendbot.text import clean
-from conftest import read_data
+from conftest import stored, read_data
 
 JSON = "application/json; charset=utf-8"
 REAL = "bluesky/author_feed_benoist.dev_2024-11-03.json"
@@ -162,8 +162,8 @@ def test_feed_url_encodes_the_actor_and_the_cursor():
 
 
 def test_meta_shows_likes_in_short_form():
-    assert meta({"likes": 210, "reposts": 12}, {}) == ["🦋 ♥210"]
-    assert meta({"likes": 2992, "reposts": 300}, {}) == ["🦋 ♥3k"]
+    assert meta(stored(popularity={"likes": 210, "reposts": 12}, extra={})) == ["🦋 ♥210"]
+    assert meta(stored(popularity={"likes": 2992, "reposts": 300}, extra={})) == ["🦋 ♥3k"]
     assert popularity({"likes": 210, "reposts": 12, "replies": 50}) == 222
 
 

@@ -21,11 +21,13 @@ import pytest
 from werkzeug import Request, Response
 
 from conftest import read_data
-from trendbot.config import load_config
-from trendbot.daemon import Daemon, days_to_catch_up, due_day, fetch_jitter, first_fetch_at
+from trendbot.jobs import load as load_config
+from trendbot.daemon import Daemon
+from trendbot.schedule import days_to_catch_up, due_day, fetch_jitter
+from trendbot.schedule import next_run as first_fetch_at
 from trendbot.errors import LockedError
 from trendbot.lock import DaemonLock
-from trendbot.store import SourceState
+from trendbot.models import SourceState
 
 KST = ZoneInfo("Asia/Seoul")
 ATOM = "application/atom+xml"
@@ -362,7 +364,9 @@ def test_a_restart_after_missed_days_catches_them_up_oldest_first(project, https
     assert asked == ["2026-06-12", "2026-06-13"]  # backfilled by date, oldest first
     assert len(results) == 2
     assert "MiniMax Sparse Attention" in post_of(project, "2026-06-12").read_text(encoding="utf-8")
-    assert post_of(project, "2026-06-13").exists()  # a quiet Saturday still gets its line
+    # a quiet Saturday is no filler in the blog: no post is created for it, digests/ says it was quiet
+    assert not post_of(project, "2026-06-13").exists()
+    assert "조용한 날" in (project.root / "digests" / "2026-06-13.md").read_text(encoding="utf-8")
     assert published_days(project) >= {date(2026, 6, 11), date(2026, 6, 12), date(2026, 6, 13)}
     order = [l.split(":")[0] for l in job_log.lines if l.startswith("catch-up 2026")]
     assert order == ["catch-up 2026-06-12", "catch-up 2026-06-13"]
@@ -427,7 +431,8 @@ def test_run_catches_up_missed_days_when_it_starts(project, httpserver):
     missed = days_to_catch_up(datetime.now(timezone.utc), KST, set(), 2, clock.fromisoformat(publish_at))
     process = start_daemon(project)
     try:
-        wait_for(lambda: all(post_of(project, d.isoformat()).exists() for d in missed), what="caught-up posts")
+        # every day answers with no paper: each caught-up day is written to digests/, no post created
+        wait_for(lambda: published_days(project) >= set(missed), what="caught-up days")
     finally:
         code, err = stop(process)
     assert code == 0, err
@@ -435,4 +440,5 @@ def test_run_catches_up_missed_days_when_it_starts(project, httpserver):
     first, second = (err.index(f"catch-up {day.isoformat()}: ") for day in missed)
     assert first < second  # oldest first
     assert f"catch-up: 2 unpublished day(s): {missed[0]}, {missed[1]}" in err
-    assert published_days(project) >= set(missed)
+    assert not any(post_of(project, d.isoformat()).exists() for d in missed)
+    assert all((project.root / "digests" / f"{d.isoformat()}.md").exists() for d in missed)

@@ -7,7 +7,7 @@ import json
 from conftest import read_data
 
 EXPECTED_2026_11_20 = """\
-### 데일리 트렌드
+### 데일리 트렌드 {#daily-trends-2026-11-20}
 
 - [&#60;script&#62;alert&#40;1&#41;&#60;/script&#62; and &#123;&#123; site.title &#125;&#125; &#123;% raw %&#125;](https://blog.example.com/posts/2) — Liquid &#123;&#123; page.x &#125;&#125; and a &#124; pipe &#124; table. · hostile
 - [Stars &#42;bold&#42; and snake&#95;case&#95;names with <span>&#36;</span>x^2<span>&#36;</span> math](https://blog.example.com/posts/1) — First sentence with &#91;brackets&#93;&#40;javascript:alert&#40;1&#41;&#41;. · hostile
@@ -42,15 +42,20 @@ def test_day_boundaries_follow_the_configured_zone(project, run, httpserver):
     fetch_hostile(project, run, httpserver)
     seoul = json.loads(run("items", "--date", "2026-11-19", "--json").stdout)
     assert [row["title"] for row in seoul] == ["Yesterday's post"]
+    stored = json.loads(run("items", "--date", "2026-11-20", "--json").stdout)
     project.write_config(timezone="America/Los_Angeles")
-    fetch_hostile(project, run, httpserver)  # days are assigned when items are stored
+    fetch_hostile(project, run, httpserver)
+    # an item's day is fixed when it is first stored: a new zone files new items, never moves old ones
+    assert json.loads(run("items", "--date", "2026-11-20", "--json").stdout) == stored
+    project.db_path.unlink()
+    fetch_hostile(project, run, httpserver)
     la = json.loads(run("items", "--date", "2026-11-19", "--json").stdout)
     assert len(la) == 3
 
 
 def test_quiet_day_is_one_line(project, run):
     result = run("digest", "--date", "2026-01-01", "--out", "-")
-    assert result.stdout == "### 데일리 트렌드\n\n2026-01-01: 새로 수집된 소식이 없는 조용한 날입니다.\n"
+    assert result.stdout == "### 데일리 트렌드 {#daily-trends-2026-01-01}\n\n2026-01-01: 새로 수집된 소식이 없는 조용한 날입니다.\n"
 
 
 def test_failed_source_gets_a_note_and_fetch_first_exits_1(project, run, httpserver):
@@ -61,9 +66,9 @@ def test_failed_source_gets_a_note_and_fetch_first_exits_1(project, run, httpser
     assert result.exit_code == 1
     assert result.stdout.startswith(EXPECTED_2026_11_20)
     note = result.stdout[len(EXPECTED_2026_11_20):]
-    assert note.startswith("\n<small>※ down: 마지막 수집 실패 &#40;http://127.0.0.1:")
-    assert "HTTP 500 Internal Server Error" in note
-    assert "down failed" in result.stderr
+    # the note says what a reader needs; the reason stays in `trendbot sources` and on stderr
+    assert note == "\n<small>※ down: 수집 실패</small>\n"
+    assert "down failed" in result.stderr and "HTTP 500 Internal Server Error" in result.stderr
 
 
 def test_bad_date_is_a_usage_error(run):

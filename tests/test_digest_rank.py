@@ -24,7 +24,8 @@ def test_paper_story_links_the_paper_page_with_x_and_gn_mentions(project, run):
     assert lines == [
         "- [On the Limits of LLM Adaptability: Impact of Model-Internalized Priors on Annotation Task Performance]"
         "(https://huggingface.co/papers/2606.00467) — Large language models exhibit limited ability to correct "
-        "zero-shot errors through prompting, with model performance… · HF ▲0 · [GN](https://news.hada.io/topic?id=34489)"
+        "zero-shot errors through prompting, with model performance more strongly linked to definition-specific "
+        "familiarity than text-level memorization metrics. · HF ▲0 · [GN](https://news.hada.io/topic?id=34489)"
         " · [X](https://x.com/_akhaliq/status/1800000000000000467)"
     ]
     assert lines[0].startswith("- [On the Limits of LLM Adaptability")

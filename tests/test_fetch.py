@@ -56,7 +56,7 @@ def test_second_fetch_is_conditional_and_stores_nothing_new(project, run, httpse
 
     second = run("fetch")
     assert second.exit_code == 0, second.output
-    assert "lab: 0 items (0 new, 0 updated)" in second.stdout
+    assert "lab: not modified" in second.stdout
     assert "If-None-Match" not in seen[0]
     assert seen[1]["If-None-Match"] == etag
     assert seen[1]["If-Modified-Since"] == modified

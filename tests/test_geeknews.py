@@ -14,7 +14,7 @@ import pytest
 from werkzeug import Request, Response
 
 from conftest import read_data
-from trendbot.config import load_source
+from trendbot.kinds import load_source
 from trendbot.errors import ParseError
 from trendbot.kinds.geeknews import (
     parse_feed_topics, parse_topic_markdown, parse_topic_page, topic_item, topics_due,
@@ -289,7 +289,7 @@ def test_feed_is_fetched_with_a_conditional_get(project, run, site):
     count = len(site.hits)
     second = run("fetch")
     assert second.exit_code == 0, second.output
-    assert "gn: 0 items (0 new, 0 updated)" in second.stdout
+    assert "gn: not modified" in second.stdout
     assert site.paths()[count:] == [f"{PREFIX}/rss/news"]
     assert len(stored(project)) == 3
 

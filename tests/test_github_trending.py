@@ -10,7 +10,7 @@ import pytest
 
 from trendbot.errors import ParseError
 from trendbot.kinds.github_trending import GithubTrendingSource, meta, page_urls, parse_trending, popularity
-from conftest import read_data
+from conftest import stored, read_data
 
 HTML = "text/html; charset=utf-8"
 DAILY = "github_trending/trending_daily_2026-07.html"
@@ -67,7 +67,7 @@ def test_weekly_language_page_of_2026_counts_the_stars_of_the_week():
     assert warp.extra["period"] == "this week" and warp.extra["language"] == "Rust"
     assert warp.text == "Warp is an agentic development environment, born out of the terminal."
     assert popularity(warp.popularity) == 15633
-    assert meta(warp.popularity, warp.extra) == ["★ +15.6k"]
+    assert meta(stored(popularity=warp.popularity, extra=warp.extra)) == ["★ +15.6k"]
 
 
 def test_page_of_2019_with_h1_headings_and_suffixed_star_links():
@@ -107,9 +107,9 @@ def test_rows_that_link_no_repository_are_a_shape_change():
 
 
 def test_meta_shows_gained_stars_in_short_form():
-    assert meta({"stars_today": 540, "stars": 9000}, {}) == ["★ +540"]
-    assert meta({"stars_today": 1601}, {}) == ["★ +1.6k"]
-    assert meta({"stars": 55730}, {}) == ["★ 55.7k"]  # a row without its gained stars
+    assert meta(stored(popularity={"stars_today": 540, "stars": 9000}, extra={})) == ["★ +540"]
+    assert meta(stored(popularity={"stars_today": 1601}, extra={})) == ["★ +1.6k"]
+    assert meta(stored(popularity={"stars": 55730}, extra={})) == ["★ 55.7k"]  # a row without its gained stars
     assert popularity({"stars": 55730}) == 0
 
 
@@ -160,7 +160,7 @@ def test_unchanged_page_is_not_read_again(project, httpserver, run):
     httpserver.expect_request("/trending", headers={"If-None-Match": 'W/"trending-1"'}).respond_with_data("", status=304)
     result = run("fetch")
     assert result.exit_code == 0, result.output
-    assert "trending: 0 items (0 new, 0 updated)" in result.stdout
+    assert "trending: not modified" in result.stdout
     assert project.rows("select count(*) n from items")[0]["n"] == 3
     assert "last error" not in run("sources").stdout
 

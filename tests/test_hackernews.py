@@ -15,7 +15,7 @@ from werkzeug import Request, Response
 
 from conftest import assert_told_to_wait, read_data
 from test_geeknews import ATOM, HTML, MARKDOWN
-from trendbot.config import load_source
+from trendbot.kinds import load_source
 from trendbot.errors import ParseError
 from trendbot.kinds.hackernews import HackerNewsSource, parse_search, search_url
 
@@ -214,8 +214,9 @@ def test_digest_line_shows_points_and_comments(project, run, httpserver):
     result = run("digest", "--date", "2026-08-09", "--out", "-")
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.startswith("- ")]
-    assert lines[0] == ("- [Fastmail offers EU data region](https://news.ycombinator.com/item?id=49223082)"
-                        " · HN 481p 💬277")
+    # the main link is the article; the discussion follows as the HN mention
+    assert lines[0] == ("- [Fastmail offers EU data region](https://www.fastmail.com/blog/fastmail-offers-eu-data-region/)"
+                        " · HN 481p 💬277 · [HN](https://news.ycombinator.com/item?id=49223082)")
     assert len(lines) == 4  # 49079995 was posted on 2026-07-28
 
 

@@ -233,7 +233,7 @@ def test_a_day_that_fails_is_noted_and_the_other_day_still_stored(project, https
     httpserver.expect_request(f"/papers/date/{today}").respond_with_data("not found", status=404)
     result = run("fetch")
     assert result.exit_code == 0, result.stderr
-    assert "note: not read: " in result.stdout and f"date={today}" in result.stdout
+    assert f"note: {today}: not read: " in result.stdout and f"date={today}" in result.stdout
     assert project.rows("select count(*) n from items where day = ?", (str(yesterday),))[0]["n"] == 30
 
 

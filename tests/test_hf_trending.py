@@ -120,7 +120,7 @@ def test_the_list_is_fetched_with_a_conditional_get(project, run, httpserver):
     assert run("fetch").exit_code == 0
     again = run("fetch")
     assert again.exit_code == 0, again.output
-    assert "trending: 0 items (0 new, 0 updated)" in again.stdout
+    assert "trending: not modified" in again.stdout
     assert [request.headers.get("If-None-Match") for request, _ in httpserver.log] == [None, etag]
     assert len(stored(project)) == 15
 
@@ -147,7 +147,7 @@ def test_spaces_are_read_too_and_a_failing_list_keeps_the_others(project, run, h
     result = run("fetch")
     assert result.exit_code == 0, result.output
     assert "trending: 15 items" in result.stdout
-    assert "note: not read: " in result.stdout
+    assert ": not read: " in result.stdout
     assert "/hf/api/spaces?sort=trendingScore&limit=20: HTTP 500" in result.stdout
     httpserver.clear()
     serve(httpserver, "models")
@@ -179,7 +179,7 @@ def test_an_answer_of_another_shape_fails_the_source_naming_the_url(project, run
 def test_default_source_file_reads_trending_models():
     from pathlib import Path
 
-    from trendbot.config import load_source
+    from trendbot.kinds import load_source
 
     source = load_source(Path(__file__).parent.parent / "trendbot" / "templates" / "sources" / "hf-trending.toml")
     assert (source.kind, source.enabled, source.base_url, source.what) == (
@@ -198,8 +198,8 @@ def test_a_model_belongs_to_the_day_it_first_entered_the_list(project):
         store.upsert_items(models[:10], day_one, SEOUL)
         result = store.upsert_items(list(later.values()), day_one + timedelta(days=1), SEOUL)
         assert (result.new, result.updated) == (5, 2)
-        first_day = {row["title"] for row in store.items_of_day(date(2026, 8, 2))}
-        second_day = {row["title"] for row in store.items_of_day(date(2026, 8, 3))}
+        first_day = {row.title for row in store.items_of_day(date(2026, 8, 2))}
+        second_day = {row.title for row in store.items_of_day(date(2026, 8, 3))}
     assert first_day == {model.title for model in models[:10]}
     assert second_day == {model.title for model in models[10:]}
     kimi = project.rows("select popularity from items where title = 'moonshotai/Kimi-K3'")

@@ -110,15 +110,15 @@ def test_the_same_post_from_two_mirrors_is_one_item_and_one_story(project):
     with Store(project.db_path) as store:
         store_items(store, [via_a])
         store_items(store, [via_b])
-        assert store.count_items() == 1
+        assert store.counts_by_source() == {"x": 1}
         # two sources reading the same post through different mirrors: two items, one story
         other = via_b.model_copy(update={"source": "x-backup",
                                          "url": "http://127.0.0.1:8080/nitter/_akhaliq/status/1800000000000000467#m"})
         result = store.upsert_items([other], NOW, SEOUL)
         merge_into_store(store, result.changed_ids, NOW, mirrors=["http://127.0.0.1:8080/nitter"])
         rows = store.items_of_day(DAY)
-        assert len(rows) == 2 and len({row["story_id"] for row in rows}) == 1
-        assert {row["merge_rule"] for row in rows} == {"tweet:1800000000000000467"}
+        assert len(rows) == 2 and len({row.story_id for row in rows}) == 1
+        assert {row.merge_rule for row in rows} == {"tweet:1800000000000000467"}
 
 
 def test_two_papers_with_similar_titles_stay_two_stories(project):
@@ -252,11 +252,11 @@ def test_incremental_merge_in_any_order_equals_merging_all_at_once(items, batch)
         rows = _rows_by_guid(store, [m.id for m in POOL])
     assert len(rows) == len(POOL)
     expected = partition([MergeItem.from_row(row) for row in rows])  # the same items (store ids), all at once
-    assert {row["id"]: row["story_id"] for row in rows} == {i: a.story_id for i, a in expected.items()}
-    assert {row["id"]: row["merge_rule"] for row in rows} == {i: a.rule for i, a in expected.items()}
+    assert {row.id: row.story_id for row in rows} == {i: a.story_id for i, a in expected.items()}
+    assert {row.id: row.merge_rule for row in rows} == {i: a.rule for i, a in expected.items()}
 
 
-def _rows_by_guid(store: Store, guids: list[str]) -> list[dict]:
+def _rows_by_guid(store: Store, guids: list[str]) -> list:
     marks = ",".join("?" * len(guids))
     ids = [row[0] for row in store.db.execute(f"select id from items where guid in ({marks})", guids)]
     return store.items_by_id(ids)

@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from conftest import read_data
-from trendbot.config import load_config
-from trendbot.publish import place_section, publish_day, weekday_number
+from trendbot.jobs import load as load_config
+from trendbot.jobs import publish_day
+from trendbot.publish import place_section, weekday_number
 from trendbot.store import Store
 
 DAY = "2026-09-29"  # a Tuesday: 18일차 of a course that started on Friday 2026-09-04
@@ -104,7 +105,7 @@ def test_new_daily_post_is_created_with_front_matter(project, run, httpserver):
     assert yaml.safe_load(front) == {"layout": "post", "title": f"{DAY} 데일리 트렌드", "use_math": True}
     block = block_of(text).group()
     assert body.startswith("\n<!-- trendbot:begin ")
-    assert "\n### 데일리 트렌드\n\n- [AI 기업들이 광고업체에 데이터를 유출함 &#91;pdf&#93;](https://news.hada.io/topic?id=34489)" in block
+    assert "\n### 데일리 트렌드 {#daily-trends-2026-09-29}\n\n- [AI 기업들이 광고업체에 데이터를 유출함 &#91;pdf&#93;](https://news.hada.io/topic?id=34489)" in block
     assert block.count("\n- [") == 15
     assert not (project.root / "digests" / f"{DAY}.md").exists()  # the post is the output
 
@@ -137,12 +138,12 @@ def test_day_under_an_existing_heading_and_a_weekend_heading(project, run, https
     assert text[block.end():] == "\n## 회고\n\n다음 주에는 더 일찍 자자.\n"
     assert block.group().count("\n- [") == 15
 
-    assert run("digest", "--date", "2026-10-03", "--publish").exit_code == 0  # a quiet Saturday
-    text = post.read_text(encoding="utf-8")
-    assert headings(text) == ["## 17일차", "## 19일차", "## 토요일", "## 회고"]
-    saturday = block_of(text, "2026-10-03")
-    assert "2026-10-03: 새로 수집된 소식이 없는 조용한 날입니다." in saturday.group()
-    assert text[:saturday.start()].endswith("<!-- trendbot:end 2026-09-30 -->\n\n## 토요일\n\n")
+    result = run("digest", "--date", "2026-10-03", "--publish")  # a quiet Saturday
+    assert result.exit_code == 0
+    # no filler in the person's post: the quiet line goes to digests/ only, and the command says so
+    assert post.read_text(encoding="utf-8") == text
+    assert "2026-10-03: no story, so blog/_posts/2026-10-03-boostcamp-week5.md is left as it is" in result.stderr
+    assert "조용한 날" in (project.root / "digests" / "2026-10-03.md").read_text(encoding="utf-8")
 
 
 def test_publishing_twice_changes_nothing_the_second_time(project, run, httpserver):
@@ -210,7 +211,7 @@ def test_hand_edit_inside_the_block_is_kept_and_the_new_version_goes_to_digests(
             f"left it as it is and wrote digests/{DAY}.md (--force overwrites it)") in result.stderr
     assert post.read_text(encoding="utf-8") == edited
     fallback = (project.root / "digests" / f"{DAY}.md").read_text(encoding="utf-8")
-    assert fallback.startswith("### 데일리 트렌드\n\n- [Show GN: 터미널에서 논문 읽기 - arxiv-tui]")
+    assert fallback.startswith("### 데일리 트렌드 {#daily-trends-2026-09-29}\n\n- [Show GN: 터미널에서 논문 읽기 - arxiv-tui]")
 
     forced = run("digest", "--date", DAY, "--publish", "--force")
     assert forced.exit_code == 0, forced.output
@@ -319,7 +320,7 @@ def test_without_a_blog_the_section_goes_to_digests_and_is_recorded(project, run
     result = run("digest", "--date", DAY, "--publish")
     assert result.exit_code == 0, result.output
     assert f"wrote digests/{DAY}.md (15 stories)" in result.stderr
-    assert (project.root / "digests" / f"{DAY}.md").read_text(encoding="utf-8").startswith("### 데일리 트렌드\n\n- [")
+    assert (project.root / "digests" / f"{DAY}.md").read_text(encoding="utf-8").startswith("### 데일리 트렌드 {#daily-trends-2026-09-29}\n\n- [")
     rows = project.rows("select day, path from publications")
     assert rows == [{"day": DAY, "path": str((project.root / "digests" / f"{DAY}.md").resolve())}]
 
@@ -338,12 +339,13 @@ def test_publications_are_recorded_for_the_daemon(project, run, httpserver):
 
 def test_publish_day_is_what_the_daemon_calls(project, run, httpserver):
     post = weekly_blog(project, run, httpserver)
+    fetch(project, run, httpserver, "gn_atom_2026-09-30.xml")
     config = load_config()
     now = datetime(2026, 9, 29, 14, 30, tzinfo=timezone.utc)
     with Store(config.db_path) as store:
-        first = publish_day(config, store, date(2026, 9, 29), now)
-        second = publish_day(config, store, date(2026, 9, 29), now)
-        dry = publish_day(config, store, date(2026, 9, 30), now, dry_run=True)
+        first = publish_day(config, store, date(2026, 9, 29), now).result
+        second = publish_day(config, store, date(2026, 9, 29), now).result
+        dry = publish_day(config, store, date(2026, 9, 30), now, dry_run=True).result
     assert (first.status, first.path, first.stories) == ("written", post, 15)
     assert first.diff.startswith("--- a/") and "+## 18일차" in first.diff
     assert (second.status, second.diff) == ("unchanged", "")
@@ -377,6 +379,8 @@ def test_weekly_post_created_where_new_post_says(project, run, httpserver):
 def test_missing_post_without_create_is_an_error(project, run, httpserver):
     make_repo(project.root)
     project.write_config(blog={"repo": "blog", "create": False})
+    serve_feed(project, httpserver)
+    assert run("fetch").exit_code == 0
     result = run("digest", "--date", DAY, "--publish")
     assert result.exit_code == 1
     assert f"blog/_posts/{DAY}-daily-trends.md: no post for {DAY} and [blog] create = false" in result.stderr

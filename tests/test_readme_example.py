@@ -49,9 +49,9 @@ def fetch_and_render(project, run, httpserver) -> list[str]:
 def test_opening_example_is_what_the_default_summarizer_writes(project, run, httpserver):
     default, _ = fenced(opening(), "markdown")
     shown = list_lines(default)
-    assert len(shown) == 2 and default.startswith("### 데일리 트렌드\n\n")
+    assert len(shown) == 2 and default.startswith("### 데일리 트렌드 {#daily-trends-2026-06-12}\n\n")
     rendered = fetch_and_render(project, run, httpserver)
-    assert rendered[0] == "### 데일리 트렌드"
+    assert rendered[0] == "### 데일리 트렌드 {#daily-trends-2026-06-12}"
     assert list_lines("\n".join(rendered))[:2] == shown
 
 

@@ -12,7 +12,7 @@ from werkzeug import Response
 
 from conftest import conditional, read_data
 from trendbot import __version__
-from trendbot.config import load_source
+from trendbot.kinds import load_source
 from trendbot.errors import ParseError
 from trendbot.kinds.reddit import parse_feed, parse_listing
 
@@ -177,7 +177,7 @@ def test_a_subreddit_that_fails_is_noted_and_the_others_are_kept(project, run, h
     result = run("fetch")
     assert result.exit_code == 0, result.output
     assert "reddit: 3 items" in result.stdout
-    assert "note: not read: " in result.stdout
+    assert ": not read: " in result.stdout
     assert "/rd/r/MachineLearning/top.json?t=day&limit=25: HTTP 404" in result.stdout
 
 
@@ -198,7 +198,7 @@ def test_the_listing_is_fetched_with_a_conditional_get(project, run, httpserver)
     add_source(project, httpserver)
     assert run("fetch").exit_code == 0
     again = run("fetch")
-    assert "reddit: 0 items (0 new, 0 updated)" in again.stdout
+    assert "reddit: not modified" in again.stdout
     assert [request.headers.get("If-None-Match") for request, _ in httpserver.log] == [None, etag]
 
 

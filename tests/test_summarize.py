@@ -11,6 +11,7 @@ import time
 
 from werkzeug import Response
 
+from conftest import stored
 from test_merge import PAPER, PAPER_TOPIC, PAPER_TWEET, hf_item, store_items
 from trendbot.store import Store
 from trendbot.summarize import extractive_summary, sentence_from_answer
@@ -44,16 +45,40 @@ def digest(run):
     return lines[0], result
 
 
+def as_stored(item) -> object:
+    fields = item.model_dump(include={"source", "kind", "url", "title", "text", "summary", "popularity", "extra"})
+    return stored(**fields)
+
+
 def test_extractive_uses_hf_ai_summary_then_first_sentence():
-    paper = hf_item(PAPER).model_dump()
+    paper = as_stored(hf_item(PAPER))
     assert extractive_summary([paper], 400) == HF_LINE
-    no_ai = dict(paper, summary=None)
+    no_ai = as_stored(hf_item(PAPER, summary=None))
     assert extractive_summary([no_ai], 400).startswith("Large Language Models (LLMs) are increasingly used for zero-shot annotation")
-    korean = {"title": "t", "text": "GeekNews 요약입니다. 둘째 문장은 나오지 않습니다."}
+    korean = stored(title="t", text="GeekNews 요약입니다. 둘째 문장은 나오지 않습니다.")
     assert extractive_summary([korean], 160) == "GeekNews 요약입니다."
     cut = extractive_summary([paper], 60)
     assert len(cut) <= 60 and cut.endswith("…") and HF_LINE.startswith(cut[:-1].rstrip())
     assert HF_LINE[len(cut) - 1] in " ,"  # the cut falls between two words
+
+
+def test_a_summary_that_repeats_the_title_is_no_summary():
+    title = "Vision-Language Models: A Survey | Part 1"
+    assert extractive_summary([stored(title=title, summary=title + ".")], 300) == ""
+    # the next candidate, the text, is taken when it says more
+    item = stored(title=title, summary=title + ".", text="We survey 120 models and their benchmarks. More.")
+    assert extractive_summary([item], 300) == "We survey 120 models and their benchmarks."
+
+
+def test_html_in_a_sources_summary_is_text_before_the_first_sentence_is_taken():
+    item = stored(title="t", summary="<ul><li><p>첫 문장입니다. 둘째 문장.</p></li><li>다음</li></ul>")
+    assert extractive_summary([item], 300) == "첫 문장입니다."
+
+
+def test_a_typical_hf_one_sentence_summary_fits_whole_under_the_default():
+    from trendbot.config import SummarizerConfig
+
+    assert extractive_summary([as_stored(hf_item(PAPER))], SummarizerConfig().max_chars) == HF_LINE
 
 
 def test_extractive_is_the_default_and_sends_nothing(project, run, httpserver):

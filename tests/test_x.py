@@ -18,8 +18,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from conftest import read_data
-from trendbot.config import load_config
-from trendbot.fetch import run_cycle
+from trendbot.jobs import load as load_config
+from trendbot import jobs
 from trendbot.kinds.x import parse_timeline, problem_of
 from trendbot.store import Store
 
@@ -100,7 +100,7 @@ def cycle(project, now: datetime = NOW):
     """One fetch cycle at a chosen moment (the breaker and staleness depend on `now`)."""
     config = load_config(project.root / "trendbot.toml")
     with Store(config.db_path) as store:
-        report = run_cycle(config, store, now=now)
+        report = jobs.fetch(config, store, now=now)
     return report.outcomes[0]
 
 

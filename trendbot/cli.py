@@ -37,9 +37,9 @@ class Context:
     @property
     def config(self) -> Config:
         if self._config is None:
-            from trendbot.config import load_config
+            from trendbot import jobs
 
-            self._config = load_config(self.config_path, self.db)
+            self._config = jobs.load(self.config_path, self.db)
         return self._config
 
     def store(self) -> Store:
@@ -149,11 +149,12 @@ def run_fetch(app: Context, names: list[str] | None, day: date | None, err: bool
     """Fetch with progress on a terminal and plain lines otherwise; return failed count.
 
     `err` sends the per-source lines to stderr, keeping stdout for a digest printed there."""
-    from trendbot.fetch import run_cycle
+    from trendbot import jobs
+    from trendbot.fetch import choose_sources
 
     config = app.config
     with app.store() as store:
-        sources = [config.source(n) for n in names] if names else [s for s in config.sources if s.enabled]
+        sources = choose_sources(config, names)
         if not sources:
             click.echo("no enabled sources (see sources/*.toml, or run `trendbot init`)", err=True)
             return 0
@@ -162,13 +163,13 @@ def run_fetch(app: Context, names: list[str] | None, day: date | None, err: bool
 
             with Progress(transient=True) as progress:
                 task = progress.add_task("fetching", total=len(sources))
-                report = run_cycle(config, store, names, day,
-                                   on_done=lambda outcome: (progress.advance(task),
+                report = jobs.fetch(config, store, names, day,
+                                    on_done=lambda outcome: (progress.advance(task),
                                                             progress.console.print(outcome.line(), markup=False,
                                                                                     highlight=False)))
         else:
-            report = run_cycle(config, store, names, day,
-                               on_done=lambda outcome: click.echo(outcome.line(), err=err))
+            report = jobs.fetch(config, store, names, day,
+                                on_done=lambda outcome: click.echo(outcome.line(), err=err))
     for outcome in report.failed:
         click.echo(f"trendbot: {outcome.name} failed: {outcome.error}", err=True)
     return len(report.failed)
@@ -210,27 +211,26 @@ def digest(app: Context, day_text: str, fetch_first: bool, out: str | None, publ
     leaving the rest of the post as it is; a block edited by hand is kept, the new version goes
     to digests/D.md and the exit status is 1. --dry-run, --force and --commit imply --publish.
     """
+    from trendbot import jobs, schedule
     from trendbot.config import display_path
-    from trendbot.digest import build_digest
     from trendbot.timeutil import utcnow
 
     day = app.day(day_text)
     publish = publish or dry_run or force or bool(commit)
     if publish and out:
         raise UsageError("--out cannot be combined with --publish (the post or digests/D.md is the output)")
-    backfill = day if day != app.day("today") else None
-    failed = run_fetch(app, None, backfill, err=True) if fetch_first else 0
+    now = utcnow()
+    failed = run_fetch(app, None, schedule.backfill_day(day, now, app.config.tz), err=True) if fetch_first else 0
     if publish:
-        from trendbot.publish import publish_day
-
         with app.store() as store:
-            published = publish_day(app.config, store, day, utcnow(), dry_run=dry_run, force=force, commit=commit)
-        if published.diff and dry_run:
-            click.echo(published.diff, nl=False)
-        click.echo(("trendbot: " if published.status == "conflict" else "") + published.message, err=True)
-        sys.exit(1 if failed or published.status == "conflict" else 0)
+            published = jobs.publish_day(app.config, store, day, now, dry_run=dry_run, force=force, commit=commit)
+        result = published.result
+        if result.diff and dry_run:
+            click.echo(result.diff, nl=False)
+        click.echo(("trendbot: " if published.failed else "") + result.message, err=True)
+        sys.exit(1 if failed or published.failed else 0)
     with app.store() as store:
-        result = build_digest(app.config, store, day, utcnow())
+        result = jobs.build_digest(app.config, store, day, now)
     if out == "-":
         click.echo(result.markdown, nl=False)
     else:
@@ -239,17 +239,7 @@ def digest(app: Context, day_text: str, fetch_first: bool, out: str | None, publ
         target = Path(out) if out else app.config.digests_dir / f"{day.isoformat()}.md"
         write_atomic(target, result.markdown)
         click.echo(f"wrote {display_path(target)} ({len(result.stories)} stories)", err=True)
-    sys.exit(1 if failed else 0)
-
-
-def item_json(row: dict) -> dict:
-    keep = ("id", "source", "kind", "day", "title", "url", "canonical_url", "author", "published_at",
-            "first_seen_at", "updated_at", "summary", "popularity", "links", "story_id", "merge_rule")
-    out = {key: row.get(key) for key in keep if key in row}
-    for key in ("published_at", "first_seen_at", "updated_at"):
-        if isinstance(out.get(key), datetime):
-            out[key] = out[key].isoformat()
-    return out
+    sys.exit(1 if failed or result.all_failed else 0)
 
 
 @cli.command()
@@ -261,16 +251,23 @@ def item_json(row: dict) -> dict:
 def items(app: Context, day_text: str, source: str | None, as_json: bool) -> None:
     """List the stored items of a day."""
     day = app.day(day_text)
+    if source:
+        app.config.source(source)  # an unknown name is a usage error, not "no items"
     with app.store() as store:
         rows = store.items_of_day(day, source)
+    show_items(rows, as_json, f"no items for {day.isoformat()}",
+               lambda row: row.published_at.astimezone(app.config.tz).strftime("%H:%M") if row.published_at else "--:--")
+
+
+def show_items(rows: list, as_json: bool, none: str, when) -> None:
+    """Items as one JSON array (the same fields for `items` and `search`), or two lines each."""
     if as_json:
-        click.echo(json.dumps([item_json(row) for row in rows], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=2))
         return
     if not rows:
-        click.echo(f"no items for {day.isoformat()}")
+        click.echo(none)
     for row in rows:
-        when = row["published_at"].astimezone(app.config.tz).strftime("%H:%M") if row["published_at"] else "--:--"
-        click.echo(f"{when}  {row['source']:<12} {row['title'][:90]}\n       {row['url']}")
+        click.echo(f"{when(row)}  {row.source:<12} {row.title[:90]}\n       {row.url}")
 
 
 @cli.command()
@@ -280,21 +277,21 @@ def items(app: Context, day_text: str, source: str | None, as_json: bool) -> Non
 def sources(app: Context, as_json: bool) -> None:
     """Each source: kind, interval, last success, last error, next run, items stored; and the
     last day whose section was published."""
-    from trendbot.timeutil import format_duration
+    from trendbot import kinds, schedule
+    from trendbot.timeutil import format_duration, utcnow
 
     config = app.config
+    now = utcnow()
     with app.store() as store:
         states, counts = store.states(), store.counts_by_source()
-        extra = {source.name: source_details(store, source) for source in config.sources}
+        memories = {source.name: store.memory(source.name) for source in config.sources}
         last_published = store.last_published_day()
     rows = []
     for source in config.sources:
         state = states.get(source.name)
-        next_run = None
-        if state and state.next_fetch_after:
-            next_run = state.next_fetch_after
-        elif state and state.last_attempt_at:
-            next_run = state.last_attempt_at + source.every
+        next_run = schedule.next_run(now, state, source.every) if state and state.last_attempt_at else None
+        describe = kinds.get(source.kind).describe
+        stale = schedule.stale_since(now, state, source.stale_after or config.settings.digest.stale_after)
         rows.append({
             "name": source.name, "kind": source.kind, "enabled": source.enabled,
             "every": format_duration(source.every),
@@ -303,9 +300,11 @@ def sources(app: Context, as_json: bool) -> None:
             "last_warning": state.last_warning if state else None,
             "last_error_at": state.last_error_at.isoformat() if state and state.last_error_at else None,
             "next_run": next_run.isoformat() if next_run else None,
+            "not_modified": bool(state and state.not_modified and not state.last_error),
+            "stale_since": stale.isoformat() if stale else None,
             "items": counts.get(source.name, 0),
             "last_published_day": last_published.isoformat() if last_published else None,
-            **extra[source.name],
+            "details": describe(memories[source.name], source, now) if describe else [],
         })
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -323,19 +322,15 @@ def sources(app: Context, as_json: bool) -> None:
                    f"{local(row['next_run']) if row['next_run'] else 'on next fetch'}")
         if row["last_error"]:
             click.echo(f"  last error ({local(row['last_error_at'])}): {row['last_error']}")
+        if row["not_modified"]:
+            click.echo("  last fetch: not modified")
+        if row["stale_since"]:
+            click.echo(f"  stale: nothing new since {local(row['stale_since'])}")
         if row["last_warning"]:
             click.echo(f"  warning: {row['last_warning']}")
         for line in row.get("details", []):
             click.echo(f"  {line}")
     click.echo(f"last published day: {last_published.isoformat() if last_published else 'never'}")
-
-
-def source_details(store: Store, source) -> dict:
-    """Kind-specific status lines (e.g. X mirror health), if the kind provides them."""
-    from trendbot import kinds
-
-    describe = kinds.get(source.kind).describe
-    return {"details": describe(store, source)} if describe else {}
 
 
 @cli.command()
@@ -350,13 +345,7 @@ def search(app: Context, query: str, limit: int, as_json: bool) -> None:
         raise UsageError("search needs a non-empty QUERY")
     with app.store() as store:
         rows = store.search(query, limit)
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    if not rows:
-        click.echo("no matches")
-    for row in rows:
-        click.echo(f"{row['day']}  {row['source']:<12} {row['title'][:90]}\n       {row['url']}")
+    show_items(rows, as_json, "no matches", lambda row: row.day.isoformat())
 
 
 @cli.command()

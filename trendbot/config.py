@@ -11,22 +11,21 @@ import tomllib
 from datetime import date, time, timedelta
 from pathlib import Path
 from string import Formatter
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, Callable, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from trendbot.errors import ConfigError
 from trendbot.filters import compile_pattern
-from trendbot.timeutil import DAY, HOUR, MILLISECOND, MINUTE, SECOND, YEAR, DurationIn, zone
+from trendbot.urls import is_http_url
+from trendbot.timeutil import DAY, HOUR, MAX_DURATION, MILLISECOND, SECOND, YEAR, DurationIn, zone
 
 CONFIG_ENV = "TRENDBOT_CONFIG"
 CONFIG_NAME = "trendbot.toml"
 
 
 def http_url(value: str) -> str:
-    from trendbot.urls import is_http_url
-
     value = value.strip()
     if not is_http_url(value):
         raise ValueError(f'"{value}" is not an http(s) URL')
@@ -49,6 +48,8 @@ class SourceBase(Strict):
     kind: str
     enabled: bool = True
     every: DurationIn(SECOND, YEAR) = timedelta(minutes=30)
+    stale_after: DurationIn(HOUR, MAX_DURATION) | None = Field(
+        None, description="no new item for this long is noted under the section (default: [digest] stale_after)")
     include: list[str] = Field(default_factory=list, description="keep only items whose title or text has one of these")
     exclude: list[str] = Field(default_factory=list, description="drop items whose title or text has one of these")
 
@@ -64,7 +65,8 @@ class DigestConfig(Strict):
     limit: int = Field(15, ge=1)
     per_source: dict[str, int] = Field(default_factory=dict)
     section_title: str = "### 데일리 트렌드"
-    stale_after: DurationIn(MINUTE, YEAR) = Field(timedelta(days=2), description="a source not fetched for this long gets a note")
+    stale_after: DurationIn(HOUR, MAX_DURATION) = Field(
+        timedelta(days=3), description="a source with nothing new for this long gets a note under the section")
 
 
 class HttpConfig(Strict):
@@ -89,7 +91,7 @@ class SummarizerConfig(Strict):
     language: str = "ko"
     timeout: DurationIn(MILLISECOND * 100, HOUR) = timedelta(seconds=30)
     max_stories: int = Field(30, ge=0)
-    max_chars: int = Field(120, ge=20)
+    max_chars: int = Field(300, ge=20, description="longest summary; a longer sentence is cut at a word")
 
 
 class BlogConfig(Strict):
@@ -263,36 +265,23 @@ def display_path(path: Path) -> str:
 
 def _describe(error: dict) -> tuple[str, str]:
     loc = [str(part) for part in error.get("loc", ()) if not str(part).startswith("function-")]
-    if len(loc) > 1 and loc[0] in _kind_names():
-        loc = loc[1:]  # the discriminated union puts the kind's tag first
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         return ".".join(loc), "unknown key"
     if kind == "missing":
         return ".".join(loc), "required key is missing"
-    if kind == "union_tag_invalid":
-        tag = error.get("ctx", {}).get("tag")
-        return "kind", f'"{tag}" is not a known kind (use {", ".join(sorted(_kind_names()))})'
-    if kind == "union_tag_not_found":
-        return "kind", "required key is missing"
     message = error.get("msg", "invalid")
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     return ".".join(loc), message
 
 
-def _kind_names() -> set[str]:
-    from trendbot import kinds
-
-    return set(kinds.all_kinds())
-
-
 def validation_error(path: Path, exc: ValidationError) -> ConfigError:
-    first = exc.errors()[0]
-    key, reason = _describe(first)
-    more = len(exc.errors()) - 1
-    if more:
-        reason += f" (and {more} more problem{'s' if more > 1 else ''})"
+    """Every problem pydantic found, one per line after the first, each with its key."""
+    problems = [_describe(error) for error in exc.errors()]
+    key, reason = problems[0]
+    for other_key, other_reason in problems[1:]:
+        reason += f"\n  {display_path(path)}: " + (f"{other_key}: " if other_key else "") + other_reason
     return ConfigError(display_path(path), reason, key or None)
 
 
@@ -306,39 +295,6 @@ def read_toml(path: Path) -> dict:
         raise ConfigError(display_path(path), f"not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x})") from None
     except OSError as exc:
         raise ConfigError(display_path(path), f"cannot read: {exc.strerror or exc}") from None
-
-
-def source_adapter() -> TypeAdapter:
-    from trendbot import kinds
-
-    models = tuple(kind.config for kind in kinds.all_kinds().values())
-    return TypeAdapter(Annotated[Union[models], Field(discriminator="kind")])  # type: ignore[valid-type]
-
-
-def load_source(path: Path, adapter: TypeAdapter | None = None) -> SourceBase:
-    data = read_toml(path)
-    data.setdefault("name", path.stem)
-    try:
-        return (adapter or source_adapter()).validate_python(data)
-    except ValidationError as exc:
-        raise validation_error(path, exc) from None
-
-
-def load_sources(directory: Path) -> list[SourceBase]:
-    if not directory.exists():
-        return []
-    if not directory.is_dir():
-        raise ConfigError(display_path(directory), "sources_dir is not a folder", "sources_dir")
-    adapter = source_adapter()
-    sources: list[SourceBase] = []
-    seen: dict[str, Path] = {}
-    for path in sorted(directory.glob("*.toml")):
-        source = load_source(path, adapter)
-        if source.name in seen:
-            raise ConfigError(display_path(path), f'"{source.name}" is already the name of {display_path(seen[source.name])}', "name")
-        seen[source.name] = path
-        sources.append(source)
-    return sources
 
 
 def find_config(explicit: str | os.PathLike | None) -> Path | None:
@@ -358,7 +314,10 @@ def find_config(explicit: str | os.PathLike | None) -> Path | None:
     return local if local.is_file() else None
 
 
-def load_config(explicit: str | os.PathLike | None = None, db: str | None = None) -> Config:
+def load_config(explicit: str | os.PathLike | None = None, db: str | None = None,
+                sources: Callable[[Path], list[SourceBase]] | None = None) -> Config:
+    """trendbot.toml (or the defaults) with paths resolved; `sources` reads the sources folder
+    (the kind registry's loader: this module knows no kinds)."""
     path = find_config(explicit)
     if path is None:
         settings, base_dir = Settings(), Path.cwd()
@@ -371,5 +330,6 @@ def load_config(explicit: str | os.PathLike | None = None, db: str | None = None
     if db:
         settings.db = str(Path(db).expanduser().resolve())
     config = Config(settings, base_dir, path, [])
-    config.sources = load_sources(config.sources_dir)
+    if sources is not None:
+        config.sources = sources(config.sources_dir)
     return config

@@ -1,7 +1,7 @@
 """`trendbot run`: the daemon most users start once and forget.
 
-Thin wiring around the same functions the CLI calls (`run_cycle`, `publish_day`), driven by
-APScheduler 3.x in the configured time zone:
+Thin wiring around the steps the CLI calls (`trendbot/jobs.py`), driven by APScheduler 3.x in
+the configured time zone, with every "when" decided by `trendbot/schedule.py`:
 
 - one interval job per enabled source at its `every` (plus a little jitter, so sources sharing
   a host do not fire in the same second), first run when the source is due, not one interval
@@ -13,8 +13,7 @@ APScheduler 3.x in the configured time zone:
 - on start, a catch-up job: every day within `catch_up_days` whose digest was never published
   (the machine was off at `publish_at`) is fetched by date and published, oldest first.
 
-Deciding what to run is pure (functions of `now`, the zone and stored state) so it is tested
-without a clock; the jobs take `now` so a test can run "the 23:30 job" on any day.
+The jobs take `now` so a test can run "the 23:30 job" on any day.
 """
 
 from __future__ import annotations
@@ -33,57 +32,16 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from trendbot import jobs, schedule
 from trendbot.config import Config, SourceBase
 from trendbot.errors import TrendbotError
-from trendbot.fetch import CycleReport, run_cycle
+from trendbot.fetch import CycleReport
 from trendbot.lock import DaemonLock
-from trendbot.store import SourceState, Store
-from trendbot.timeutil import day_of, format_duration, utcnow
+from trendbot.models import SourceState
+from trendbot.store import Store
+from trendbot.timeutil import format_duration, utcnow
 
 log = logging.getLogger("trendbot.daemon")
-
-# A jitter larger than a tenth of the interval would make a short `every` meaningless.
-JITTER_SHARE = 0.1
-
-
-# -- deciding what to run (pure) ------------------------------------------------------------
-
-def due_day(now: datetime, tz: ZoneInfo, at: time) -> date:
-    """The latest day D whose local time `at` has passed at `now`.
-
-    The publish job asks this rather than "today" so that a run delayed past midnight
-    (misfire grace, a suspended laptop waking up) still publishes the day it was meant for.
-    """
-    local = now.astimezone(tz)
-    today = local.date()
-    if local >= datetime.combine(today, at, tzinfo=tz):
-        return today
-    return today - timedelta(days=1)
-
-
-def days_to_catch_up(now: datetime, tz: ZoneInfo, published: set[date], window: int,
-                     publish_at: time) -> list[date]:
-    """Days within the last `window` due days whose digest was never published, oldest first."""
-    last_due = due_day(now, tz, publish_at)
-    candidates = [last_due - timedelta(days=back) for back in range(window)]
-    return sorted(day for day in candidates if day not in published)
-
-
-def first_fetch_at(now: datetime, state: SourceState | None, every: timedelta) -> datetime:
-    """When a source's first fetch after start is due: never-fetched or overdue sources now,
-    others one interval after their last attempt, later if the server asked (Retry-After)."""
-    due = now
-    if state and state.last_attempt_at:
-        due = max(due, state.last_attempt_at + every)
-    if state and state.next_fetch_after:
-        due = max(due, state.next_fetch_after)
-    return due
-
-
-def fetch_jitter(every: timedelta, jitter: timedelta) -> float | None:
-    seconds = min(jitter.total_seconds(), every.total_seconds() * JITTER_SHARE)
-    return seconds if seconds > 0 else None
-
 
 # -- the jobs -------------------------------------------------------------------------------
 
@@ -111,7 +69,7 @@ class Daemon:
         started = monotonic_time.monotonic()
         with self._job(f"fetch:{name}", started):
             with self.store() as store:
-                report = run_cycle(self.config, store, [name], None, now)
+                report = jobs.fetch(self.config, store, [name], None, now)
             outcome = report.outcomes[0]
             fields = {"items": outcome.seen, "new": outcome.new, "updated": outcome.updated}
             self._log_job(f"fetch:{name}", outcome.status, started, error=outcome.error, **fields)
@@ -121,7 +79,7 @@ class Daemon:
     def publish_job(self, now: datetime | None = None) -> Any:
         """The daily run at `publish_at`: fetch everything, then publish the due day."""
         now = now or utcnow()
-        day = due_day(now, self.tz, self.schedule.publish_at)
+        day = schedule.due_day(now, self.tz, self.schedule.publish_at)
         return self._fetch_and_publish("publish", day, now)
 
     def settle_job(self, now: datetime | None = None) -> Any:
@@ -129,7 +87,7 @@ class Daemon:
         if self.schedule.settle_at is None:
             return None
         now = now or utcnow()
-        day = due_day(now, self.tz, self.schedule.settle_at) - timedelta(days=1)
+        day = schedule.due_day(now, self.tz, self.schedule.settle_at) - timedelta(days=1)
         return self._fetch_and_publish("settle", day, now)
 
     def catch_up_job(self, now: datetime | None = None) -> list[Any]:
@@ -138,27 +96,23 @@ class Daemon:
         window = self.schedule.catch_up_days
         if window <= 0:
             return []
-        since = due_day(now, self.tz, self.schedule.publish_at) - timedelta(days=window - 1)
+        since = schedule.due_day(now, self.tz, self.schedule.publish_at) - timedelta(days=window - 1)
         with self.store() as store:
             published = store.published_days(since)
-        days = days_to_catch_up(now, self.tz, published, window, self.schedule.publish_at)
+        days = schedule.days_to_catch_up(now, self.tz, published, window, self.schedule.publish_at)
         if days:
             log.info("catch-up: %d unpublished day(s): %s", len(days), ", ".join(d.isoformat() for d in days),
                      extra={"fields": {"job": "catch-up", "days": [d.isoformat() for d in days]}})
         return [self._fetch_and_publish("catch-up", day, now) for day in days]
 
     def _fetch_and_publish(self, job: str, day: date, now: datetime) -> Any:
-        from trendbot.publish import publish_day
-
         started = monotonic_time.monotonic()
         with self._job(f"{job} {day.isoformat()}", started), self.publish_lock:
-            # Today's fetch respects a server's Retry-After; another day's is a backfill by date.
-            fetch_day = None if day == day_of(now, self.tz) else day
             with self.store() as store:
-                report = run_cycle(self.config, store, None, fetch_day, now)
-                result = publish_day(self.config, store, day, now)
+                report, published = jobs.fetch_and_publish(self.config, store, day, now)
+            result = published.result
             self._log_job(
-                f"{job} {day.isoformat()}", result.status, started,
+                f"{job} {day.isoformat()}", "failed" if published.failed else result.status, started,
                 items=sum(o.seen for o in report.outcomes), new=report.new,
                 failed_sources=[o.name for o in report.failed],
                 path=str(result.path) if result.path else None, message=result.message,
@@ -199,30 +153,30 @@ class Daemon:
     def build_scheduler(self, now: datetime, states: dict[str, SourceState] | None = None,
                         catch_up: bool = True) -> BackgroundScheduler:
         """An unstarted scheduler holding every job; `now` decides the first fetch times."""
-        schedule, tz = self.schedule, self.tz
-        grace = max(1, int(schedule.misfire_grace.total_seconds()))
+        config, tz = self.schedule, self.tz
+        grace = max(1, int(config.misfire_grace.total_seconds()))
         # Given to every job rather than as job_defaults, so a test sees them on unstarted jobs.
         options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": grace}
         scheduler = BackgroundScheduler(timezone=tz, job_defaults=options)
         states = states or {}
         for source in self.enabled_sources():
-            first = first_fetch_at(now, states.get(source.name), source.every)
+            first = schedule.next_run(now, states.get(source.name), source.every)
             scheduler.add_job(
                 self.fetch_job, IntervalTrigger(seconds=source.every.total_seconds(), start_date=first,
-                                                timezone=tz, jitter=fetch_jitter(source.every, schedule.jitter)),
+                                                timezone=tz, jitter=schedule.fetch_jitter(source.every, config.jitter)),
                 args=[source.name], id=f"fetch:{source.name}", name=f"fetch {source.name}",
                 next_run_time=first, **options,
             )
-        at = schedule.publish_at
+        at = config.publish_at
         scheduler.add_job(self.publish_job, CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
                                                         timezone=tz),
                           id="publish", name="digest and publish", **options)
-        if schedule.settle_at is not None:
-            at = schedule.settle_at
+        if config.settle_at is not None:
+            at = config.settle_at
             scheduler.add_job(self.settle_job, CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
                                                            timezone=tz),
                               id="settle", name="settle the previous day", **options)
-        if catch_up and schedule.catch_up_days > 0:
+        if catch_up and config.catch_up_days > 0:
             scheduler.add_job(self.catch_up_job, DateTrigger(run_date=now, timezone=tz),
                               id="catch-up", name="catch up unpublished days",
                               **{**options, "misfire_grace_time": None})

@@ -1,69 +1,59 @@
-"""The day's digest: select the day's stories, rank them, summarize them, render the section.
+"""The day's digest, as pure functions: the day's items grouped into stories, ranked, turned
+into lines and rendered. Nothing here reads a clock, the store or the network: `trendbot/jobs.py`
+hands in the rows, the kinds, the summaries and `now`.
 
-Stories come from `trendbot/merge.py` (the store keeps each item's story). Score of a story on
-day D (documented in the README):
+Score of a story on day D (documented in the README):
 
     score = max over its items on D of popularity(item) / max popularity of that source on D
             + 0.5 for every source beyond the first that mentions the story (D ± 1 day)
 
-where popularity is HF upvotes, GeekNews points + comments, X likes when a mirror shows them,
-HN points + comments, Reddit score + comments, trending HF repositories' likes, GitHub stars
-gained on the trending page, Bluesky likes + reposts, and 0 for sources that publish none (feeds,
-X through RSS). Ties go to the more recent story,
-then the title. `[digest] per_source` caps how many stories one source may lead (the source of
-the main link), `[digest] limit` caps the section.
+where each kind says what an item's popularity is (HF upvotes, GeekNews points + comments, HN
+points + comments, stars gained, likes; 0 for feeds). Ties go to the more recent story, then the
+title. `[digest] per_source` caps how many stories one source may lead (the source of the main
+link), `[digest] limit` caps the section.
 
-The main link of a story follows `LEAD_PREFERENCE`: the Hugging Face paper page for papers,
-the article itself when a feed carried it, the repository for a trending repository, the
-GeekNews topic for news (the Korean title and summary a reader wants, and the topic links its
-original at the top), then the Hacker News and Reddit discussions, the post for X-only and
-Bluesky-only stories. The other mentions follow as short links (`HF`, `GN`, `X`, `HN`, …) on the
-same line.
+The item that leads a story is the one whose kind has the lowest `lead` (a paper's page before
+the article a feed carried, before the GeekNews topic, before a post); the other items follow as
+short mention links (`HF`, `GN`, `X`, `X2`, …) on the same line.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Mapping
 
-from trendbot.config import Config
-from trendbot.merge import ensure_merged, mirrors_of
+from trendbot.config import DigestConfig, SourceBase
+from trendbot.kinds import Kind
+from trendbot.models import SourceState, StoredItem
 from trendbot.render import Line, render_section, summary_beyond_title
-from trendbot.store import SourceState, Store
-from trendbot.summarize import Summarizer
+from trendbot.schedule import stale_since
 from trendbot.urls import strip_tracking
 
 SOURCE_BONUS = 0.5
 MENTION_DAYS = 1          # mentions this many days before or after D count for the story
-MERGE_LOOKBACK_DAYS = 3   # the digest merges unmerged items of D and a few days around it
-LEAD_PREFERENCE = ("hf_papers", "hf_trending", "feed", "github_trending", "geeknews", "hackernews", "reddit",
-                   "x", "bluesky")
-# Kinds that say themselves how they rank and label an item (the Kind protocol to come).
-KIND_MODULES = {name: importlib.import_module(f"trendbot.kinds.{name}")
-                for name in ("hf_trending", "hackernews", "reddit", "github_trending", "bluesky")}
-MENTION_LABELS = {"hf_papers": "HF", "geeknews": "GN", "x": "X"} | {k: m.LABEL for k, m in KIND_MODULES.items()}
+UNKNOWN = Kind(name="", config=SourceBase, fetch=None)  # type: ignore[arg-type]  # a kind no longer installed
 
 
 @dataclass
 class Story:
     key: str
-    items: list[dict]                 # the story's items on D, main link first
+    items: list[StoredItem]                 # the story's items on D, main link first
     score: float = 0.0
-    mentions: list[dict] = field(default_factory=list)  # the story's items on days around D
+    mentions: list[StoredItem] = field(default_factory=list)  # the story's items on days around D
     summary: str = ""
 
     @property
-    def lead(self) -> dict:
+    def lead(self) -> StoredItem:
         return self.items[0]
 
     @property
     def sources(self) -> list[str]:
-        return sorted({item["source"] for item in self.items + self.mentions})
+        return sorted({item.source for item in self.items + self.mentions})
 
     @property
     def newest(self) -> datetime | None:
-        times = [item["published_at"] for item in self.items if item["published_at"]]
+        times = [item.published_at for item in self.items if item.published_at]
         return max(times) if times else None
 
 
@@ -74,63 +64,64 @@ class Digest:
     notes: list[str] = field(default_factory=list)
     markdown: str = ""
     warnings: list[str] = field(default_factory=list)  # for stderr, not the section (e.g. summarizer down)
+    all_failed: bool = False                           # every source's last fetch failed
+
+    @property
+    def quiet(self) -> bool:
+        return not self.stories
 
 
-def popularity(item: dict) -> int:
-    pop = item.get("popularity") or {}
-    if item.get("kind") in KIND_MODULES:
-        return KIND_MODULES[item["kind"]].popularity(pop)
-    if "upvotes" in pop:
-        return int(pop["upvotes"])
-    return int(pop.get("points", 0)) + int(pop.get("comments", 0)) + int(pop.get("likes", 0))
+def kind_of(item: StoredItem, kinds: Mapping[str, Kind]) -> Kind:
+    return kinds.get(item.kind, UNKNOWN)
 
 
-def lead_order(item: dict) -> tuple:
-    kind = item["kind"]
-    preference = LEAD_PREFERENCE.index(kind) if kind in LEAD_PREFERENCE else LEAD_PREFERENCE.index("feed")
-    published = item["published_at"].timestamp() if item.get("published_at") else float("inf")
-    return (preference, -popularity(item), published, item["id"])
+def popularity(item: StoredItem, kinds: Mapping[str, Kind]) -> float:
+    return float(kind_of(item, kinds).popularity(item.popularity) or 0)
 
 
-def group_stories(rows: list[dict], members: list[dict] | None = None, day: date | None = None) -> list[Story]:
-    """The day's items grouped by story (an unmerged item is its own story), with the
-    story's other items from the days around as mentions."""
+def lead_order(item: StoredItem, kinds: Mapping[str, Kind]) -> tuple:
+    published = item.published_at.timestamp() if item.published_at else float("inf")
+    return (kind_of(item, kinds).lead, -popularity(item, kinds), published, item.id)
+
+
+def group_stories(rows: list[StoredItem], members: list[StoredItem], day: date,
+                  kinds: Mapping[str, Kind]) -> list[Story]:
+    """The day's items grouped by story (an unmerged item is its own story), with the story's
+    other items from the days around as mentions."""
     stories: dict[str, Story] = {}
     for row in rows:
-        key = row.get("story_id") or "item:" + row["id"]
+        key = row.story_id or "item:" + row.id
         stories.setdefault(key, Story(key, [])).items.append(row)
-    on_day = {row["id"] for row in rows}
-    for member in members or ():
-        story = stories.get(member.get("story_id") or "")
-        if story is None or member["id"] in on_day:
-            continue
-        if day and abs((date.fromisoformat(member["day"]) - day).days) > MENTION_DAYS:
+    on_day = {row.id for row in rows}
+    for member in members:
+        story = stories.get(member.story_id or "")
+        if story is None or member.id in on_day or abs((member.day - day).days) > MENTION_DAYS:
             continue
         story.mentions.append(member)
     for story in stories.values():
-        story.items.sort(key=lead_order)
-        story.mentions.sort(key=lead_order)
+        story.items.sort(key=lambda item: lead_order(item, kinds))
+        story.mentions.sort(key=lambda item: lead_order(item, kinds))
     return list(stories.values())
 
 
-def score_stories(stories: list[Story]) -> None:
-    best: dict[str, int] = {}
+def score_stories(stories: list[Story], kinds: Mapping[str, Kind]) -> None:
+    best: dict[str, float] = {}
     for story in stories:
         for item in story.items:
-            best[item["source"]] = max(best.get(item["source"], 0), popularity(item))
+            best[item.source] = max(best.get(item.source, 0.0), popularity(item, kinds))
     for story in stories:
-        normalized = max((popularity(i) / best[i["source"]] if best[i["source"]] else 0.0) for i in story.items)
+        normalized = max((popularity(i, kinds) / best[i.source] if best[i.source] else 0.0) for i in story.items)
         story.score = normalized + SOURCE_BONUS * (len(story.sources) - 1)
 
 
-def rank(stories: list[Story], limit: int, per_source: dict[str, int]) -> list[Story]:
-    score_stories(stories)
+def rank(stories: list[Story], limit: int, per_source: dict[str, int], kinds: Mapping[str, Kind]) -> list[Story]:
+    score_stories(stories, kinds)
     ordered = sorted(stories, key=lambda s: (-s.score, -(s.newest.timestamp() if s.newest else 0),
-                                             s.lead["title"], s.key))
+                                             s.lead.title, s.key))
     chosen: list[Story] = []
     led: dict[str, int] = {}
     for story in ordered:
-        source = story.lead["source"]
+        source = story.lead.source
         if source in per_source and led.get(source, 0) >= per_source[source]:
             continue
         led[source] = led.get(source, 0) + 1
@@ -140,77 +131,79 @@ def rank(stories: list[Story], limit: int, per_source: dict[str, int]) -> list[S
     return chosen
 
 
-def meta_labels(item: dict) -> list[str]:
-    pop = item.get("popularity") or {}
-    kind = item["kind"]
-    if kind == "hf_papers":
-        return [f"HF ▲{pop.get('upvotes', 0)}"]
-    if kind == "geeknews":
-        # no points when the topic page could not be read: say "GN", not a false "GN 0p"
-        label = f"GN {pop['points']}p" if "points" in pop else "GN"
-        if pop.get("comments"):
-            label += f" 💬{pop['comments']}"
-        return [label]
-    if kind == "x":
-        return [f"X {item.get('author') or ''}".strip()]
-    if kind in KIND_MODULES:
-        return KIND_MODULES[kind].meta(pop, item.get("extra") or {})
-    return [item["source"]]
+def select(rows: list[StoredItem], members: list[StoredItem], day: date, settings: DigestConfig,
+           kinds: Mapping[str, Kind]) -> list[Story]:
+    """The day's stories, best first, as many as the section holds."""
+    return rank(group_stories(rows, members, day, kinds), settings.limit, settings.per_source, kinds)
 
 
-def mention_links(story: Story) -> list[tuple[str, str]]:
-    """(label, url) for every item after the main link: `HF`, `GN`, `X` (then `X2`, …)."""
-    seen = {strip_tracking(story.lead["url"])}
+def main_url(item: StoredItem, kinds: Mapping[str, Kind]) -> str:
+    chooser = kind_of(item, kinds).main_url
+    return strip_tracking(chooser(item) if chooser else item.url)
+
+
+def mention_links(story: Story, kinds: Mapping[str, Kind]) -> list[tuple[str, str]]:
+    """(label, url) for every place the story was seen besides its main link: `HF`, `GN`, `X`
+    (then `X2`, …). A lead whose main link is another page (an HN story's article) is itself
+    the first mention."""
+    lead_url = main_url(story.lead, kinds)
+    seen = {lead_url}
     counts: dict[str, int] = {}
     links = []
-    for item in story.items[1:] + story.mentions:
-        url = strip_tracking(item["url"])
+    for item in story.items + story.mentions:
+        url = strip_tracking(item.url)
         if url in seen:
             continue
         seen.add(url)
-        label = MENTION_LABELS.get(item["kind"], item["source"])
+        label = kind_of(item, kinds).mention_label(item)
         counts[label] = counts.get(label, 0) + 1
         links.append((label if counts[label] == 1 else f"{label}{counts[label]}", url))
     return links
 
 
-def story_line(story: Story) -> Line:
+def story_line(story: Story, kinds: Mapping[str, Kind]) -> Line:
     lead = story.lead
+    kind = kind_of(lead, kinds)
     summary = story.summary
-    if lead["kind"] in ("x", "bluesky"):  # the title is the start of the post: do not say it twice
-        summary = summary_beyond_title(lead["title"], summary)
-    return Line(title=lead["title"], url=strip_tracking(lead["url"]), summary=summary,
-                meta=meta_labels(lead), mentions=mention_links(story))
+    if kind.title_is_text:  # the title is the start of the post: do not say it twice
+        summary = summary_beyond_title(lead.title, summary)
+    meta = kind.meta(lead) if kind is not UNKNOWN else [lead.source]
+    return Line(title=lead.title, url=main_url(lead, kinds), summary=summary, meta=meta,
+                mentions=mention_links(story, kinds))
 
 
-def source_notes(config: Config, states: dict[str, SourceState], now: datetime) -> list[str]:
-    """One note per enabled source whose last fetch failed or that has not succeeded lately."""
+def source_notes(sources: list[SourceBase], states: Mapping[str, SourceState], now: datetime,
+                 stale_after: timedelta) -> list[str]:
+    """One short Korean note per enabled source whose last fetch failed (`수집 실패`) or that has
+    brought nothing new for longer than its `stale_after` (`업데이트 없음 (N일)`). The reasons
+    stay in `trendbot sources` and the log: a reader of the blog needs only the fact."""
     notes = []
-    stale_after: timedelta = config.settings.digest.stale_after
-    for source in config.sources:
+    for source in sources:
         if not source.enabled:
             continue
         state = states.get(source.name)
         if state is None or state.last_attempt_at is None:
             continue
         if state.last_error:
-            notes.append(f"{source.name}: 마지막 수집 실패 ({state.last_error})")
-        elif state.last_success_at and now - state.last_success_at > stale_after:
-            notes.append(f"{source.name}: {state.last_success_at:%Y-%m-%d} 이후 수집되지 않음")
+            notes.append(f"{source.name}: 수집 실패")
+            continue
+        since = stale_since(now, state, source.stale_after or stale_after)
+        if since is not None:
+            notes.append(f"{source.name}: 업데이트 없음 ({(now - since).days}일)")
     return notes
 
 
-def build_digest(config: Config, store: Store, day: date, now: datetime) -> Digest:
-    around = [day + timedelta(days=n) for n in range(-MERGE_LOOKBACK_DAYS, 2)]
-    ensure_merged(store, around, now, mirrors_of(config))
-    rows = store.items_of_day(day)
-    members = store.story_members({row["story_id"] for row in rows if row.get("story_id")})
-    settings = config.settings.digest
-    stories = rank(group_stories(rows, members, day), settings.limit, settings.per_source)
-    summarizer = Summarizer(config.settings.summarizer, store, now)
-    for story, summary in zip(stories, summarizer.summarize(story.items + story.mentions for story in stories)):
-        story.summary = summary
-    notes = source_notes(config, store.states(), now)
-    lines = [story_line(story) for story in stories]
-    markdown = render_section(day, lines, notes, settings.section_title)
-    return Digest(day, stories, notes, markdown, summarizer.warnings)
+def all_sources_failed(sources: list[SourceBase], states: Mapping[str, SourceState]) -> bool:
+    """Every enabled source that was fetched failed its last fetch (a total outage, not a quiet day)."""
+    fetched = [states[s.name] for s in sources if s.enabled and s.name in states and states[s.name].last_attempt_at]
+    return bool(fetched) and all(state.last_error for state in fetched)
+
+
+def render_digest(day: date, stories: list[Story], sources: list[SourceBase], states: Mapping[str, SourceState],
+                  now: datetime, settings: DigestConfig, kinds: Mapping[str, Kind]) -> Digest:
+    """The section for `day` from ranked stories whose summaries are filled in."""
+    notes = source_notes(sources, states, now, settings.stale_after)
+    failed = not stories and all_sources_failed(sources, states)
+    lines = [story_line(story, kinds) for story in stories]
+    markdown = render_section(day, lines, notes, settings.section_title, all_failed=failed)
+    return Digest(day, stories, notes, markdown, all_failed=failed)

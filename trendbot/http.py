@@ -20,7 +20,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Callable
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import httpx
@@ -28,6 +28,7 @@ import httpx
 from trendbot import USER_AGENT
 from trendbot.config import HttpConfig
 from trendbot.errors import FetchError, RetryLater
+from trendbot.models import Validators
 from trendbot.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,6 @@ MAX_RETRY_LATER_S = int(MAX_RETRY_LATER.total_seconds())
 _DIGITS = re.compile(r"[0-9]+")
 DECODED_CHUNK = 64 * 1024  # at most this much decompressed output per step of one layer
 MAX_CODINGS = 2  # "gzip, gzip" is legal and seen; three layers are an attack, not a server
-
-
-@dataclass
-class Validators:
-    etag: str | None = None
-    last_modified: str | None = None
 
 
 @dataclass
@@ -199,10 +194,10 @@ class _HostGate:
 class HttpClient:
     """Async HTTP with trendbot's politeness and failure rules; use as `async with`."""
 
-    def __init__(self, config: HttpConfig | None = None, now: Callable[[], datetime] = utcnow,
+    def __init__(self, config: HttpConfig | None = None, now: datetime | None = None,
                  transport: httpx.AsyncBaseTransport | None = None):
         self.config = config or HttpConfig()
-        self.now = now
+        self.now = now or utcnow()  # the cycle's clock: Retry-After times count from it
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._gates: dict[str, _HostGate] = {}
@@ -292,12 +287,12 @@ class HttpClient:
                 status = response.status
                 if status in (429, 503):
                     header = response.headers.get("retry-after")
-                    until = parse_retry_after(header, self.now())
+                    until = parse_retry_after(header, self.now)
                     if header and until is None:
                         log.warning("%s: unreadable Retry-After %r; waiting %s", url, header[:40],
                                     DEFAULT_RETRY_LATER)
                     if until is not None or status == 429:
-                        until = until or self.now() + DEFAULT_RETRY_LATER
+                        until = until or self.now + DEFAULT_RETRY_LATER
                         raise RetryLater(url, f"HTTP {status} {_phrase(status)}; next try after "
                                               f"{until.isoformat(timespec='seconds')}", until)
                 if status < 400:
@@ -337,8 +332,6 @@ class HttpClient:
 
 def _phrase(status: int) -> str:
     try:
-        from http import HTTPStatus
-
         return HTTPStatus(status).phrase
     except ValueError:
         return ""

@@ -20,9 +20,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable, Mapping
+from typing import Iterable
 
-from trendbot.models import short_hash
+from trendbot.models import StoredItem, short_hash
+from trendbot.store import Store
 from trendbot.urls import KEY_KINDS, canonicalize_url, identity_keys, key_kind
 
 TITLE_SIMILARITY = 0.85   # token-set (Jaccard) similarity two titles need to merge
@@ -51,12 +52,8 @@ class MergeItem:
     original: str | None = None  # the article a discussion page is about (GeekNews topic)
 
     @classmethod
-    def from_row(cls, row: Mapping) -> MergeItem:
-        extra = row.get("extra") or {}
-        day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(row["day"])
-        original = extra.get("original_url") if isinstance(extra, dict) else None
-        return cls(row["id"], row["source"], row["url"], row["title"] or "", day,
-                   tuple(row.get("links") or ()), original if isinstance(original, str) else None)
+    def from_row(cls, row: StoredItem) -> MergeItem:
+        return cls(row.id, row.source, row.url, row.title or "", row.day, tuple(row.links or ()), row.original_url)
 
 
 @dataclass
@@ -291,16 +288,7 @@ def _assign(union: _Partition, keys: dict[str, ItemKeys], holders: dict[str, lis
     return result
 
 
-def mirrors_of(config) -> tuple[str, ...]:
-    """Mirror base URLs of every `x` source: links on those hosts are X posts."""
-    found: list[str] = []
-    for source in config.sources:
-        if source.kind == "x":
-            found += list(getattr(source, "mirrors", None) or ())
-    return tuple(sorted(set(found)))
-
-
-def _neighbourhood(store, ids: list[str], mirrors: tuple[str, ...]) -> tuple[dict[str, MergeItem], dict[str, ItemKeys]]:
+def _neighbourhood(store: Store, ids: list[str], mirrors: tuple[str, ...]) -> tuple[dict[str, MergeItem], dict[str, ItemKeys]]:
     """The new items plus everything connected to them by a key or a matching title."""
     items: dict[str, MergeItem] = {}
     keys: dict[str, ItemKeys] = {}
@@ -314,13 +302,13 @@ def _neighbourhood(store, ids: list[str], mirrors: tuple[str, ...]) -> tuple[dic
         lookup = {k for i in frontier if i in keys for k in keys[i].all}
         lookup |= {f"sig:{t}" for i in frontier if i in keys for t in title_signatures(keys[i].tokens)}
         candidates: set[str] = set()
-        for row in store.items_with_keys(lookup):
-            if row["item_id"] in items:
+        for item_id, _, role in store.items_with_keys(lookup):
+            if item_id in items:
                 continue
-            if row["role"] == "title":
-                candidates.add(row["item_id"])
+            if role == "title":
+                candidates.add(item_id)
             else:
-                wanted.add(row["item_id"])
+                wanted.add(item_id)
         if candidates:
             near = [i for i in frontier if i in keys]
             for row in store.items_by_id(candidates):
@@ -337,23 +325,23 @@ def stored_keys(keys: ItemKeys) -> list[tuple[str, str]]:
     return pairs + [(f"sig:{t}", "title") for t in title_signatures(keys.tokens)]
 
 
-def merge_into_store(store, ids: Iterable[str], now: datetime, mirrors: Iterable[str] = ()) -> int:
+def merge_into_store(store: Store, ids: Iterable[str], now: datetime, mirrors: Iterable[str] = ()) -> int:
     """Merge new or changed items into the stored stories; returns how many assignments changed."""
     ids = sorted(set(ids))
     if not ids:
         return 0
     mirrors = tuple(mirrors)
     rows = store.items_by_id(ids)
-    fresh = {row["id"]: stored_keys(keys_of(MergeItem.from_row(row), mirrors)) for row in rows}
+    fresh = {row.id: stored_keys(keys_of(MergeItem.from_row(row), mirrors)) for row in rows}
     store.save_merge(fresh, {}, now)  # index the new keys first, so the neighbourhood sees them
     # an updated item may have left its story: its old story-mates are recomputed too
-    previous = {row["story_id"] for row in rows if row.get("story_id")}
-    start = set(ids) | {row["id"] for row in store.story_members(previous)}
+    previous = {row.story_id for row in rows if row.story_id}
+    start = set(ids) | {row.id for row in store.story_members(previous)}
     items, keys = _neighbourhood(store, sorted(start), mirrors)
     assignments = partition(items.values(), mirrors, keys)
     return store.save_merge({}, {i: (a.story_id, a.rule) for i, a in assignments.items()}, now)
 
 
-def ensure_merged(store, days: Iterable[date], now: datetime, mirrors: Iterable[str] = ()) -> int:
+def ensure_merged(store: Store, days: Iterable[date], now: datetime, mirrors: Iterable[str] = ()) -> int:
     """Merge the items of `days` that no merge has seen (e.g. stored before stories existed)."""
     return merge_into_store(store, store.items_without_story(days), now, mirrors)

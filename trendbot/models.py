@@ -1,13 +1,16 @@
-"""The item: one thing seen at one place, as every source kind hands it to the store.
+"""The data that crosses layers: an `Item` as a kind parses it, a `StoredItem` as the store hands
+it back, a source's `SourceState`, HTTP `Validators`, a day's `Publication`.
 
 Parsers build `Item`s from documents; the store keys them by `Item.key` so a re-fetch of the
-same thing updates the row in place (DESIGN.md, "Items and stories").
+same thing updates the row in place. Everything above the store reads typed rows, never dicts
+by key, so a column's name and meaning live here once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -16,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from trendbot.text import clean, cut, valid_unicode
 from trendbot.urls import canonicalize_url, safe_http_url
 
-HASH_VERSION = "v1"
+HASH_VERSION = "v2"
 # Longest text kept of each field (characters); a 1 MB title is an attack, not a title.
 TEXT_LIMITS = {"title": 500, "text": 5000, "summary": 1000, "author": 200}
 
@@ -83,6 +86,97 @@ class Item(BaseModel):
         return short_hash(self.source, ident)
 
     def content_hash(self) -> str:
-        """Changes when anything a reader would see changes; raw payload excluded."""
-        fields = self.model_dump(mode="json", exclude={"raw"})
+        """Changes when anything a reader would see changes. The raw payload is left out, and so
+        are the published time and the listing day: an item's day is fixed when it is first
+        stored, so a feed that re-dates its items changes nothing."""
+        fields = self.model_dump(mode="json", exclude={"raw", "published_at", "day"})
         return HASH_VERSION + ":" + hashlib.sha256(canonical_json(fields).encode()).hexdigest()[:24]
+
+
+@dataclass(slots=True)
+class StoredItem:
+    """An item as stored: what the digest, the merge and the CLI read (no raw payload)."""
+
+    id: str
+    source: str
+    kind: str
+    url: str
+    title: str
+    day: date
+    canonical_url: str = ""
+    guid: str | None = None
+    text: str = ""
+    summary: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    first_seen_at: datetime | None = None
+    updated_at: datetime | None = None
+    popularity: dict[str, int] = field(default_factory=dict)
+    links: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    story_id: str | None = None
+    merge_rule: str | None = None
+
+    @property
+    def original_url(self) -> str | None:
+        """The article a discussion page is about (a GeekNews topic, an HN story), if any."""
+        value = self.extra.get("original_url")
+        return value if isinstance(value, str) else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields `items --json` and `search --json` print."""
+        return {
+            "id": self.id, "source": self.source, "kind": self.kind, "day": self.day.isoformat(),
+            "title": self.title, "url": self.url, "canonical_url": self.canonical_url, "author": self.author,
+            "published_at": _iso(self.published_at), "first_seen_at": _iso(self.first_seen_at),
+            "updated_at": _iso(self.updated_at), "summary": self.summary, "popularity": self.popularity,
+            "links": self.links, "story_id": self.story_id, "merge_rule": self.merge_rule,
+            **{key: self.extra[key] for key in JSON_EXTRA if self.extra.get(key) not in (None, "", [])},
+        }
+
+
+# `extra` fields that `items --json` shows as fields of their own
+JSON_EXTRA = ("original_url", "organization", "thumbnail")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+@dataclass(slots=True)
+class Validators:
+    """What a server said about a document, sent back to ask "changed since?" (RFC 9110 §13.1)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class SourceState:
+    """What trendbot knows about a source's fetches, shown by `trendbot sources`."""
+
+    name: str
+    kind: str | None = None
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    next_fetch_after: datetime | None = None   # the server asked to be left alone until then
+    last_new: int = 0
+    last_updated: int = 0
+    consecutive_failures: int = 0
+    last_warning: str | None = None
+    last_new_at: datetime | None = None        # the last fetch that brought a new item
+    newest_item_at: datetime | None = None     # publication time of the newest item stored
+    not_modified: bool = False                 # the last fetch was answered "not modified"
+
+
+@dataclass
+class Publication:
+    """Where a day's section was last written, and what trendbot wrote there."""
+
+    day: date
+    path: str
+    content_hash: str
+    published_at: datetime | None = None
+    base: str | None = None  # trendbot's own rendering last written: the base of the next merge

@@ -15,8 +15,9 @@ list; once the text in the block no longer matches the hash, it is theirs: trend
 alone and writes its new version to `digests/D.md` (`--force` overrides). A block that trendbot
 published and the person then deleted is not put back either.
 
-`place_section` is the pure part (text in, text out); `publish_day` adds the blog's files, git
-and the store's record of what was published where.
+`place_section` is the pure part (text in, text out); `publish_day` adds the blog's files and
+git. It takes the section's text and knows nothing of how it was made; what it returns to
+remember (`PublishResult.record`) the caller stores.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import Any, Callable
 from trendbot.config import BlogConfig, Config, display_path
 from trendbot.errors import PublishError
 from trendbot.pause import pause_point
-from trendbot.store import Store
+from trendbot.models import Publication
 
 HEADING_SEARCH_DAYS = 45  # how far from the day an existing day heading is looked for
 
@@ -61,6 +62,7 @@ class PublishResult:
     diff: str = ""
     stories: int = 0
     committed: str | None = None  # the blog commit's id when one was made
+    record: Publication | None = None  # what to remember of this publication (none for a dry run)
 
 
 class EditedBlock(Exception):
@@ -468,66 +470,80 @@ def commit_post(repo: Path, post: Path, message: str) -> str | None:
     return git(repo, "rev-parse", "--short", "HEAD").strip()
 
 
-def publish_day(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False,
-                force: bool = False, commit: bool | None = None) -> PublishResult:
-    """Build the day's digest and publish it: into the blog post when `[blog] repo` is set,
-    else to digests/D.md. Records where it went; `dry_run` writes nothing and returns the diff."""
-    from trendbot.digest import build_digest
+@dataclass
+class Target:
+    """Where a day's section goes: the blog post (found or to be created), else digests/D.md."""
 
-    digest = build_digest(config, store, day, now)
-    blog = config.settings.blog
-    if blog.repo is None:
-        return publish_digest(config, store, day, now, digest.markdown, len(digest.stories), dry_run)
-    repo = blog_repo(config)
+    path: Path
+    exists: bool
+    in_blog: bool
+
+
+def target(config: Config, day: date) -> Target:
+    if config.settings.blog.repo is None:
+        path = digest_path(config, day)
+        return Target(path, path.is_file(), False)
     post, exists = find_post(config, day)
+    return Target(post, exists, True)
+
+
+def publish_day(config: Config, day: date, section: str, stories: int, previous: Publication | None,
+                now: datetime, *, dry_run: bool = False, force: bool = False,
+                commit: bool | None = None) -> PublishResult:
+    """Write the day's section into its blog post when `[blog] repo` is set, else to
+    digests/D.md; `previous` is the store's record of the last publication there. The result
+    carries the record to keep (`record`); `dry_run` writes nothing and returns the diff."""
+    blog = config.settings.blog
+    where = target(config, day)
+    if not where.in_blog:
+        return publish_digest(config, day, now, section, stories, dry_run)
+    repo = blog_repo(config)
+    post, exists = where.path, where.exists
     shown = display_path(post)
     if not exists and not blog.create:
         raise PublishError(f"{shown}: no post for {day} and [blog] create = false")
     old = read_text(post) if exists else ""
     base = old if exists else front_matter_text(blog, day)
-    was_published = store.publication(day, post.resolve()) is not None
     place = dict(heading=day_heading(blog, day), heading_of=lambda d: day_heading(blog, d),
-                 was_published=was_published)
+                 was_published=previous is not None)
     try:
-        new = place_section(base, day, digest.markdown, **place, force=force)
+        new = place_section(base, day, section, **place, force=force)
     except EditedBlock as edited:
         forced = ""
         if edited.forceable:
-            forced = unified_diff(old, place_section(base, day, digest.markdown, **place, force=True), shown)
+            forced = unified_diff(old, place_section(base, day, section, **place, force=True), shown)
         fallback = digest_path(config, day)
         if dry_run:
             message = f"{shown}: {edited.reason}; would leave it and write {display_path(fallback)}"
         else:
-            write_atomic(fallback, digest.markdown)
+            write_atomic(fallback, section)
             message = f"{shown}: {edited.reason}; left it as it is and wrote {display_path(fallback)}"
         if edited.forceable:
             message += " (--force overwrites it)"
-        return PublishResult("conflict", post, message, forced, len(digest.stories))
+        return PublishResult("conflict", post, message, forced, stories)
     diff = unified_diff(old, new, shown)
-    content_hash = block_hash(block_body(digest.markdown))
+    record = Publication(day, str(post.resolve()), block_hash(block_body(section)), now)
     if dry_run:
         message = f"{shown}: would {'update' if exists else 'create'} the {day} section" if diff else \
             f"{shown}: the {day} section is already up to date"
-        return PublishResult("dry-run", post, message, diff, len(digest.stories))
+        return PublishResult("dry-run", post, message, diff, stories)
     if exists and new == old:
-        store.record_publication(day, post.resolve(), content_hash, now)
         return PublishResult("unchanged", post, f"{shown}: the {day} section is already up to date",
-                             "", len(digest.stories))
+                             "", stories, record=record)
     write_atomic(post, new)
-    store.record_publication(day, post.resolve(), content_hash, now)
     verb = "updated" if exists else "created"
-    message = f"{shown}: {verb} with the {day} section ({len(digest.stories)} stories)"
+    message = f"{shown}: {verb} with the {day} section ({stories} stories)"
     committed = None
     if blog.commit if commit is None else commit:
         committed = commit_post(repo, post, fill(blog.commit_message, blog, day))
         if committed:
             message += f", committed {committed}"
-    return PublishResult("written", post, message, diff, len(digest.stories), committed)
+    return PublishResult("written", post, message, diff, stories, committed, record=record)
 
 
-def publish_digest(config: Config, store: Store, day: date, now: datetime, markdown: str, stories: int,
+def publish_digest(config: Config, day: date, now: datetime, markdown: str, stories: int,
                    dry_run: bool) -> PublishResult:
-    """No blog configured: the day's section is digests/D.md."""
+    """No blog configured (or nothing to put in a post): the day's section is digests/D.md."""
     path = digest_path(config, day)
     shown = display_path(path)
     old = read_text(path) if path.is_file() else ""
@@ -536,5 +552,5 @@ def publish_digest(config: Config, store: Store, day: date, now: datetime, markd
         return PublishResult("dry-run", path, f"{shown}: would write the {day} section" if diff
                              else f"{shown}: already up to date", diff, stories)
     write_atomic(path, markdown)
-    store.record_publication(day, path.resolve(), block_hash(markdown), now)
-    return PublishResult("digest", path, f"wrote {shown} ({stories} stories)", diff, stories)
+    record = Publication(day, str(path.resolve()), block_hash(markdown), now)
+    return PublishResult("digest", path, f"wrote {shown} ({stories} stories)", diff, stories, record=record)

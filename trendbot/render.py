@@ -107,11 +107,22 @@ def render_line(line: Line) -> str:
     return out
 
 
-def render_section(day: date, lines: list[Line], notes: list[str], title: str = "### 데일리 트렌드") -> str:
-    """The day's section. A quiet day is one line; notes (failed sources) close the section."""
-    parts = [title.strip(), ""]
+def heading_id(day: date) -> str:
+    """trendbot's own anchor for its section heading. kramdown does not count a heading with an
+    explicit id when it numbers repeated ones (`데일리-트렌드-4`), so the person's headings keep
+    their anchors whatever trendbot adds before them."""
+    return f"daily-trends-{day.isoformat()}"
+
+
+def render_section(day: date, lines: list[Line], notes: list[str], title: str = "### 데일리 트렌드",
+                   all_failed: bool = False) -> str:
+    """The day's section. A quiet day is one line (a total outage says so instead); notes
+    (failed or stale sources) close the section."""
+    parts = [f"{title.strip()} {{#{heading_id(day)}}}", ""]
     if lines:
         parts += [render_line(line) for line in lines]
+    elif all_failed:
+        parts.append(f"{day.isoformat()}: 모든 소스의 수집에 실패해 소식을 모으지 못했습니다.")
     else:
         parts.append(f"{day.isoformat()}: 새로 수집된 소식이 없는 조용한 날입니다.")
     if notes:

@@ -1,9 +1,12 @@
 """The SQLite store: the only module that holds SQL.
 
 Items are keyed by a stable id (source + guid, else source + canonical URL), so a re-fetch
-updates a row in place; a row is rewritten only when its content hash changes. Each source has
-a state row (last success, last error, next allowed fetch) and each URL its HTTP validators.
-Schema changes are numbered sqlite-utils migrations, never edited once released.
+updates a row in place; a row is rewritten only when its content hash changes. An item's day is
+fixed when it is first stored (see `first_day`): a feed that re-dates its items never moves them
+to another day. Each source has a state row (last success, last error, next allowed fetch,
+staleness), the validators of the URLs it fetches and its kind's memory, all written in the same
+transaction as its items. Schema changes are numbered sqlite-utils migrations, never edited once
+released. Everything leaves the store as the typed rows of `trendbot/models.py`.
 
 Concurrency: WAL mode plus a busy timeout, and every write transaction starts with
 `BEGIN IMMEDIATE` so that a cron `trendbot fetch` and the daemon queue for the write lock
@@ -17,7 +20,7 @@ import json
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
@@ -26,15 +29,19 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from trendbot.errors import StoreError
+from trendbot.models import Item, Publication, SourceState, StoredItem, Validators
 from trendbot.pause import pause_point
-from trendbot.http import Validators
-from trendbot.models import Item
 from trendbot.text import valid_unicode
 from trendbot.timeutil import day_of, from_iso, iso
 from trendbot.urls import canonicalize_url
 
 BUSY_TIMEOUT_S = 60
-JSON_COLUMNS = ("popularity", "links", "extra", "raw")
+CHUNK = 500  # values in one IN (...) list, well under SQLite's limit
+# A published time this far ahead of the fetch, or before this, is not believed (see first_day).
+FUTURE_SLACK = timedelta(hours=1)
+EARLIEST_BELIEVABLE = datetime(1995, 1, 1, tzinfo=timezone.utc)
+ITEM_COLUMNS = ("id, source, kind, guid, url, canonical_url, title, text, summary, author, published_at, day, "
+                "first_seen_at, updated_at, popularity, links, extra")
 
 migrations = Migrations("trendbot")
 
@@ -105,70 +112,90 @@ def m004_source_warnings(db: sqlite_utils.Database) -> None:
     db["source_state"].add_column("last_warning", str)
 
 
+@migrations()
+def m005_sticky_days_and_staleness(db: sqlite_utils.Database) -> None:
+    # When a fetch last brought something new, the newest item's time, and whether the last
+    # answer was "not modified": a source that answers but never changes is stale too.
+    for column, kind in (("last_new_at", str), ("newest_item_at", str), ("not_modified", int)):
+        db["source_state"].add_column(column, kind)
+
+
+@migrations()
+def m006_trigram_search_and_merge_base(db: sqlite_utils.Database) -> None:
+    # Substring search for Korean and English alike: Korean attaches particles to words, so
+    # whole-token matching misses most queries ("하이퍼클로바" in "하이퍼클로바X는").
+    db["items"].disable_fts()
+    db["items"].enable_fts(["title", "text"], create_triggers=True, tokenize="trigram")
+    # What trendbot last rendered for a day: the base of the three-way merge with the person's edits.
+    db["publications"].add_column("base", str)
+
+
 @dataclass
 class UpsertResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    ids: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)          # every item given, stored or not
     changed_ids: list[str] = field(default_factory=list)  # new or updated, for the story merge
+    newest: datetime | None = None                        # the newest item's time among those stored
 
 
-@dataclass
-class SourceState:
-    name: str
-    kind: str | None = None
-    last_attempt_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    last_error_at: datetime | None = None
-    next_fetch_after: datetime | None = None
-    last_new: int = 0
-    last_updated: int = 0
-    consecutive_failures: int = 0
-    last_warning: str | None = None
-
-    @classmethod
-    def from_row(cls, row: dict) -> SourceState:
-        return cls(
-            name=row["name"], kind=row["kind"],
-            last_attempt_at=from_iso(row["last_attempt_at"]), last_success_at=from_iso(row["last_success_at"]),
-            last_error=row["last_error"], last_error_at=from_iso(row["last_error_at"]),
-            next_fetch_after=from_iso(row["next_fetch_after"]),
-            last_new=row["last_new"] or 0, last_updated=row["last_updated"] or 0,
-            consecutive_failures=row["consecutive_failures"] or 0, last_warning=row.get("last_warning"),
-        )
+def believable(published: datetime | None, now: datetime) -> datetime | None:
+    """A published time to file an item by, or None: not later than the fetch (an hour's clock
+    skew aside), not before 1995 (the epoch and 1900 are what broken feeds write)."""
+    if published is None or published > now + FUTURE_SLACK or published < EARLIEST_BELIEVABLE:
+        return None
+    return published
 
 
-def item_row(item: Item, now: datetime, tz: ZoneInfo, first_seen: datetime | None = None) -> dict[str, Any]:
-    """The row of an item seen at `now`; an item with neither a listing day nor a published time
-    belongs to the day it was first seen (`first_seen`, when it is already stored)."""
-    day = item.day or day_of(item.published_at or first_seen or now, tz)
+def first_day(item: Item, now: datetime, tz: ZoneInfo) -> date:
+    """The day an item is filed under when first stored, and keeps: the listing day a kind gives
+    (Hugging Face's Daily Papers date), else the day of a believable published time, else the day
+    it was first seen."""
+    return item.day or day_of(believable(item.published_at, now) or now, tz)
+
+
+def item_row(item: Item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     return {
         "id": item.key, "source": item.source, "kind": item.kind, "guid": item.guid,
         "url": item.url, "canonical_url": canonicalize_url(item.url), "title": item.title,
         "text": item.text, "summary": item.summary, "author": item.author,
-        "published_at": iso(item.published_at), "day": day.isoformat(),
+        "published_at": iso(item.published_at), "day": first_day(item, now, tz).isoformat(),
         "first_seen_at": iso(now), "updated_at": iso(now),
         "popularity": json.dumps(item.popularity, sort_keys=True),
         "links": json.dumps(item.links, ensure_ascii=False),
         # payloads keep what the site sent, made valid Unicode so that SQLite can store it
         "extra": valid_unicode(json.dumps(item.extra, ensure_ascii=False, sort_keys=True, default=str)),
         "raw": valid_unicode(json.dumps(item.raw, ensure_ascii=False, default=str)),
-        # the day depends on the configured zone too, so a zone change re-files the item
-        "content_hash": f"{item.content_hash()}:{day.isoformat()}",
+        "content_hash": item.content_hash(),
     }
 
 
-def decode_row(row: dict) -> dict:
-    row = dict(row)
-    for column in JSON_COLUMNS:
-        if column in row and isinstance(row[column], str):
-            row[column] = json.loads(row[column])
-    for column in ("published_at", "first_seen_at", "updated_at"):
-        if column in row:
-            row[column] = from_iso(row[column])
-    return row
+def stored_item(row: tuple) -> StoredItem:
+    """A row selected as ITEM_COLUMNS (+ story_id, merge_rule) as a typed item."""
+    (id_, source, kind, guid, url, canonical, title, text, summary, author, published, day, first_seen,
+     updated, popularity, links, extra, *story) = row
+    return StoredItem(
+        id=id_, source=source, kind=kind, guid=guid, url=url, canonical_url=canonical or "", title=title,
+        text=text or "", summary=summary, author=author, published_at=from_iso(published),
+        day=date.fromisoformat(day), first_seen_at=from_iso(first_seen), updated_at=from_iso(updated),
+        popularity=json.loads(popularity) if popularity else {}, links=json.loads(links) if links else [],
+        extra=json.loads(extra) if extra else {},
+        story_id=story[0] if story else None, merge_rule=story[1] if len(story) > 1 else None,
+    )
+
+
+def source_state(row: dict) -> SourceState:
+    return SourceState(
+        name=row["name"], kind=row["kind"],
+        last_attempt_at=from_iso(row["last_attempt_at"]), last_success_at=from_iso(row["last_success_at"]),
+        last_error=row["last_error"], last_error_at=from_iso(row["last_error_at"]),
+        next_fetch_after=from_iso(row["next_fetch_after"]),
+        last_new=row["last_new"] or 0, last_updated=row["last_updated"] or 0,
+        consecutive_failures=row["consecutive_failures"] or 0, last_warning=row.get("last_warning"),
+        last_new_at=from_iso(row.get("last_new_at")), newest_item_at=from_iso(row.get("newest_item_at")),
+        not_modified=bool(row.get("not_modified")),
+    )
 
 
 def is_disk_full(exc: sqlite3.Error, path: Path | None = None) -> bool:
@@ -188,6 +215,10 @@ def describe_sqlite(exc: sqlite3.Error, path: Path | None = None) -> str:
     if is_disk_full(exc, path):
         return f"no space left on the device (SQLite: {exc})"
     return str(exc)
+
+
+class _Rollback(Exception):
+    """Ends a scratch transaction."""
 
 
 class Store:
@@ -247,106 +278,116 @@ class Store:
                 conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             # the database is intact (the transaction rolled back); say why nothing was written
-            raise StoreError(f"{self.path}: nothing written: {describe_sqlite(exc, self.path)}") from None
+            raise StoreError(f"{self.path}: nothing written: {describe_sqlite(exc)}") from None
 
-    # -- items -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def scratch(self) -> Iterator[Store]:
+        """Everything written inside is rolled back at the end: `--dry-run` works on the real
+        data and leaves the database exactly as it was."""
+        try:
+            with self.write():
+                yield self
+                raise _Rollback
+        except _Rollback:
+            pass
 
-    def upsert_items(self, items: Iterable[Item], now: datetime, tz: ZoneInfo) -> UpsertResult:
-        """Insert new items, update changed ones in place, leave unchanged rows untouched."""
-        rows: dict[str, dict] = {}
-        undated: dict[str, Item] = {}
-        for item in items:
-            row = item_row(item, now, tz)
-            rows[row["id"]] = row
-            if item.published_at is None:
-                undated[row["id"]] = item
-            else:
-                undated.pop(row["id"], None)
-        result = UpsertResult(ids=list(rows))
-        if not rows:
-            return result
-        with self.write():
-            existing: dict[str, str] = {}
-            first_seen: dict[str, datetime | None] = {}
-            ids = list(rows)
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                for key, content_hash, seen in self.db.execute(
-                        f"select id, content_hash, first_seen_at from items where id in ({marks})", chunk):
-                    existing[key], first_seen[key] = content_hash, from_iso(seen)
-            new_rows, changed_rows = [], []
-            for key, row in rows.items():
-                if key in existing and key in undated:
-                    row = rows[key] = item_row(undated[key], now, tz, first_seen[key])
-                if key not in existing:
-                    new_rows.append(row)
-                elif existing[key] != row["content_hash"]:
-                    row = dict(row)
-                    del row["first_seen_at"]
-                    changed_rows.append(row)
-            if new_rows:
-                self.db["items"].insert_all(new_rows)
-            if changed_rows:
-                self.db["items"].upsert_all(changed_rows, pk="id")
-            result.new, result.updated = len(new_rows), len(changed_rows)
-            result.changed_ids = [row["id"] for row in new_rows + changed_rows]
-            result.unchanged = len(rows) - result.new - result.updated
-        return result
-
-    def items_of_day(self, day: date, source: str | None = None) -> list[dict]:
-        """The day's items, each with its `story_id` and `merge_rule` (None before merging)."""
-        where, args = "items.day = ?", [day.isoformat()]
-        if source:
-            where += " and items.source = ?"
-            args.append(source)
-        sql = ("select items.*, story_items.story_id, story_items.rule as merge_rule from items "
-               f"left join story_items on story_items.item_id = items.id where {where} "
-               "order by items.published_at, items.id")
-        return [decode_row(row) for row in self._dicts(sql, args)]
+    def _rows(self, sql: str, args: Iterable = ()) -> Iterator[tuple]:
+        return self.db.conn.execute(sql, list(args))
 
     def _dicts(self, sql: str, args: Iterable = ()) -> Iterator[dict]:
-        cursor = self.db.execute(sql, list(args))
+        cursor = self.db.conn.execute(sql, list(args))
         columns = [c[0] for c in cursor.description]
         for values in cursor:
             yield dict(zip(columns, values))
 
-    def _chunked(self, sql: str, values: list, extra: Iterable = ()) -> Iterator[dict]:
+    def _chunked(self, sql: str, values: Iterable, extra: Iterable = ()) -> Iterator[tuple]:
         """Run `sql` (with `{marks}` for an IN list) over `values` in chunks SQLite accepts."""
-        for start in range(0, len(values), 500):
-            chunk = values[start:start + 500]
-            yield from self._dicts(sql.format(marks=",".join("?" * len(chunk))), [*chunk, *extra])
+        values = list(values)
+        for start in range(0, len(values), CHUNK):
+            chunk = values[start:start + CHUNK]
+            yield from self._rows(sql.format(marks=",".join("?" * len(chunk))), [*chunk, *extra])
 
-    # -- stories -----------------------------------------------------------------------
+    # -- items -------------------------------------------------------------------------
 
-    def items_by_id(self, ids: Iterable[str]) -> list[dict]:
-        """Items (decoded) with their story assignment, in id order."""
-        sql = ("select items.*, story_items.story_id, story_items.rule as merge_rule from items "
-               "left join story_items on story_items.item_id = items.id where items.id in ({marks})")
-        rows = [decode_row(row) for row in self._chunked(sql, sorted(set(ids)))]
-        return sorted(rows, key=lambda row: row["id"])
+    def upsert_items(self, items: Iterable[Item], now: datetime, tz: ZoneInfo) -> UpsertResult:
+        """Insert new items, update changed ones in place (their day, first sighting and first
+        published time stay), leave unchanged rows untouched."""
+        rows: dict[str, dict] = {}
+        for item in items:
+            row = item_row(item, now, tz)
+            rows[row["id"]] = row
+        result = UpsertResult(ids=list(rows))
+        if not rows:
+            return result
+        with self.write():
+            existing = {key: content_hash for key, content_hash in
+                        self._chunked("select id, content_hash from items where id in ({marks})", rows)}
+            new_rows, changed_rows = [], []
+            for key, row in rows.items():
+                if key not in existing:
+                    new_rows.append(row)
+                elif existing[key] != row["content_hash"]:
+                    changed_rows.append({k: v for k, v in row.items()
+                                         if k not in ("day", "first_seen_at", "published_at")})
+            if new_rows:
+                self.db["items"].insert_all(new_rows, batch_size=200)
+            for row in changed_rows:
+                self.db["items"].update(row["id"], row)
+            result.new, result.updated = len(new_rows), len(changed_rows)
+            result.changed_ids = [row["id"] for row in new_rows + changed_rows]
+            result.unchanged = len(rows) - result.new - result.updated
+        times = [from_iso(row["published_at"]) or now for row in new_rows]
+        result.newest = max(times) if times else None
+        return result
 
-    def item_keys(self, ids: Iterable[str]) -> list[dict]:
-        """Rows (item_id, key, role) of the given items."""
+    def _items(self, where: str, args: Iterable = (), order: str = "items.published_at, items.id") -> list[StoredItem]:
+        sql = (f"select {', '.join('items.' + c.strip() for c in ITEM_COLUMNS.split(','))}, story_items.story_id, "
+               f"story_items.rule from items left join story_items on story_items.item_id = items.id "
+               f"where {where} order by {order}")
+        return [stored_item(row) for row in self._rows(sql, args)]
+
+    def items_of_day(self, day: date, source: str | None = None) -> list[StoredItem]:
+        """The day's items, each with its story and merge rule (None before merging)."""
+        if source:
+            return self._items("items.day = ? and items.source = ?", [day.isoformat(), source])
+        return self._items("items.day = ?", [day.isoformat()])
+
+    def items_of_days(self, days: Iterable[date]) -> list[StoredItem]:
+        marks = sorted({d.isoformat() for d in days})
+        return self._items(f"items.day in ({','.join('?' * len(marks))})", marks) if marks else []
+
+    def items_by_id(self, ids: Iterable[str]) -> list[StoredItem]:
+        """Items with their story assignment, in id order."""
+        ids = sorted(set(ids))
+        found: list[StoredItem] = []
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            found += self._items(f"items.id in ({','.join('?' * len(chunk))})", chunk, order="items.id")
+        return found
+
+    def item_keys(self, ids: Iterable[str]) -> list[tuple[str, str, str]]:
+        """(item_id, key, role) of the given items."""
         return list(self._chunked("select item_id, key, role from item_keys where item_id in ({marks})",
                                   sorted(set(ids))))
 
-    def items_with_keys(self, keys: Iterable[str]) -> list[dict]:
-        """Rows (item_id, key, role, day) of every item holding one of `keys`."""
-        sql = ("select item_keys.item_id, item_keys.key, item_keys.role, items.day from item_keys "
-               "join items on items.id = item_keys.item_id where item_keys.key in ({marks})")
-        return list(self._chunked(sql, sorted(set(keys))))
+    def items_with_keys(self, keys: Iterable[str]) -> list[tuple[str, str, str]]:
+        """(item_id, key, role) of every item holding one of `keys`."""
+        return list(self._chunked("select item_id, key, role from item_keys where key in ({marks})",
+                                  sorted(set(keys))))
 
     def items_without_story(self, days: Iterable[date]) -> list[str]:
         sql = ("select items.id from items left join story_items on story_items.item_id = items.id "
                "where story_items.item_id is null and items.day in ({marks})")
-        return [row["id"] for row in self._chunked(sql, sorted({d.isoformat() for d in days}))]
+        return [row[0] for row in self._chunked(sql, sorted({d.isoformat() for d in days}))]
 
-    def story_members(self, story_ids: Iterable[str]) -> list[dict]:
-        """Every item (decoded) of the given stories, whatever its day."""
-        sql = ("select items.*, story_items.story_id, story_items.rule as merge_rule from story_items "
-               "join items on items.id = story_items.item_id where story_items.story_id in ({marks})")
-        return [decode_row(row) for row in self._chunked(sql, sorted(set(story_ids)))]
+    def story_members(self, story_ids: Iterable[str]) -> list[StoredItem]:
+        """Every item of the given stories, whatever its day."""
+        ids = sorted(set(story_ids) - {None})
+        found: list[StoredItem] = []
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            found += self._items(f"story_items.story_id in ({','.join('?' * len(chunk))})", chunk)
+        return found
 
     def save_merge(self, keys: dict[str, list[tuple[str, str]]], stories: dict[str, tuple[str, str]],
                    now: datetime) -> int:
@@ -355,15 +396,15 @@ class Store:
         Returns how many assignments changed."""
         with self.write():
             if keys:
-                for start in range(0, len(ids := sorted(keys)), 500):
-                    chunk = ids[start:start + 500]
+                for start in range(0, len(ids := sorted(keys)), CHUNK):
+                    chunk = ids[start:start + CHUNK]
                     self.db.execute(f"delete from item_keys where item_id in ({','.join('?' * len(chunk))})", chunk)
                 self.db["item_keys"].insert_all(
                     ({"item_id": item_id, "key": key, "role": role}
                      for item_id, pairs in keys.items() for key, role in pairs),
                     batch_size=1000, ignore=True,
                 )
-            current = {row["item_id"]: (row["story_id"], row["rule"]) for row in self._chunked(
+            current = {item_id: (story_id, rule) for item_id, story_id, rule in self._chunked(
                 "select item_id, story_id, rule from story_items where item_id in ({marks})", sorted(stories))}
             changed = [{"item_id": item_id, "story_id": story_id, "rule": rule, "updated_at": iso(now)}
                        for item_id, (story_id, rule) in stories.items()
@@ -372,59 +413,90 @@ class Store:
                 self.db["story_items"].upsert_all(changed, pk="item_id", batch_size=1000)
         return len(changed)
 
-    def get_summary(self, key: str) -> str | None:
-        row = self.db.execute("select summary from summaries where hash = ?", [key]).fetchone()
-        return row[0] if row else None
+    def summaries(self, keys: Iterable[str]) -> dict[str, str]:
+        return dict(self._chunked("select hash, summary from summaries where hash in ({marks})", sorted(set(keys))))
 
-    def save_summary(self, key: str, model: str, prompt_version: str, summary: str, now: datetime) -> None:
+    def save_summaries(self, written: dict[str, tuple[str, str, str]], now: datetime) -> None:
+        """Cache summaries written by a model: hash -> (model, prompt version, summary)."""
+        if not written:
+            return
         with self.write():
-            self.db["summaries"].upsert(
-                {"hash": key, "model": model, "prompt_version": prompt_version, "summary": summary,
-                 "created_at": iso(now)}, pk="hash")
-
-    def item(self, key: str) -> dict | None:
-        rows = list(self.db["items"].rows_where("id = ?", [key]))
-        return decode_row(rows[0]) if rows else None
-
-    def count_items(self, source: str | None = None) -> int:
-        if source is None:
-            return self.db["items"].count
-        return self.db.execute("select count(*) from items where source = ?", [source]).fetchone()[0]
+            self.db["summaries"].upsert_all(
+                [{"hash": key, "model": model, "prompt_version": version, "summary": summary, "created_at": iso(now)}
+                 for key, (model, version, summary) in written.items()], pk="hash")
 
     def counts_by_source(self) -> dict[str, int]:
-        return dict(self.db.execute("select source, count(*) from items group by source").fetchall())
+        return dict(self._rows("select source, count(*) from items group by source"))
 
-    def search(self, query: str, limit: int = 20) -> list[dict]:
-        """Items whose title or text holds every word of `query`; quotes and FTS operators in
-        the query are read as plain characters, so no query is a syntax error."""
-        words = [w.replace('"', '""') for w in query.split()]
-        match = " ".join(f'"{w}"' for w in words if w.strip('"'))
-        if not match:
+    def days_with_items(self, days: Iterable[date]) -> set[date]:
+        found = self._chunked("select distinct day from items where day in ({marks})",
+                              sorted({d.isoformat() for d in days}))
+        return {date.fromisoformat(day) for (day,) in found}
+
+    def search(self, query: str, limit: int = 20) -> list[StoredItem]:
+        """Items whose title or text holds `query`'s words as substrings, best match first
+        (quotes and FTS operators in the query are plain characters, so no query is an error).
+        Words of three characters or more use the trigram index; shorter ones are looked for
+        with LIKE."""
+        words = [word for word in query.split() if word]
+        if not words:
             return []
-        sql = ("select items.id, items.source, items.day, items.title, items.url from items_fts "
-               "join items on items.rowid = items_fts.rowid where items_fts match ? "
-               "order by items_fts.rank limit ?")
+        long_words = [word for word in words if len(word) >= 3]
+        short_words = [word for word in words if len(word) < 3]
+        where, args = [], []
+        for word in short_words:
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(items.title like ? escape '\\' or items.text like ? escape '\\')")
+            args += [pattern, pattern]
         try:
-            return list(self._dicts(sql, [match, limit]))
+            if long_words:
+                match = " ".join('"' + word.replace('"', '""') + '"' for word in long_words)
+                ids = [row[0] for row in self._rows(
+                    "select items.id from items_fts join items on items.rowid = items_fts.rowid "
+                    "where items_fts match ? order by items_fts.rank limit ?", [match, max(limit * 5, 100)])]
+                if not ids:
+                    return []
+                rank = {item_id: n for n, item_id in enumerate(ids)}
+                where.append(f"items.id in ({','.join('?' * len(ids))})")
+                args += ids
+                found = self._items(" and ".join(where), args, order="items.day desc")
+                return sorted(found, key=lambda item: rank[item.id])[:limit]
+            return self._items(" and ".join(where), args, order="items.day desc, items.published_at desc")[:limit]
         except sqlite3.OperationalError as exc:
             raise StoreError(f"search failed: {exc}") from None
 
     # -- sources -----------------------------------------------------------------------
 
     def state(self, name: str) -> SourceState:
-        rows = list(self.db["source_state"].rows_where("name = ?", [name]))
-        return SourceState.from_row(rows[0]) if rows else SourceState(name=name)
+        rows = list(self._dicts("select * from source_state where name = ?", [name]))
+        return source_state(rows[0]) if rows else SourceState(name=name)
 
     def states(self) -> dict[str, SourceState]:
-        return {row["name"]: SourceState.from_row(row) for row in self.db["source_state"].rows}
+        return {row["name"]: source_state(row) for row in self._dicts("select * from source_state")}
 
-    def validators(self, url: str) -> Validators:
-        rows = list(self.db["http_validators"].rows_where("url = ?", [url]))
-        return Validators(rows[0]["etag"], rows[0]["last_modified"]) if rows else Validators()
+    def validators_of(self, source: str) -> dict[str, Validators]:
+        return {url: Validators(etag, modified) for url, etag, modified in self._rows(
+            "select url, etag, last_modified from http_validators where source = ?", [source])}
+
+    def memory(self, source: str) -> dict[str, Any]:
+        """What a source's kind remembered from earlier runs (e.g. the health of each X mirror)."""
+        return {key: json.loads(value) for key, value in
+                self._rows("select key, value from source_kv where source = ?", [source])}
+
+    def _save_memory(self, source: str, memory: dict[str, Any] | None, now: datetime) -> None:
+        if memory is None:
+            return
+        self.db.execute("delete from source_kv where source = ?", [source])
+        if memory:
+            self.db["source_kv"].insert_all(
+                [{"source": source, "key": key, "value": json.dumps(value, default=str), "updated_at": iso(now)}
+                 for key, value in memory.items()], pk=("source", "key"))
 
     def save_fetch(self, name: str, kind: str, items: list[Item], validators: dict[str, Validators],
-                   now: datetime, tz: ZoneInfo, warning: str | None = None) -> UpsertResult:
-        """Store a successful fetch: items, then validators and state, in one transaction.
+                   now: datetime, tz: ZoneInfo, *, memory: dict[str, Any] | None = None,
+                   warning: str | None = None, not_modified: bool = False) -> UpsertResult:
+        """Store a successful fetch: items, then validators, the kind's memory and the source's
+        state, in one transaction.
 
         Validators are saved with the items they describe, never before: a crash in between
         must not leave an ETag that would make the next fetch skip items never stored.
@@ -438,19 +510,27 @@ class Store:
                       "updated_at": iso(now)} for url, v in validators.items()],
                     pk="url",
                 )
+            self._save_memory(name, memory, now)
+            previous = self.state(name)
+            newest = max(filter(None, (previous.newest_item_at, result.newest)), default=None)
             self.db["source_state"].upsert(
                 {"name": name, "kind": kind, "last_attempt_at": iso(now), "last_success_at": iso(now),
                  "last_error": None, "last_error_at": None, "next_fetch_after": None,
                  "last_new": result.new, "last_updated": result.updated, "consecutive_failures": 0,
-                 "last_warning": warning},
+                 "last_warning": warning, "not_modified": int(not_modified),
+                 # counted from the first success, so a feed empty from the start turns stale too
+                 "last_new_at": iso(now if result.new or previous.last_success_at is None else previous.last_new_at),
+                 "newest_item_at": iso(newest)},
                 pk="name",
             )
         return result
 
     def save_failure(self, name: str, kind: str, error: str, now: datetime,
-                     next_fetch_after: datetime | None = None) -> None:
+                     next_fetch_after: datetime | None = None, memory: dict[str, Any] | None = None) -> None:
+        """Record a failed fetch; the kind's memory (e.g. which mirrors failed) is kept too."""
         with self.write():
             failures = self.state(name).consecutive_failures + 1
+            self._save_memory(name, memory, now)
             self.db["source_state"].upsert(
                 {"name": name, "kind": kind, "last_attempt_at": iso(now), "last_error": error,
                  "last_error_at": iso(now), "next_fetch_after": iso(next_fetch_after),
@@ -458,33 +538,21 @@ class Store:
                 pk="name",
             )
 
-    def get_kv(self, source: str, key: str, default: Any = None) -> Any:
-        row = self.db.execute("select value from source_kv where source = ? and key = ?", [source, key]).fetchone()
-        return json.loads(row[0]) if row else default
-
-    def kv_items(self, source: str) -> dict[str, Any]:
-        return {key: json.loads(value) for key, value in
-                self.db.execute("select key, value from source_kv where source = ?", [source])}
-
-    def set_kv(self, source: str, key: str, value: Any, now: datetime) -> None:
-        with self.write():
-            self.db["source_kv"].upsert(
-                {"source": source, "key": key, "value": json.dumps(value, default=str), "updated_at": iso(now)},
-                pk=("source", "key"),
-            )
-
     # -- publications ------------------------------------------------------------------
 
-    def record_publication(self, day: date, path: str | Path, content_hash: str, now: datetime) -> None:
+    def record_publication(self, publication: Publication) -> None:
         with self.write():
             self.db["publications"].upsert(
-                {"day": day.isoformat(), "path": str(path), "content_hash": content_hash,
-                 "published_at": iso(now)}, pk=("day", "path"))
+                {"day": publication.day.isoformat(), "path": publication.path,
+                 "content_hash": publication.content_hash, "published_at": iso(publication.published_at),
+                 "base": publication.base}, pk=("day", "path"))
 
-    def publication(self, day: date, path: str | Path) -> dict | None:
+    def publication(self, day: date, path: str | Path) -> Publication | None:
         """The record of day's last publication into `path`, if any."""
-        rows = list(self._dicts("select * from publications where day = ? and path = ?", [day.isoformat(), str(path)]))
-        return rows[0] if rows else None
+        for row in self._dicts("select * from publications where day = ? and path = ?", [day.isoformat(), str(path)]):
+            return Publication(day=day, path=row["path"], content_hash=row["content_hash"],
+                               published_at=from_iso(row["published_at"]), base=row.get("base"))
+        return None
 
     def last_published_day(self) -> date | None:
         row = self.db.execute("select max(day) from publications").fetchone()

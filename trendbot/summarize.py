@@ -4,7 +4,8 @@
 one, else the first sentence of the text, cleaned and cut at a word boundary (Korean and
 English alike). `openai` asks any OpenAI-compatible `/chat/completions` endpoint (OpenAI,
 Ollama, vLLM, llama.cpp server) for one plain Korean sentence. Its answers are cached in the
-store by a hash of (prompt version, model, language, input text), so a re-run sends nothing.
+store by a hash of (prompt version, model, language, input text), so a re-run sends nothing;
+the summarizer reads the cache it is handed and leaves what it wrote for its caller to store.
 Any failure — no answer, an HTTP error, a timeout, an answer that is not one sentence in the
 wanted language — falls back to the extractive line for that story: the digest always renders.
 The API key is read from the environment variable the config names and never written anywhere.
@@ -17,14 +18,14 @@ import json
 import logging
 import os
 import re
-from datetime import datetime
 from typing import Any, Iterable
 
 import httpx
 
 from trendbot import __version__
 from trendbot.config import SummarizerConfig
-from trendbot.models import canonical_json, short_hash
+from trendbot.markup import strip_html
+from trendbot.models import StoredItem, canonical_json, short_hash
 from trendbot.text import clean, cut, first_sentence
 
 log = logging.getLogger("trendbot.summarize")
@@ -40,38 +41,46 @@ SYSTEM_PROMPT = (
     "No markdown, no quotes, no links, no preamble."
 )
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_WORD = re.compile(r"\w+")
 _WRAPPERS = "\"'`“”‘’「」*_ "
 
 
-def _first(item: dict, *names: str) -> str:
-    for name in names:
-        value = item.get(name)
-        if not value and isinstance(item.get("extra"), dict):
-            value = item["extra"].get(name)
-        if isinstance(value, str) and clean(value):
-            return value
+def _plain(value: str | None) -> str:
+    """A source's own summary or text as plain text (some carry HTML: `<p>`, `<ul><li>`)."""
+    if not value:
+        return ""
+    return strip_html(value) if "<" in value or "&" in value else clean(value)
+
+
+def repeats(title: str, summary: str) -> bool:
+    """Whether a summary says no more than the title (`Title — Title.`): then it is no summary."""
+    def words(text: str) -> str:
+        return " ".join(_WORD.findall(text.casefold()))
+
+    said, named = words(summary), words(title)
+    return not said or said == named or (named.startswith(said) and len(said) >= 0.6 * len(named))
+
+
+def extractive_summary(items: list[StoredItem], limit: int) -> str:
+    """The source's own one-liner (HF `ai_summary`), else the first sentence of the text; never
+    one that only repeats the lead's title. A whole sentence when it fits in `limit`, else cut
+    at a word boundary."""
+    title = items[0].title if items else ""
+    candidates = [item.summary or item.extra.get("ai_summary") for item in items]
+    candidates += [item.text for item in items]
+    for candidate in candidates:
+        line = first_sentence(_plain(candidate if isinstance(candidate, str) else None), limit)
+        if line and not repeats(title, line):
+            return line
     return ""
 
 
-def extractive_summary(items: list[dict], limit: int) -> str:
-    """The source's own one-liner (HF `ai_summary`), else the first sentence of the text."""
-    for item in items:
-        given = _first(item, "summary", "ai_summary")
-        if given:
-            return first_sentence(given, limit)
-    for item in items:
-        text = _first(item, "text")
-        if text:
-            return first_sentence(text, limit)
-    return ""
-
-
-def story_input(items: list[dict]) -> str:
+def story_input(items: list[StoredItem]) -> str:
     """What the model reads: each mention's title and text, lead first, bounded."""
     parts = []
     for item in items:
-        text = clean(_first(item, "summary", "text"))
-        parts.append(f"[{item.get('source')}] {clean(item.get('title'))}" + (f"\n{text}" if text else ""))
+        text = _plain(item.summary or item.text)
+        parts.append(f"[{item.source}] {clean(item.title)}" + (f"\n{text}" if text else ""))
     return cut("\n\n".join(parts), INPUT_CHARS)
 
 
@@ -98,27 +107,41 @@ def sentence_from_answer(data: Any, language: str, limit: int) -> str | None:
 
 
 class Summarizer:
-    """Summaries for the stories of one digest, using the configured summarizer."""
+    """Summaries for the stories of one digest, using the configured summarizer.
 
-    def __init__(self, config: SummarizerConfig, store, now: datetime,
+    It reads the cache it is given and never writes anywhere: what a model wrote is left in
+    `written` for the caller to store. `offline` (a dry run) sends nothing and uses the cache.
+    """
+
+    def __init__(self, config: SummarizerConfig, cached: dict[str, str] | None = None, *, offline: bool = False,
                  transport: httpx.AsyncBaseTransport | None = None):
         self.config = config
-        self.store = store
-        self.now = now
+        self.cached = dict(cached or {})
+        self.offline = offline
         self.transport = transport
         self.warnings: list[str] = []
+        self.written: dict[str, tuple[str, str, str]] = {}  # cache key -> (model, prompt version, summary)
         self._broken: str | None = None
 
-    def summarize(self, stories: Iterable[list[dict]]) -> list[str]:
-        """One line per story (each a list of item rows, lead first), in the same order."""
+    def keys(self, stories: Iterable[list[StoredItem]]) -> list[str]:
+        """The cache keys this summarizer would ask for (to read the cache in one query)."""
+        if self.config.kind != "openai":
+            return []
+        return [cache_key(self.config.model, self.config.language, story_input(items))
+                for items in list(stories)[: self.config.max_stories]]
+
+    def summarize(self, stories: Iterable[list[StoredItem]]) -> list[str]:
+        """One line per story (each a list of items, lead first), in the same order."""
         stories = list(stories)
         lines = [extractive_summary(items, self.config.max_chars) for items in stories]
         if self.config.kind != "openai":
             return lines
-        headers = self._headers()
+        texts = [story_input(items) for items in stories[: self.config.max_stories]]
+        headers = None if self.offline else self._headers()
         if headers is None:
-            return lines
-        asked = asyncio.run(self._ask_all(headers, [story_input(items) for items in stories[: self.config.max_stories]]))
+            asked = [self.cached.get(cache_key(self.config.model, self.config.language, text)) for text in texts]
+        else:
+            asked = asyncio.run(self._ask_all(headers, texts))
         for n, written in enumerate(asked):
             if written:
                 lines[n] = written
@@ -150,9 +173,8 @@ class Summarizer:
     async def _ask(self, client: httpx.AsyncClient, text: str) -> str | None:
         model, language = self.config.model, self.config.language
         key = cache_key(model, language, text)
-        cached = self.store.get_summary(key)
-        if cached:
-            return cached
+        if key in self.cached:
+            return self.cached[key]
         if self._broken:
             return None
         payload = {
@@ -188,7 +210,8 @@ class Summarizer:
         if sentence is None:
             self._warn("an answer was not one usable sentence; that story keeps its extractive line")
             return None
-        self.store.save_summary(key, model, PROMPT_VERSION, sentence, self.now)
+        self.cached[key] = sentence
+        self.written[key] = (model, PROMPT_VERSION, sentence)
         return sentence
 
     def _give_up(self, reason: str) -> None:

@@ -16,6 +16,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # Sentence end: . ! ? (ASCII or full-width) or 。 followed by space or the end; a number like 3.5
 # never matches, and a lone initial or a common abbreviation is skipped.
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+MIN_SENTENCE = 12        # an English sentence shorter than this is a fragment ("Fig. 3.")
+MIN_HANGUL_SENTENCE = 4  # Korean packs a sentence into few characters ("좋습니다.")
 _ABBREVIATIONS = frozenset({"e.g", "i.e", "etc", "vs", "al", "dr", "mr", "ms", "no", "fig", "eq", "approx"})
 
 
@@ -55,7 +58,7 @@ def first_sentence(text: str | None, limit: int = 160) -> str:
         if match.group() == "." and (word.lower().lstrip("(") in _ABBREVIATIONS or
                                      (len(word) == 1 and word.isupper())):
             continue
-        if match.end() >= 12:
+        if match.end() >= (MIN_HANGUL_SENTENCE if _HANGUL.search(text[: match.end()]) else MIN_SENTENCE):
             text = text[: match.end()]
             break
     return cut(text, limit)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlencode
 
@@ -28,9 +27,9 @@ from pydantic import Field, field_validator
 
 from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import ParseError
-from trendbot.kinds import register
-from trendbot.kinds.parts import read_each
-from trendbot.models import Item
+from trendbot.kinds import FetchContext, Kind
+from trendbot.models import Item, StoredItem
+from trendbot.values import count, iso_time
 from trendbot.text import clean, cut, compact_count
 from trendbot.urls import is_http_url
 
@@ -84,17 +83,6 @@ def feed_url(base_url: str, actor: str, limit: int, cursor: str | None = None) -
     return f"{base_url}/xrpc/app.bsky.feed.getAuthorFeed?{urlencode(params)}"
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _dict(value: Any) -> dict:
@@ -209,8 +197,8 @@ def post_item(entry: Any, *, source: str, include_reposts: bool) -> Item | None:
     rkey = match.group(2)
     text = expanded_text(record)
     title = cut(_URL_SCHEME.sub("", text), TITLE_CHARS) if text else cut(wordless_title(post, profile), TITLE_CHARS)
-    popularity = {"likes": _count(post.get("likeCount")), "reposts": _count(post.get("repostCount")),
-                  "replies": _count(post.get("replyCount")), "quotes": _count(post.get("quoteCount"))}
+    popularity = {"likes": (count(post.get("likeCount")) or 0), "reposts": (count(post.get("repostCount")) or 0),
+                  "replies": (count(post.get("replyCount")) or 0), "quotes": (count(post.get("quoteCount")) or 0)}
     extra: dict[str, Any] = {"handle": profile, "did": did}
     if clean(author.get("displayName")):
         extra["display_name"] = clean(author.get("displayName"))
@@ -225,7 +213,7 @@ def post_item(entry: Any, *, source: str, include_reposts: bool) -> Item | None:
     return Item(
         source=source, kind="bluesky", url=f"{APP_BASE}/profile/{profile}/post/{rkey}", guid=match.group(0),
         title=title, text=text, author=f"@{profile}",
-        published_at=_time(record.get("createdAt")) or _time(post.get("indexedAt")),
+        published_at=iso_time(record.get("createdAt")) or iso_time(post.get("indexedAt")),
         popularity=popularity, links=outbound_links(post, record), extra=extra,
         raw={"uri": match.group(0), "cid": post.get("cid"), "createdAt": record.get("createdAt"),
              "indexedAt": post.get("indexedAt"), "reason": reason.get("$type")},
@@ -270,14 +258,10 @@ async def fetch_account(ctx, source: BlueskySource, actor: str) -> list[Item]:
     return items
 
 
-async def fetch(ctx, source: BlueskySource) -> list[Item]:
+async def fetch(ctx: FetchContext, source: BlueskySource) -> list[Item]:
     """Every account's posts; a post two accounts show (one reposting the other) is kept once."""
-    found: dict[str, Item] = {}
-    items = await read_each(ctx, source.accounts, lambda actor: fetch_account(ctx, source, actor),
-                            name=lambda actor: f"@{actor}")
-    for item in items:
-        found.setdefault(item.guid, item)
-    return list(found.values())
+    return await ctx.each(source.accounts, lambda actor: fetch_account(ctx, source, actor),
+                          name=lambda actor: f"@{actor}")
 
 
 def popularity(pop: dict) -> int:
@@ -285,9 +269,10 @@ def popularity(pop: dict) -> int:
     return int(pop.get("likes", 0)) + int(pop.get("reposts", 0))
 
 
-def meta(pop: dict, extra: dict) -> list[str]:
+def meta(item: StoredItem) -> list[str]:
     """`🦋 ♥210`."""
-    return [f"🦋 ♥{compact_count(int(pop.get('likes', 0)))}"]
+    return [f"🦋 ♥{compact_count(int(item.popularity.get('likes', 0)))}"]
 
 
-register("bluesky", BlueskySource, fetch)
+KIND = Kind(name="bluesky", config=BlueskySource, fetch=fetch, label=LABEL, lead=80,
+            popularity=popularity, meta=meta, title_is_text=True)

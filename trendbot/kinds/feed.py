@@ -17,7 +17,7 @@ from pydantic import Field
 from trendbot.config import HttpUrl, SourceBase
 from trendbot.errors import ParseError
 from trendbot.feeds import Document, entry_html, entry_time, entry_title, read_feed, require_entries
-from trendbot.kinds import register
+from trendbot.kinds import FetchContext, Kind
 from trendbot.models import Item
 from trendbot.markup import outbound_links, strip_html
 from trendbot.text import clean
@@ -101,10 +101,9 @@ def parse_feed(body: bytes, *, source: str, feed_url: str, content_type: str | N
     return FeedItems(items, require_entries(document, len(items), feed_url))
 
 
-async def fetch(ctx, source: FeedSource) -> list[Item]:
+async def fetch(ctx: FetchContext, source: FeedSource) -> list[Item]:
     response = await ctx.get(source.url, conditional=True)
     if response.not_modified:
-        ctx.log.info("%s: not modified", source.name)
         return []
     parsed = await ctx.parse(parse_feed, response.body, source=source.name, feed_url=source.url,
                              content_type=response.headers.get("content-type"), max_items=source.max_items)
@@ -113,4 +112,4 @@ async def fetch(ctx, source: FeedSource) -> list[Item]:
     return parsed.items
 
 
-register("feed", FeedSource, fetch)
+KIND = Kind(name="feed", config=FeedSource, fetch=fetch, lead=20)

@@ -30,14 +30,14 @@ from selectolax.lexbor import LexborHTMLParser
 from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import FetchError, ParseError, RetryLater
 from trendbot.feeds import entry_html, entry_time, entry_title, read_feed, require_entries
-from trendbot.kinds import register
-from trendbot.models import Item
+from trendbot.kinds import FetchContext, Kind
+from trendbot.models import Item, StoredItem
 from trendbot.markup import parse_fragment, parse_page, strip_html
 from trendbot.text import clean, cut, first_sentence
 from trendbot.timeutil import HOUR, YEAR, DurationIn, format_duration, from_iso, iso
 from trendbot.urls import is_http_url
 
-KIND = "geeknews"
+KIND_NAME = "geeknews"
 PUBLIC_BASE = "https://news.hada.io"
 MEMORY_KEY = "topics"
 TEXT_CHARS = 2000
@@ -280,7 +280,7 @@ def topic_item(source: str, topic: FeedTopic, details: TopicDetails | None) -> I
     if details.original_url:
         extra["original_url"] = details.original_url
     return Item(
-        source=source, kind=KIND, url=topic_url(topic.id), guid=str(topic.id),
+        source=source, kind=KIND_NAME, url=topic_url(topic.id), guid=str(topic.id),
         title=topic.title, text=text, summary=summary, author=topic.author,
         published_at=topic.published_at, popularity=popularity,
         links=[details.original_url] if details.original_url else [], extra=extra,
@@ -315,7 +315,7 @@ def remembered_details(entry: dict | None) -> TopicDetails | None:
 # -- fetching --------------------------------------------------------------------------------
 
 
-async def enrich(ctx, base_url: str, topic_id: int) -> TopicDetails:
+async def enrich(ctx: FetchContext, base_url: str, topic_id: int) -> TopicDetails:
     """The topic's details from its markdown view, else from its HTML page."""
     markdown_url = f"{base_url}/topic/{topic_id}.md"
     try:
@@ -336,12 +336,11 @@ async def enrich(ctx, base_url: str, topic_id: int) -> TopicDetails:
         raise FetchError(page_url, f"{exc.reason} (and {markdown_url}: {first_failure.reason})") from None
 
 
-async def fetch(ctx, source: GeekNewsSource) -> list[Item]:
-    ctx.http.set_host_interval(source.base_url, source.request_interval.total_seconds())
+async def fetch(ctx: FetchContext, source: GeekNewsSource) -> list[Item]:
+    ctx.pace(source.base_url, source.request_interval.total_seconds())
     feed_url = f"{source.base_url}/rss/news"
     response = await ctx.get(feed_url, conditional=True)
     if response.not_modified:
-        ctx.log.info("%s: feed not modified", source.name)
         return []
     topics, warning = await ctx.parse(parse_feed_topics, response.body, feed_url=feed_url,
                                       content_type=response.headers.get("content-type"))
@@ -351,7 +350,7 @@ async def fetch(ctx, source: GeekNewsSource) -> list[Item]:
                                        for t in topics):
         ctx.note(f"the feed holds only the latest {len(topics)} topics; none is from {ctx.day}")
 
-    memory = {int(key): value for key, value in (ctx.store.get_kv(source.name, MEMORY_KEY) or {}).items()}
+    memory = {int(key): value for key, value in (ctx.memory.get(MEMORY_KEY) or {}).items()}
     due = topics_due([t.id for t in topics], memory, ctx.now, source.refresh_after, source.max_enrich)
     failures: list[str] = []
     for position, topic_id in enumerate(due):
@@ -372,15 +371,24 @@ async def fetch(ctx, source: GeekNewsSource) -> list[Item]:
         ctx.log.warning("%s: %s", source.name, message)
 
     in_feed = {t.id for t in topics}
-    ctx.store.set_kv(source.name, MEMORY_KEY,
-                     {str(key): value for key, value in memory.items() if key in in_feed}, ctx.now)
+    ctx.memory[MEMORY_KEY] = {str(key): value for key, value in memory.items() if key in in_feed}
     return [topic_item(source.name, topic, remembered_details(memory.get(topic.id))) for topic in topics]
 
 
-def describe(store, source: GeekNewsSource) -> list[str]:
-    memory = store.get_kv(source.name, MEMORY_KEY) or {}
-    with_points = sum(1 for entry in memory.values() if entry.get("points") is not None)
+def describe(memory: dict[str, Any], source: GeekNewsSource, now: datetime) -> list[str]:
+    topics = memory.get(MEMORY_KEY) or {}
+    with_points = sum(1 for entry in topics.values() if entry.get("points") is not None)
     return [f"{with_points} of the feed's topics have points (refreshed after {format_duration(source.refresh_after)})"]
 
 
-register(KIND, GeekNewsSource, fetch, describe)
+def meta(item: StoredItem) -> list[str]:
+    """`GN 12p 💬3`; no points when the topic page could not be read: `GN`, not a false `GN 0p`."""
+    pop = item.popularity
+    label = f"GN {pop['points']}p" if "points" in pop else "GN"
+    if pop.get("comments"):
+        label += f" 💬{pop['comments']}"
+    return [label]
+
+
+KIND = Kind(name=KIND_NAME, config=GeekNewsSource, fetch=fetch, label="GN", lead=40,
+            popularity=lambda pop: pop.get("points", 0) + pop.get("comments", 0), meta=meta, describe=describe)

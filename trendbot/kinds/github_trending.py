@@ -25,10 +25,9 @@ from pydantic import Field, field_validator
 
 from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import ParseError
-from trendbot.kinds import register
-from trendbot.kinds.parts import read_each
+from trendbot.kinds import FetchContext, Kind
 from trendbot.markup import parse_page
-from trendbot.models import Item
+from trendbot.models import Item, StoredItem
 from trendbot.text import clean, compact_count
 
 PUBLIC_BASE = "https://github.com"
@@ -153,21 +152,17 @@ def parse_trending(body: bytes, *, source: str, url: str) -> list[Item]:
     return items
 
 
-async def fetch(ctx, source: GithubTrendingSource) -> list[Item]:
+async def fetch(ctx: FetchContext, source: GithubTrendingSource) -> list[Item]:
     """Every configured page; a repository on several pages is kept once, as the first page
     (all languages) ranks it."""
 
     async def read(url: str) -> list[Item]:
         response = await ctx.get(url, conditional=True)
         if response.not_modified:
-            ctx.log.info("%s: not modified", url)
             return []
         return await ctx.parse(parse_trending, response.body, source=source.name, url=url)
 
-    found: dict[str, Item] = {}
-    for item in await read_each(ctx, page_urls(source), read):
-        found.setdefault(item.guid, item)
-    return list(found.values())
+    return await ctx.each(page_urls(source), read)
 
 
 def popularity(pop: dict) -> int:
@@ -175,11 +170,13 @@ def popularity(pop: dict) -> int:
     return next((int(pop[key]) for key in GAINED_KEYS.values() if key in pop), 0)
 
 
-def meta(pop: dict, extra: dict) -> list[str]:
+def meta(item: StoredItem) -> list[str]:
     """`★ +1.6k` (stars gained), or the total `★ 55.7k` when the page showed no gain."""
+    pop = item.popularity
     if any(key in pop for key in GAINED_KEYS.values()):
         return [f"★ +{compact_count(popularity(pop))}"]
     return [f"★ {compact_count(int(pop['stars']))}"] if "stars" in pop else [LABEL]
 
 
-register("github_trending", GithubTrendingSource, fetch)
+KIND = Kind(name="github_trending", config=GithubTrendingSource, fetch=fetch, label=LABEL, lead=30,
+            popularity=popularity, meta=meta)

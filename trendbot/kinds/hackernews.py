@@ -25,9 +25,10 @@ from pydantic import Field
 
 from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import ParseError
-from trendbot.kinds import register
+from trendbot.kinds import FetchContext, Kind
 from trendbot.markup import outbound_links, strip_html
-from trendbot.models import Item
+from trendbot.models import Item, StoredItem
+from trendbot.values import count, iso_time
 from trendbot.text import clean, compact_count
 from trendbot.timeutil import Duration
 from trendbot.urls import is_http_url
@@ -78,17 +79,11 @@ def search_url(source: HackerNewsSource, now: datetime, tz: ZoneInfo, day: date 
     return f"{source.base_url}/api/v1/{endpoint}?{urlencode(params)}"
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
 
 def _time(hit: dict) -> datetime | None:
-    value = hit.get("created_at")
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            pass
+    moment = iso_time(hit.get("created_at"))
+    if moment is not None:
+        return moment
     seconds = hit.get("created_at_i")
     if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > 0:
         return datetime.fromtimestamp(seconds, tz=timezone.utc)
@@ -117,7 +112,7 @@ def story_item(hit: Any, *, source: str) -> Item | None:
     return Item(
         source=source, kind="hackernews", url=discussion, guid=story_id, title=title,
         text=strip_html(markup), author=clean(author) or None, published_at=_time(hit),
-        popularity={"points": _count(hit.get("points")), "comments": _count(hit.get("num_comments"))},
+        popularity={"points": (count(hit.get("points")) or 0), "comments": (count(hit.get("num_comments")) or 0)},
         links=links, extra=extra,
         raw={k: hit.get(k) for k in ("objectID", "title", "url", "created_at", "points", "num_comments")},
     )
@@ -138,7 +133,7 @@ def parse_search(body: bytes, *, source: str, url: str, limit: int = 1000) -> li
     return items
 
 
-async def fetch(ctx, source: HackerNewsSource) -> list[Item]:
+async def fetch(ctx: FetchContext, source: HackerNewsSource) -> list[Item]:
     url = search_url(source, ctx.now, ctx.tz, ctx.day)
     response = await ctx.get(url, conditional=True)
     if response.not_modified:
@@ -150,11 +145,13 @@ def popularity(pop: dict) -> int:
     return int(pop.get("points", 0)) + int(pop.get("comments", 0))
 
 
-def meta(pop: dict, extra: dict) -> list[str]:
+def meta(item: StoredItem) -> list[str]:
+    pop = item.popularity
     label = f"{LABEL} {compact_count(int(pop.get('points', 0)))}p"
     if pop.get("comments"):
         label += f" 💬{compact_count(int(pop['comments']))}"
     return [label]
 
 
-register("hackernews", HackerNewsSource, fetch)
+KIND = Kind(name="hackernews", config=HackerNewsSource, fetch=fetch, label=LABEL, lead=50,
+            popularity=popularity, meta=meta, main_url=lambda item: item.original_url or item.url)

@@ -23,12 +23,13 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 
 from trendbot.config import BaseUrl, SourceBase
-from trendbot.errors import FetchError, ParseError, RetryLater, both_failed
-from trendbot.kinds import register
-from trendbot.models import Item
+from trendbot.errors import FetchError, ParseError, both_failed
+from trendbot.kinds import FetchContext, Kind
+from trendbot.models import Item, StoredItem
 from trendbot.markup import parse_page
 from trendbot.text import clean
 from trendbot.urls import is_http_url
+from trendbot.values import count, iso_time
 
 PUBLIC_BASE = "https://huggingface.co"
 MAX_PAGES = 20
@@ -68,17 +69,6 @@ def days_to_fetch(now: datetime, tz: ZoneInfo, days: int, asked: date | None = N
     return [today - timedelta(days=back) for back in reversed(range(days))]
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _text(*values: Any) -> str:
@@ -110,12 +100,12 @@ def paper_item(entry: Any, *, source: str, listed_on: date | None) -> Item | Non
         return None
     abstract = _text(paper.get("summary"), entry.get("summary"))
     authors = [name for author in paper.get("authors") or [] if (name := _name(author))]
-    listed_at = _time(paper.get("submittedOnDailyAt"))
+    listed_at = iso_time(paper.get("submittedOnDailyAt"))
 
-    popularity = {"upvotes": _count(paper.get("upvotes")) or 0}
+    popularity = {"upvotes": count(paper.get("upvotes")) or 0}
     for key, value in (("comments", entry.get("numComments")), ("stars", paper.get("githubStars"))):
-        if _count(value) is not None:
-            popularity[key] = value
+        if (number := count(value)) is not None:
+            popularity[key] = number
 
     links = [f"https://arxiv.org/abs/{arxiv_id}"]
     extra: dict[str, Any] = {"arxiv_id": arxiv_id, "authors": authors}
@@ -137,7 +127,7 @@ def paper_item(entry: Any, *, source: str, listed_on: date | None) -> Item | Non
         source=source, kind="hf_papers", url=f"{PUBLIC_BASE}/papers/{arxiv_id}", guid=arxiv_id,
         title=title, text=abstract, summary=ai_summary or None,
         author=(authors[0] + (" et al." if len(authors) > 1 else "")) if authors else None,
-        published_at=_time(paper.get("publishedAt")) or _time(entry.get("publishedAt")),
+        published_at=iso_time(paper.get("publishedAt")) or iso_time(entry.get("publishedAt")),
         day=listed_at.date() if listed_at else listed_on,
         popularity=popularity, links=links, extra=extra, raw=entry,
     )
@@ -220,37 +210,36 @@ async def fetch_day(ctx, source: HfPapersSource, day: date) -> tuple[list[Item],
     return items, "API"
 
 
-async def fetch(ctx, source: HfPapersSource) -> list[Item]:
+async def fetch(ctx: FetchContext, source: HfPapersSource) -> list[Item]:
     """The papers of each day asked for. A day whose API and page both fail is noted and the
     other days are still stored (early in the Korean morning "today" may not exist yet on HF);
     the source fails only when no day could be read, or when HF asks us to wait."""
-    found: dict[str, Item] = {}
     paths: dict[str, str] = {}
-    failures: list[FetchError] = []
-    for day in days_to_fetch(ctx.now, ctx.tz, source.days, ctx.day):
+
+    async def one(day: date) -> list[Item]:
         try:
             items, path = await fetch_day(ctx, source, day)
-        except RetryLater:
-            raise
         except FetchError as exc:
-            failures.append(exc)
             paths[day.isoformat()] = f"failed: {exc}"
-            continue
-        found.update((item.guid, item) for item in items)
+            raise
         paths[day.isoformat()] = f"{path}, {len(items)} papers"
-    if failures and len(failures) == len(paths):
-        raise failures[0]
-    for failure in failures:
-        ctx.log.warning("%s: %s", source.name, failure)
-        ctx.note(f"not read: {failure}")
-    ctx.store.set_kv(source.name, KV_LAST_FETCH, paths, ctx.now)
-    return list(found.values())
+        return items
+
+    try:
+        return await ctx.each(days_to_fetch(ctx.now, ctx.tz, source.days, ctx.day), one, name=date.isoformat)
+    finally:
+        ctx.memory[KV_LAST_FETCH] = paths
 
 
-def describe(store, source: HfPapersSource) -> list[str]:
-    """`trendbot sources`: which path the last successful fetch of each day took."""
-    paths = store.get_kv(source.name, KV_LAST_FETCH) or {}
+def describe(memory: dict[str, Any], source: HfPapersSource, now: datetime) -> list[str]:
+    """`trendbot sources`: which path the last fetch of each day took."""
+    paths = memory.get(KV_LAST_FETCH) or {}
     return [f"{day}: {path}" for day, path in sorted(paths.items())]
 
 
-register("hf_papers", HfPapersSource, fetch, describe)
+def meta(item: StoredItem) -> list[str]:
+    return [f"HF ▲{item.popularity.get('upvotes', 0)}"]
+
+
+KIND = Kind(name="hf_papers", config=HfPapersSource, fetch=fetch, label="HF", lead=10,
+            popularity=lambda pop: pop.get("upvotes", 0), meta=meta, describe=describe)

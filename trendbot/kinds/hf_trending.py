@@ -19,8 +19,9 @@ from pydantic import Field
 
 from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import ParseError
-from trendbot.kinds import fetch_parts, register
-from trendbot.models import Item
+from trendbot.kinds import FetchContext, Kind
+from trendbot.models import Item, StoredItem
+from trendbot.values import count
 from trendbot.text import clean, compact_count
 
 PUBLIC_BASE = "https://huggingface.co"
@@ -45,12 +46,6 @@ def listing_url(base_url: str, what: str, limit: int) -> str:
     return f"{base_url}/api/{what}?sort=trendingScore&limit={limit}"
 
 
-def _count(value: Any) -> int | None:
-    """A non-negative count; HF's trendingScore is sometimes a float (0.7000000000000001)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        return None
-    return int(round(value))
-
 
 def arxiv_ids(tags: Any) -> list[str]:
     """The arXiv ids among a repository's tags (`arxiv:2606.19348`), versions stripped, in order."""
@@ -71,10 +66,10 @@ def repo_item(entry: Any, *, source: str, what: str) -> Item | None:
         return None
     repo_id = repo_id.strip()
     papers = arxiv_ids(entry.get("tags"))
-    popularity = {"likes": _count(entry.get("likes")) or 0}
+    popularity = {"likes": count(entry.get("likes")) or 0}
     for key, value in (("trending", entry.get("trendingScore")), ("downloads", entry.get("downloads"))):
-        if _count(value) is not None:
-            popularity[key] = _count(value)
+        if (number := count(value)) is not None:
+            popularity[key] = number
     extra: dict[str, Any] = {"repo_type": what.removesuffix("s"), "arxiv_ids": papers}
     for key in ("pipeline_tag", "library_name", "sdk", "createdAt"):
         if isinstance(entry.get(key), str):
@@ -113,18 +108,19 @@ async def fetch_list(ctx, source: HfTrendingSource, what: str) -> list[Item]:
     return await ctx.parse(parse_listing, response.body, source=source.name, what=what, url=url, limit=source.limit)
 
 
-async def fetch(ctx, source: HfTrendingSource) -> list[Item]:
+async def fetch(ctx: FetchContext, source: HfTrendingSource) -> list[Item]:
     if ctx.day is not None:
         ctx.note(f"the Hub lists only what is trending now; --date {ctx.day} reads that")
-    return await fetch_parts(ctx, source.what, lambda what: fetch_list(ctx, source, what))
+    return await ctx.each(source.what, lambda what: fetch_list(ctx, source, what))
 
 
 def popularity(pop: dict) -> int:
     return int(pop.get("likes", 0))
 
 
-def meta(pop: dict, extra: dict) -> list[str]:
-    return [f"{LABEL} ♥{compact_count(int(pop.get('likes', 0)))}"]
+def meta(item: StoredItem) -> list[str]:
+    return [f"{LABEL} ♥{compact_count(int(item.popularity.get('likes', 0)))}"]
 
 
-register("hf_trending", HfTrendingSource, fetch)
+KIND = Kind(name="hf_trending", config=HfTrendingSource, fetch=fetch, label=LABEL, lead=15,
+            popularity=popularity, meta=meta)

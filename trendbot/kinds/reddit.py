@@ -28,10 +28,11 @@ from pydantic import Field, field_validator
 from trendbot import PROJECT_URL, __version__
 from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import FetchError, ParseError, both_failed
-from trendbot.kinds import fetch_parts, register
+from trendbot.kinds import FetchContext, Kind
 from trendbot.feeds import entry_html, entry_time, entry_title, read_feed, require_entries
-from trendbot.models import Item
+from trendbot.models import Item, StoredItem
 from trendbot.markup import parse_fragment, strip_html
+from trendbot.values import count
 from trendbot.text import clean, compact_count
 from trendbot.urls import is_http_url
 
@@ -96,9 +97,6 @@ def text_links(text: str) -> list[str]:
     return found
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
 
 def _author(value: Any) -> str | None:
     name = clean(value).removeprefix("/u/") if isinstance(value, str) else ""
@@ -137,7 +135,7 @@ def post_item(post: Any, *, source: str) -> Item | None:
     return _item(source=source, permalink=post["permalink"], guid=str(post.get("name") or ""), title=title,
                  text=clean(body), author=_author(post.get("author")), published_at=published, article=article,
                  links=text_links(body),
-                 popularity={"score": _count(post.get("score")), "comments": _count(post.get("num_comments"))},
+                 popularity={"score": (count(post.get("score")) or 0), "comments": (count(post.get("num_comments")) or 0)},
                  extra={"flair": flair} if isinstance(flair, str) and flair else {},
                  raw={k: post.get(k) for k in ("name", "title", "permalink", "url", "score", "num_comments")})
 
@@ -194,7 +192,7 @@ def parse_feed(body: bytes, *, source: str, url: str, limit: int = 100) -> list[
     return items
 
 
-async def fetch_subreddit(ctx, source: RedditSource, subreddit: str) -> list[Item]:
+async def fetch_subreddit(ctx: FetchContext, source: RedditSource, subreddit: str) -> list[Item]:
     """One subreddit's top posts from the JSON listing, else from its feed."""
     headers = {"User-Agent": user_agent(source)}
     url = listing_url(source, subreddit)
@@ -215,20 +213,23 @@ async def fetch_subreddit(ctx, source: RedditSource, subreddit: str) -> list[Ite
         return items
 
 
-async def fetch(ctx, source: RedditSource) -> list[Item]:
+async def fetch(ctx: FetchContext, source: RedditSource) -> list[Item]:
     if ctx.day is not None:
         ctx.note(f"Reddit lists only the current top posts; --date {ctx.day} reads those")
-    return await fetch_parts(ctx, source.subreddits, lambda subreddit: fetch_subreddit(ctx, source, subreddit))
+    return await ctx.each(source.subreddits, lambda subreddit: fetch_subreddit(ctx, source, subreddit),
+                          name=lambda subreddit: f"r/{subreddit}")
 
 
 def popularity(pop: dict) -> int:
     return int(pop.get("score", 0)) + int(pop.get("comments", 0))
 
 
-def meta(pop: dict, extra: dict) -> list[str]:
+def meta(item: StoredItem) -> list[str]:
     """`r/LocalLLaMA ▲1.2k`; a post read from the feed has no score, which is not a score of 0."""
-    label = f"r/{extra.get('subreddit') or '?'}"
+    label = f"r/{item.extra.get('subreddit') or '?'}"
+    pop = item.popularity
     return [f"{label} ▲{compact_count(int(pop['score']))}" if "score" in pop else label]
 
 
-register("reddit", RedditSource, fetch)
+KIND = Kind(name="reddit", config=RedditSource, fetch=fetch, label=LABEL, lead=60,
+            popularity=popularity, meta=meta)

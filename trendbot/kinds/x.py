@@ -32,11 +32,11 @@ from pydantic import Field, field_validator, model_validator
 from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import FetchError, RetryLater
 from trendbot.feeds import entry_html, entry_time, read_feed, require_entries
-from trendbot.kinds import register
+from trendbot.kinds import FetchContext, Kind
 from trendbot.models import Item
 from trendbot.markup import parse_fragment, strip_html
 from trendbot.text import clean, cut
-from trendbot.timeutil import HOUR, MAX_DURATION, YEAR, DurationIn, format_duration, from_iso, iso, utcnow
+from trendbot.timeutil import HOUR, MAX_DURATION, YEAR, DurationIn, format_duration, from_iso, iso
 from trendbot.urls import strip_tracking
 
 TITLE_CHARS = 100
@@ -347,14 +347,14 @@ def wanted(post: Item, source: XSource) -> bool:
 
 # -- fetching ------------------------------------------------------------------------------
 
-def load_health(store, source: XSource, endpoints: list[Endpoint]) -> dict[str, Health]:
-    return {e.key: Health.from_json(store.get_kv(source.name, e.key)) for e in endpoints}
+def load_health(memory: dict, endpoints: list[Endpoint]) -> dict[str, Health]:
+    return {e.key: Health.from_json(memory.get(e.key)) for e in endpoints}
 
 
 ACCOUNTS_AT_ONCE = 4
 
 
-async def fetch_account(ctx, source: XSource, endpoints: list[Endpoint], health: dict[str, Health],
+async def fetch_account(ctx: FetchContext, source: XSource, endpoints: list[Endpoint], health: dict[str, Health],
                         account: str) -> tuple[list[Item] | None, list[str]]:
     """The wanted posts of one account from the first good endpoint, or None and every reason.
 
@@ -373,7 +373,6 @@ async def fetch_account(ctx, source: XSource, endpoints: list[Endpoint], health:
             response = await ctx.get(url, conditional=True)
             if response.not_modified:  # nothing new since the stored posts: a good answer
                 health[endpoint.key] = after_success(health[endpoint.key], ctx.now)
-                ctx.store.set_kv(source.name, endpoint.key, health[endpoint.key].to_json(), ctx.now)
                 return [], reasons
             timeline = await ctx.parse(parse_timeline, response.body, source=source.name, feed_url=url,
                                        account=account, content_type=response.headers.get("content-type"))
@@ -383,40 +382,41 @@ async def fetch_account(ctx, source: XSource, endpoints: list[Endpoint], health:
         except FetchError as exc:
             problem = exc.reason
         if problem:
-            ctx.validators.pop(url, None)  # never keep the ETag of an answer we refused
+            ctx.refused(url)
             health[endpoint.key] = after_failure(health[endpoint.key], ctx.now, problem,
                                                  source.failures_to_trip, source.cooldown, retry_after)
-            ctx.store.set_kv(source.name, endpoint.key, health[endpoint.key].to_json(), ctx.now)
             ctx.log.info("%s: %s failed for @%s: %s", source.name, endpoint.base, account, problem)
             reasons.append(f"{endpoint.base}: {problem}")
             continue
         health[endpoint.key] = after_success(health[endpoint.key], ctx.now)
-        ctx.store.set_kv(source.name, endpoint.key, health[endpoint.key].to_json(), ctx.now)
         if timeline.warning:
             ctx.warn(timeline.warning)
         return [post for post in timeline.posts if wanted(post, source)], reasons
     return None, reasons
 
 
-async def fetch(ctx, source: XSource) -> list[Item]:
+async def fetch(ctx: FetchContext, source: XSource) -> list[Item]:
     endpoints = endpoints_of(source)
     if not endpoints:
         raise FetchError(f"sources/{source.name}.toml", "no `mirrors` or `rsshub` addresses configured")
     if ctx.day is not None:
         ctx.note("X mirrors serve only recent posts; --date cannot reach further back")
-    health = load_health(ctx.store, source, endpoints)
+    health = load_health(ctx.memory, endpoints)
     slots = asyncio.Semaphore(ACCOUNTS_AT_ONCE)
 
     async def one(account: str) -> tuple[list[Item] | None, list[str]]:
         async with slots:
             return await fetch_account(ctx, source, endpoints, health, account)
 
-    results = await asyncio.gather(*(one(account) for account in source.accounts))
+    try:
+        results = await asyncio.gather(*(one(account) for account in source.accounts))
+    finally:
+        # the breaker remembers every endpoint's answers, whatever becomes of the fetch
+        ctx.memory.update({key: value.to_json() for key, value in health.items()})
     items: dict[str, Item] = {}
     failed: dict[str, list[str]] = {}
     for account, (posts, reasons) in zip(source.accounts, results):
-        status = {"at": iso(ctx.now), "ok": posts is not None, "reasons": reasons}
-        ctx.store.set_kv(source.name, f"account:{account}", status, ctx.now)
+        ctx.memory[f"account:{account}"] = {"at": iso(ctx.now), "ok": posts is not None, "reasons": reasons}
         if posts is None:
             failed[account] = reasons
             continue
@@ -430,12 +430,11 @@ async def fetch(ctx, source: XSource) -> list[Item]:
     return list(items.values())
 
 
-def describe(store, source: XSource) -> list[str]:
+def describe(memory: dict, source: XSource, now: datetime) -> list[str]:
     """Lines for `trendbot sources`: each endpoint's health, then accounts that failed last time."""
     lines = []
-    now = utcnow()
     for endpoint in endpoints_of(source):
-        health = Health.from_json(store.get_kv(source.name, endpoint.key))
+        health = Health.from_json(memory.get(endpoint.key))
         ok = f"{health.last_ok:%Y-%m-%d %H:%M} UTC" if health.last_ok else "never"
         plural = "" if health.failures == 1 else "s"
         line = f"{endpoint.flavor} {endpoint.base}: last ok {ok}, {health.failures} failure{plural} in a row"
@@ -445,10 +444,12 @@ def describe(store, source: XSource) -> list[str]:
             line += f", resting until {health.cooldown_until:%Y-%m-%d %H:%M} UTC"
         lines.append(line)
     for account in source.accounts:
-        status = store.get_kv(source.name, f"account:{account}")
+        status = memory.get(f"account:{account}")
         if status and not status.get("ok"):
             lines.append(f"@{account}: not fetched at {status.get('at')}: " + "; ".join(status.get("reasons") or []))
     return lines
 
 
-register("x", XSource, fetch, describe)
+KIND = Kind(name="x", config=XSource, fetch=fetch, label="X", lead=70,
+            popularity=lambda pop: pop.get("likes", 0), meta=lambda item: [f"X {item.author or ''}".strip()],
+            describe=describe, hosts=lambda source: source.mirrors, title_is_text=True)

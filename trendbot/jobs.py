@@ -1,0 +1,101 @@
+"""The steps trendbot runs — load, fetch, digest, publish — as the CLI and the daemon both call
+them. Nothing else orchestrates: the modules below each do one job and are handed what they
+need (rows, kinds, `now`), so a step here reads as the list of what happens, in order.
+
+`dry_run` is honoured here once for all: the story merge runs in a transaction that is rolled
+back, the summarizer uses only its cache and calls no model, and nothing is written to the
+store, `digests/` or the blog.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+from trendbot import digest as digests
+from trendbot import kinds, publish, schedule
+from trendbot.config import Config, load_config
+from trendbot.digest import Digest
+from trendbot.fetch import CycleReport, SourceOutcome, choose_sources, run_cycle
+from trendbot.merge import ensure_merged
+from trendbot.store import Store
+from trendbot.summarize import Summarizer
+
+MERGE_LOOKBACK_DAYS = 3   # a digest merges the unmerged items of D and a few days around it
+
+
+def load(config_path: str | None = None, db: str | None = None) -> Config:
+    """trendbot.toml and every sources/*.toml, each source checked by its own kind."""
+    return load_config(config_path, db, sources=kinds.load_sources)
+
+
+def fetch(config: Config, store: Store, names: list[str] | None = None, day: date | None = None,
+          now: datetime | None = None, on_done: Callable[[SourceOutcome], None] | None = None) -> CycleReport:
+    """Fetch the named sources (else every enabled one), store and merge what they bring."""
+    return run_cycle(config, store, choose_sources(config, names), day, now, on_done)
+
+
+def build_digest(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False) -> Digest:
+    """The section for `day`: leftover items merged into stories, the day's stories ranked,
+    summarized and rendered."""
+    registry = kinds.registry()
+    around = [day + timedelta(days=n) for n in range(-MERGE_LOOKBACK_DAYS, 2)]
+    with store.scratch() if dry_run else contextlib.nullcontext():
+        ensure_merged(store, around, now, kinds.mirrors_of(config.sources))
+        rows = store.items_of_day(day)
+        members = store.story_members({row.story_id for row in rows if row.story_id})
+    settings = config.settings
+    stories = digests.select(rows, members, day, settings.digest, registry)
+    summarizer = Summarizer(settings.summarizer, offline=dry_run)
+    summarizer.cached = store.summaries(summarizer.keys(story.items + story.mentions for story in stories))
+    for story, summary in zip(stories, summarizer.summarize(story.items + story.mentions for story in stories)):
+        story.summary = summary
+    if not dry_run:
+        store.save_summaries(summarizer.written, now)
+    result = digests.render_digest(day, stories, config.sources, store.states(), now, settings.digest, registry)
+    result.warnings = summarizer.warnings
+    return result
+
+
+@dataclass
+class Published:
+    """What publishing a day did, with the digest it published."""
+
+    result: publish.PublishResult
+    digest: Digest
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """A step failed: the post was left because its block cannot be merged, or every source failed."""
+        return self.result.status == "conflict" or self.digest.all_failed
+
+
+def publish_day(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False,
+                force: bool = False, commit: bool | None = None) -> Published:
+    """Build the day's digest and publish it: into the blog post when `[blog] repo` is set, else
+    to digests/D.md. A day with no story goes to digests/D.md only: no post receives a quiet or
+    failed day, and none is created for one."""
+    made = build_digest(config, store, day, now, dry_run=dry_run)
+    where = publish.target(config, day)
+    if made.quiet and where.in_blog:
+        result = publish.publish_digest(config, day, now, made.markdown, 0, dry_run)
+        result.status = "quiet"
+        why = "every source failed" if made.all_failed else "no story"
+        result.message = f"{day}: {why}, so {publish.display_path(where.path)} is left as it is; {result.message}"
+    else:
+        previous = store.publication(day, where.path.resolve())
+        result = publish.publish_day(config, day, made.markdown, len(made.stories), previous, now,
+                                     dry_run=dry_run, force=force, commit=commit)
+    if result.record is not None and not dry_run:
+        store.record_publication(result.record)
+    return Published(result, made, made.warnings)
+
+
+def fetch_and_publish(config: Config, store: Store, day: date, now: datetime) -> tuple[CycleReport, Published]:
+    """What the daemon's publish, settle and catch-up runs do: fetch everything (a past day by
+    date, where a kind can), then publish the day."""
+    report = fetch(config, store, None, schedule.backfill_day(day, now, config.tz), now)
+    return report, publish_day(config, store, day, now)
