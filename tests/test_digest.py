@@ -9,8 +9,8 @@ from conftest import read_data
 EXPECTED_2026_11_20 = """\
 ### 데일리 트렌드 {#daily-trends-2026-11-20}
 
-- [&#60;script&#62;alert&#40;1&#41;&#60;/script&#62; and &#123;&#123; site.title &#125;&#125; &#123;% raw %&#125;](https://blog.example.com/posts/2) — Liquid &#123;&#123; page.x &#125;&#125; and a &#124; pipe &#124; table. · hostile
-- [Stars &#42;bold&#42; and snake&#95;case&#95;names with <span>&#36;</span>x^2<span>&#36;</span> math](https://blog.example.com/posts/1) — First sentence with &#91;brackets&#93;&#40;javascript:alert&#40;1&#41;&#41;. · hostile
+- [\\<script>alert(1)\\</script> and {\\{ site.title }} &#123;% raw %}](https://blog.example.com/posts/2) — Liquid {\\{ page.x }} and a \\| pipe \\| table. · hostile
+- [Stars \\*bold* and snake_case_names with <span>$</span>x^2<span>$</span> math](https://blog.example.com/posts/1) — First sentence with \\[brackets](javascript:alert(1)). · hostile
 """
 
 

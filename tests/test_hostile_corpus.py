@@ -11,7 +11,7 @@ import random
 from urllib.parse import unquote, urljoin
 
 
-from test_kramdown import check_section
+from test_kramdown import CURLED, check_section, literal
 from trendbot.render import TITLE_CHARS
 from trendbot.text import clean, cut
 from trendbot.urls import strip_tracking
@@ -26,6 +26,8 @@ FRAGMENTS = [
     "<<guillemets>>", "\"double\" 'single'", "line\nbreak", "  spaced  ", ":smile:", "@mention", "#123",
     "http://bare.example/x", "www.example.com", "<https://auto.example>", "javascript:alert(1)",
 ]
+# quotes as typed, to find the title a rendered (typographically quoted) one came from
+STRAIGHT = str.maketrans({curled: plain for plain, pair in CURLED.items() for curled in pair})
 BAD_LINKS = ["javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "vbscript:msgbox",
              "file:///etc/passwd", "/relative/path", "mailto:a@b.c"]
 
@@ -63,13 +65,15 @@ def test_hostile_corpus_renders_as_inert_literal_text(project, run, httpserver, 
     rendered = check_section(html.split("</h3>", 1)[1])  # the list after the section title
     # a title longer than the section's maximum is cut at a word, with "…"
     links = {cut(clean(item["title"]), TITLE_CHARS): urljoin(httpserver.url_for("/corpus.json"), item["url"]) for item in items}
-    expected = {title: url for title, url in links.items() if url.startswith(("http://", "https://"))}
+    expected = {title.translate(STRAIGHT): (title, url) for title, url in links.items()
+                if url.startswith(("http://", "https://"))}
     assert len(expected) < len(items)  # the corpus does hold links that must be dropped
     assert len(rendered) == len(expected)
     for li in rendered:
         link = li.css_first("a")
         assert link is not None, li.html
-        title = link.text()
-        assert title in expected, f"title changed on the way: {title[:80]!r}"
-        assert unquote(link.attributes["href"]) == unquote(strip_tracking(expected[title]))
-
+        shown = link.text()
+        assert shown.translate(STRAIGHT) in expected, f"title changed on the way: {shown[:80]!r}"
+        title, url = expected.pop(shown.translate(STRAIGHT))
+        assert literal(shown, title), (shown[:80], title[:80])
+        assert unquote(link.attributes["href"]) == unquote(strip_tracking(url))

@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser
 from conftest import read_data
 from trendbot.config import BlogConfig
 from trendbot.publish import day_heading, place_section
-from trendbot.render import Line, render_section
+from trendbot.render import Line, escape_text, link, render_section
 from trendbot.text import clean
 
 DAY = date(2026, 9, 29)
@@ -37,6 +37,16 @@ HOSTILE = [
 ]
 
 
+CURLED = {"'": "‘’", '"': "“”"}
+
+
+def literal(rendered: str, written: str) -> bool:
+    """The page shows exactly what the web wrote: the same characters, except that straight
+    quotes are curled by kramdown's typography, as the person's own are."""
+    return len(rendered) == len(written) and all(
+        shown == char or shown in CURLED.get(char, "") for shown, char in zip(rendered, written))
+
+
 def section_html(html: str, day: date = DAY) -> str:
     """The HTML between trendbot's marker comments (kramdown keeps HTML comments as they are)."""
     match = re.search(rf"<!-- trendbot:begin {day} sha256:[0-9a-f]{{64}} -->(.*?)<!-- trendbot:end {day} -->",
@@ -45,7 +55,7 @@ def section_html(html: str, day: date = DAY) -> str:
     return match.group(1)
 
 
-def check_section(html: str) -> list:
+def check_section(html: str, allowed: dict = ALLOWED) -> list:
     """Assert the section holds only the expected elements and no live math; return its items."""
     tree = LexborHTMLParser(f"<div id=section>{html}</div>")
     root = tree.css_first("#section")
@@ -58,8 +68,8 @@ def check_section(html: str) -> list:
                 # MathJax reads one text node at a time: a delimiter alone in its element never pairs up
                 assert node.parent.tag == "span" and text in ("$", "\\"), f"live math delimiter in {text!r}"
             continue
-        assert node.tag in ALLOWED, f"unexpected <{node.tag}> in {html}"
-        assert set(node.attributes) <= ALLOWED[node.tag], f"unexpected attributes on <{node.tag}>: {node.attributes}"
+        assert node.tag in allowed, f"unexpected <{node.tag}> in {html}"
+        assert set(node.attributes) <= allowed[node.tag], f"unexpected attributes on <{node.tag}>: {node.attributes}"
         if node.tag == "span":
             assert node.text() in ("$", "\\") and node.child.tag == "-text", node.html
         if node.tag == "a":
@@ -90,7 +100,9 @@ def test_every_hostile_title_is_its_own_text_inside_its_link(project, run, https
     html = jekyll.post(post)
     items = check_section(section_html(html))
     links = [(li.css_first("a").text(), li.css_first("a").attributes["href"]) for li in items]
-    assert links == HOSTILE
+    assert [href for _, href in links] == [url for _, url in HOSTILE]
+    for (shown, _), (title, _) in zip(links, HOSTILE):
+        assert literal(shown, title), (shown, title)
     # the item that had no web link is plain text, not a link
     assert "Not a web link" not in html and "javascript:" not in "".join(href for _, href in links)
     assert "LIQUID-RAN" not in html
@@ -113,7 +125,10 @@ def test_the_persons_own_post_renders_as_before(project, run, httpserver, jekyll
 
 # A title is anything a site may send: markup, math, Liquid, table and emphasis syntax, quotes,
 # emoji and Korean, in any order.
-PIECES = ["$", "$$", "\\", "\\(", "\\)", "\\[", "\\]", "_", "__", "*", "**", "`", "```", "~", "~~", "|", "#",
+PIECES = ["{:", "{::comment}", "{:/}", '{: onclick="x"}', "{::nomarkdown}", "[^1]", "[x]:", "*[", "<!--", "-->",
+          "&#x5c;", "<3", "<a@b.c>", "<http://x.y>", "___", "***", "a", "1", "é", "²", "Ⅻ", "\u0301", ",", ";",
+          "?", "/", "%", "a*,", "*,",
+          "$", "$$", "\\", "\\(", "\\)", "\\[", "\\]", "_", "__", "*", "**", "`", "```", "~", "~~", "|", "#",
           "[", "]", "(", ")", "[x](javascript:alert(1))", "<img src=x onerror=alert(1)>", "<script>", "</b>",
           "{{ site.x }}", "{% raw %}", "{%", "}}", "&amp;", "&#36;", "&", "<", ">", "<<", ">>", "\"", "'", "--",
           "...", "-", ".", ":", "!", "^", "=", "+", "1.", "- ", "> ", "    ", "\t", "😀", "🚀", "한국어", "트렌드",
@@ -138,8 +153,75 @@ def test_random_hostile_titles_render_as_literal_links(jekyll, lines):
     items = check_section(section_html(html))
     assert len(items) == len(lines)
     for li, (title, summary, path) in zip(items, lines):
-        link = li.css_first("a")
-        assert link.text() == clean(title)
-        assert unquote(link.attributes["href"]) == unquote(f"https://example.com/p/{path}")
+        anchor = li.css_first("a")
+        assert literal(anchor.text(), clean(title)), (anchor.text(), title)
+        assert unquote(anchor.attributes["href"]) == unquote(f"https://example.com/p/{path}")
         expected = clean(title) if clean(summary) == clean(title) else f"{clean(title)} — {clean(summary)}"
-        assert li.text() == expected
+        assert literal(li.text(), expected), (li.text(), expected)
+
+
+# Any text at all: the pieces above between random characters of every script and category.
+web_texts = st.lists(st.sampled_from(PIECES) | st.characters(exclude_categories=("Cs",)), min_size=1,
+                     max_size=16).map("".join).filter(lambda t: clean(t))
+NOTE_ALLOWED = ALLOWED | {"br": set()}
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.tuples(web_texts, web_texts, web_texts, web_texts, st.booleans()), min_size=1, max_size=10),
+       notes=st.lists(web_texts, max_size=3))
+@example(lines=[("[x]: a link definition", "<$", "a <", "^", True)], notes=["<"])  # found by this property
+@example(lines=[("a___b *** c", "{{", "{%", "]:", False)], notes=["<</small> x"])
+def test_web_text_reads_as_itself_wherever_trendbot_writes_it(jekyll, lines, notes):
+    """Each text as a link's text, as the title opening a line when its URL is not http(s), as a
+    summary, as a meta label, as a mention's label and as a note in `<small>`: through Liquid and
+    kramdown each reads exactly as written, and nothing else appears."""
+    markdown = ["### 데일리 트렌드", ""]
+    for n, (title, summary, label, mention, web) in enumerate(lines):
+        url = f"https://example.com/{n}" if web else f"javascript:alert({n})"
+        markdown.append(f"- {link(title, url)} — {escape_text(summary)} · {escape_text(label)} · "
+                        f"{link(mention, f'https://mention.example/{n}')}")
+    markdown.append("")
+    markdown += [f"<small>{escape_text(note)}</small>  " for note in notes]
+    source = "\n".join(markdown).rstrip() + "\n"
+    assert "{{" not in source and "{%" not in source
+
+    html = jekyll.kramdown(source, liquid=True)
+    assert "LIQUID-RAN" not in html
+    body = html.split("</h3>", 1)[1]
+    items = check_section(body.split("</ul>", 1)[0] + "</ul>")
+    assert len(items) == len(lines)
+    for n, (li, (title, summary, label, mention, web)) in enumerate(zip(items, lines)):
+        expected = " — ".join([clean(title), f"{clean(summary)} · {clean(label)} · {clean(mention)}"])
+        assert literal(li.text(), expected), (li.text(), expected)
+        anchors = li.css("a")
+        assert [a.attributes["href"] for a in anchors] == [f"https://example.com/{n}"] * web + [
+            f"https://mention.example/{n}"]
+        assert literal(anchors[-1].text(), clean(mention))
+        if web:
+            assert literal(anchors[0].text(), clean(title))
+    smalls = LexborHTMLParser(body).css("small")
+    check_section(body.split("</ul>", 1)[1], NOTE_ALLOWED)
+    assert len(smalls) == len(notes)
+    for small, note in zip(smalls, notes):
+        assert literal(small.text(), clean(note)), (small.text(), note)
+
+
+PERSONS_REMARK = "내 생각: *중요* _참고_ **꼭** ~~틀림~~ `code`"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.tuples(web_texts, web_texts), min_size=1, max_size=10))
+@example(lines=[("v1__beta x_", "2_b a* c")])
+def test_markup_the_person_adds_to_a_line_pairs_only_with_itself(jekyll, lines):
+    """The person appends a remark with their own emphasis, strikethrough and code: none of
+    trendbot's escaped characters pairs with theirs, so both read as meant."""
+    source = "\n".join(f"- {link(title, f'https://example.com/{n}')} — {escape_text(summary)} {PERSONS_REMARK}"
+                       for n, (title, summary) in enumerate(lines)) + "\n"
+    items = LexborHTMLParser(jekyll.kramdown(source, liquid=True)).css("li")
+    assert len(items) == len(lines)
+    for li, (title, summary) in zip(items, lines):
+        assert literal(li.css_first("a").text(), clean(title))
+        assert [(node.tag, node.text()) for node in li.css("em, strong, del, code")] == [
+            ("em", "중요"), ("em", "참고"), ("strong", "꼭"), ("del", "틀림"), ("code", "code")]
+        expected = f"{clean(title)} — {clean(summary)} 내 생각: 중요 참고 꼭 틀림 code"
+        assert literal(li.text(), expected), (li.text(), expected)

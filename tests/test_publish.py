@@ -105,7 +105,7 @@ def test_new_daily_post_is_created_with_front_matter(project, run, httpserver):
     assert yaml.safe_load(front) == {"layout": "post", "title": f"{DAY} 데일리 트렌드", "use_math": True}
     block = block_of(text).group()
     assert body.startswith("\n<!-- trendbot:begin ")
-    assert "\n### 데일리 트렌드 {#daily-trends-2026-09-29}\n\n- [AI 기업들이 광고업체에 데이터를 유출함 &#91;pdf&#93;](https://news.hada.io/topic?id=34489)" in block
+    assert "\n### 데일리 트렌드 {#daily-trends-2026-09-29}\n\n- [AI 기업들이 광고업체에 데이터를 유출함 \\[pdf\\]](https://news.hada.io/topic?id=34489)" in block
     assert block.count("\n- [") == 15
     assert not (project.root / "digests" / f"{DAY}.md").exists()  # the post is the output
 
@@ -175,7 +175,7 @@ def test_republishing_replaces_only_the_block_and_keeps_hand_edits_around_it(pro
     assert new[:new_block.start()] == edited[:old_block.start()]
     assert new[new_block.end():] == edited[old_block.end():]
     assert "- [Show GN: 터미널에서 논문 읽기 - arxiv-tui](https://news.hada.io/topic?id=34490)" in new_block.group()
-    assert "Phyllotaxis - 소리에 반응하는 LED 디스플레이 &#40;영상 추가&#41;" in new_block.group()
+    assert "Phyllotaxis - 소리에 반응하는 LED 디스플레이 (영상 추가)" in new_block.group()
     assert new_block.group() != old_block.group()
 
 

@@ -1,15 +1,23 @@
 """Markdown for the day's section, safe for kramdown (GFM), MathJax and Liquid.
 
 The blog runs Jekyll: Liquid sees the file first, then kramdown, then MathJax in the browser.
-Every web string is made literal for all three:
+Every web string must read as literal text to all three, yet the person edits this markdown by
+hand, so a character is escaped only where it would change what the reader sees, in the
+lightest form that works:
 
-- markdown and HTML syntax (`* _ [ ] ( ) < > | # ~ { }`, backticks, `&`) and what kramdown's
-  typography would change (quotes, `--`, `...`) become numeric character references, which
-  kramdown passes through as text and never parses as syntax; `{` as a reference also stops
-  Liquid from seeing `{{` or `{%`;
-- `$` and `\\` are wrapped in an empty `<span>`: MathJax searches one text node at a time,
-  so a delimiter alone in its own element can never pair up into math, and the reference
-  keeps kramdown from reading `$$` as its own math syntax.
+- a backslash where kramdown honours one: `[` always (links, footnotes), `]` in link text (and
+  a `:` after it), `|` (a line holding a pipe is a table row), backticks (code spans), `{`
+  before `:` (attribute lists, `{::comment}`) or after `{` (Liquid's `{{`), `<` unless a space
+  follows (tags, autolinks, `<<`), `>` before `>`, and the first of `~~`, `--`, `...`
+  (strikethrough, dashes, ellipsis); `_` and `*` only where they could open emphasis;
+- what no backslash makes safe: `$` and `\\` each alone in an empty `<span>` (MathJax searches
+  one text node at a time, so a lone delimiter never pairs up into math, and kramdown never
+  sees `$$`), `{` before `%` as `&#123;` (Liquid's `{%`), `&` that would start an entity as
+  `&amp;`, `<` as `&lt;` at the end or before a span, a leading `^` as `&#94;`;
+- at the start of a list item (a title without a link) a backslash before what would open a
+  heading, a quote, a list or a rule;
+- everything else as written: parentheses, `#`, `!`, `:`, and quotes and apostrophes, which
+  kramdown's typography curls as it does the person's own.
 
 Only http(s) URLs become links; everything else is dropped to plain text.
 """
@@ -17,6 +25,7 @@ Only http(s) URLs become links; everything else is dropped to plain text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -24,21 +33,62 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from trendbot.text import clean, cut
 from trendbot.urls import safe_http_url
 
-_ENTITY_CHARS = "&<>*_[]()|#`~{}\"'"
-_ESCAPES = {ch: f"&#{ord(ch)};" for ch in _ENTITY_CHARS}
-_ESCAPES["$"] = "<span>&#36;</span>"
-_ESCAPES["\\"] = "<span>&#92;</span>"
-_TABLE = str.maketrans(_ESCAPES)
-_TYPOGRAPHY = re.compile(r"[-.](?=[-.])")  # `--` and `...` would become dashes and an ellipsis
+_ACTIVE = re.compile(r"""
+    [\\$\[|`]                                          # math, links, tables, code spans
+  | -(?=-) | \.(?=\.\.) | ~(?=~) | >(?=>)              # dashes, ellipsis, strikethrough, >>
+  | <(?!\ )                                            # tags, autolinks, <<
+  | \{(?=[:%]) | (?<=\{)\{                             # {: {:: {% {{
+  | &(?=(?:\#\d+|\#x[0-9a-fA-F]+|[\w:][-\w.:]*);)      # entities
+  | _+ | \*+                                           # emphasis
+""", re.X)
+_FORMS = {"$": "<span>$</span>", "\\": "<span>\\\\</span>", "&": "&amp;"}
+_LETTER = {"Lu", "Ll", "Lt", "Lm", "Lo"}
+# Where a backslash goes at the start of a list item: before a heading, a quote, a nested list
+# or a rule, or before the dot of an ordered list's number.
+_BLOCK_START = re.compile(r"^(?=[#>+*-])|^\d+(?=\.(?: |$))")
 # Characters a URL keeps as they are; everything else is percent-encoded, so nothing in an
 # href can close the markdown link, start Liquid, or carry quotes into the attribute.
 _URL_SAFE = "/?=&%-._~+,;:@!*"
 
 
-def escape_text(text: str | None) -> str:
-    """A web string as literal inline text for kramdown + MathJax + Liquid."""
-    escaped = clean(text).translate(_TABLE)
-    return _TYPOGRAPHY.sub(lambda m: f"&#{ord(m.group())};", escaped)
+def _is_letter(char: str) -> bool:
+    """A letter to kramdown's `[[:alpha:]]`, and one in Unicode 3.2 already, so a Ruby with
+    older Unicode tables agrees."""
+    return unicodedata.category(char) in _LETTER and unicodedata.ucd_3_2_0.category(char) in _LETTER
+
+
+def _emphasis_run(run: str, before: str, after: str) -> str:
+    """A run of `_` or `*` that cannot open emphasis: kramdown takes at most two delimiters at a
+    time, reads `_` after a letter as part of the word and never opens with `*` before a space.
+    As none of trendbot's delimiters opens, none pairs with another or with the person's own
+    emphasis added later on the line."""
+    if run[0] == "*":  # the two next to the space stay
+        bare = min(len(run), 2) if after == " " else 0
+        return "\\*" * (len(run) - bare) + "*" * bare
+    bare = min(len(run), 2) if before and _is_letter(before) else 0  # the two next to the letter
+    return "_" * bare + "\\_" * (len(run) - bare)
+
+
+def _escape(match: re.Match) -> str:
+    found, text, start, end = match.group(), match.string, match.start(), match.end()
+    if found[0] in "_*":
+        return _emphasis_run(found, text[start - 1:start], text[end:end + 1])
+    if found == "{" and text.startswith("%", end):
+        return "&#123;"
+    if found == "<" and (end == len(text) or text[end] in "$\\"):
+        return "&lt;"  # `\<` before a tag (ours or `</small>`) would be kramdown's literal `\<<`
+    return _FORMS.get(found, "\\" + found)
+
+
+def escape_text(text: str | None, *, link_text: bool = False) -> str:
+    """A web string as literal inline text for kramdown + MathJax + Liquid, for a place where
+    markdown stands before and after it (a list item's text, link text, an inline HTML
+    element). `link_text` also escapes `]`, which would end the link, and a `:` after it: at
+    the start of a line kramdown reads `[...]:` as a link definition, escaped or not."""
+    escaped = _ACTIVE.sub(_escape, clean(text))
+    if link_text:
+        escaped = escaped.replace("]", "\\]").replace("\\]:", "\\]\\:")
+    return escaped
 
 
 def escape_url(url: str) -> str | None:
@@ -55,11 +105,13 @@ def escape_url(url: str) -> str | None:
 
 
 def link(title: str, url: str | None) -> str:
-    text = escape_text(title)
+    """`[title](url)`, or the bare title when the URL is not http(s), made safe to open the list
+    item it then stands at the start of."""
     target = escape_url(url) if url else None
-    if target and text.startswith("^"):
-        text = "&#94;" + text[1:]  # kramdown reads `[^` as a footnote reference, never as a link
-    return f"[{text}]({target})" if target else text
+    text = escape_text(title, link_text=bool(target))
+    if text.startswith("^"):
+        text = "&#94;" + text[1:]  # `[^` is a footnote reference, a lone `^` kramdown's end of block
+    return f"[{text}]({target})" if target else _BLOCK_START.sub(r"\g<0>\\", text, count=1)
 
 
 @dataclass
