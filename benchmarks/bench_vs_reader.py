@@ -102,7 +102,7 @@ class Run:
     wall: float
     cpu: float
     peak: int            # bytes
-    processes: int       # most processes seen at once in the tool's tree
+    processes: int       # processes summed for `peak` (1: the tool's own ru_maxrss)
     returncode: int
     stdout: str = field(repr=False, default="")
     stderr: str = field(repr=False, default="")
@@ -165,8 +165,10 @@ def measure(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None,
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        peak = usage.ru_maxrss * 1024 if most[0] == 1 else max(usage.ru_maxrss * 1024, peak_tree[0])
-        return Run(wall, usage.ru_utime + usage.ru_stime, peak, most[0], proc.returncode,
+        # a short-lived helper (e.g. `ldconfig -p`, run by ctypes at import) leaves the figure alone
+        tree_counts = peak_tree[0] > usage.ru_maxrss * 1024
+        peak = max(usage.ru_maxrss * 1024, peak_tree[0])
+        return Run(wall, usage.ru_utime + usage.ru_stime, peak, most[0] if tree_counts else 1, proc.returncode,
                    out.read().decode(errors="replace"), err.read().decode(errors="replace"))
 
 
@@ -602,8 +604,9 @@ def spread(values: list[float], unit: str = "s", digits: int = 1) -> str:
         return "—"
     mid = statistics.median(values)
     text = f"{mid:,.{digits}f} {unit}"
-    if len(values) > 1:
-        text += f" ({min(values):,.{digits}f}–{max(values):,.{digits}f})"
+    low, high = f"{min(values):,.{digits}f}", f"{max(values):,.{digits}f}"
+    if low != high:
+        text += f" ({low}–{high})"
     return text
 
 
