@@ -1,23 +1,37 @@
 """A loopback HTTP server for benchmarks: recorded documents behind a fixed per-response delay.
 
 Serves the three sites' shapes and plain feeds from memory, answers conditional requests with
-304 when the ETag matches, and counts what it answered. Only binds 127.0.0.1.
+304 (If-None-Match against the ETag, else If-Modified-Since against Last-Modified), and counts
+what it answered. Only binds 127.0.0.1.
+
+Run as a program it serves `--feeds` Atom feeds of 50 entries at /feeds/N.xml, in a process of
+its own so that it shares no GIL with a measured tool. It prints `listening <base URL>` once it
+accepts connections and stops on SIGTERM or when its standard input closes. GET /_stats answers
+at once with the counters as JSON (`?reset=1` zeroes them after reading).
+
+    python benchmarks/latency_server.py --feeds 200 --delay 0.3 [--feed-bytes 98000]
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import json
+import random
 import re
+import signal
+import sys
 import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "data"
+GEEKNEWS_ATOM = SAMPLES / "feeds" / "geeknews_atom_2026-09-29.xml"
 
 
 def nitter_feed(account: str, host: str, now: datetime, posts: int = 20) -> bytes:
@@ -42,13 +56,57 @@ def nitter_feed(account: str, host: str, now: datetime, posts: int = 20) -> byte
     ).encode()
 
 
+_ENTRY = re.compile(rb"<entry>.*?</entry>\s*", re.S)
+_TITLE = re.compile(rb"<title><!\[CDATA\[(.*?)\]\]></title>", re.S)
+_CONTENT = re.compile(rb"(<content[^>]*><!\[CDATA\[)(.*?)(\]\]></content>)", re.S)
+
+
+def padded_feeds(count: int, target_bytes: int, source: Path = GEEKNEWS_ATOM) -> list[bytes]:
+    """`count` Atom feeds derived from one real GeekNews capture (50 entries, 44 kB).
+
+    Each feed gets its own entry ids and links (`https://feedK.example/p?id=N`) and its own
+    titles (words of the capture's titles drawn at random, so no two feeds share a title and
+    the story merge sees 50 x `count` distinct items, as it would from unrelated blogs); the
+    entries' own HTML content is repeated, entry by entry, until a feed weighs about
+    `target_bytes`, the size of a feed that carries full articles.
+    """
+    atom = source.read_bytes()
+    entries = _ENTRY.findall(atom)
+    head, tail = atom[:atom.index(entries[0])], atom[atom.rindex(entries[-1]) + len(entries[-1]):]
+    words = [w for title in _TITLE.findall(atom) for w in title.split()]
+    contents = [_CONTENT.search(entry).group(2) for entry in entries]
+    repeats = [1] * len(entries)
+    size = len(atom)
+    while size < target_bytes and any(contents):
+        for index, content in enumerate(contents):
+            if size >= target_bytes:
+                break
+            repeats[index] += 1
+            size += len(content)
+    feeds = []
+    for k in range(count):
+        rnd = random.Random(k)
+        home = f"https://feed{k}.example".encode()
+        out = [head.replace(b"https://news.hada.io/rss/news", home + b"/feed.xml")
+                   .replace(b"</title>", f" ({k})</title>".encode(), 1)]
+        for index, entry in enumerate(entries):
+            length = max(4, len(_TITLE.search(entry).group(1).split()))
+            title = b" ".join(rnd.choice(words) for _ in range(length))
+            entry = _TITLE.sub(lambda m: b"<title><![CDATA[" + title + b"]]></title>", entry, count=1)
+            entry = _CONTENT.sub(lambda m: m.group(1) + m.group(2) * repeats[index] + m.group(3), entry, count=1)
+            out.append(entry.replace(b"https://news.hada.io/topic?id=", home + b"/p?id="))
+        out.append(tail)
+        feeds.append(b"".join(out))
+    return feeds
+
+
 class Documents:
     """path -> (content type, body); built once, before the clock starts."""
 
     def __init__(self, host: str, now: datetime, accounts: list[str], feeds: int):
         self.docs: dict[str, tuple[str, bytes]] = {}
         self.papers = (SAMPLES / "hf" / "api_2026-06-12.json").read_bytes()
-        atom = (SAMPLES / "feeds" / "geeknews_atom_2026-09-29.xml").read_bytes()
+        atom = GEEKNEWS_ATOM.read_bytes()
         self.docs["/gn/rss/news"] = ("application/atom+xml", atom)
         self.markdown = (SAMPLES / "geeknews" / "topic_22000.md").read_bytes()
         for account in accounts:
@@ -67,48 +125,130 @@ class Documents:
         return self.docs.get(path)
 
 
+class FeedDocuments:
+    """Only feeds, at /feeds/N.xml (see `padded_feeds`)."""
+
+    def __init__(self, count: int, target_bytes: int):
+        self.docs = {f"/feeds/{index}.xml": ("application/atom+xml", body)
+                     for index, body in enumerate(padded_feeds(count, target_bytes))}
+
+    def lookup(self, path: str, query: dict) -> tuple[str, bytes] | None:
+        return self.docs.get(path)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # 16+ clients connect at once; a full backlog drops SYNs (1 s retry)
+
+
 class LatencyServer:
-    def __init__(self, delay: float, accounts: list[str], feeds: int):
+    """Serves `documents` (by default the three sites' shapes plus `feeds` plain feeds).
+
+    `answers` counts responses by status, `conditional` the requests that carried a validator.
+    """
+
+    def __init__(self, delay: float, accounts: list[str] = (), feeds: int = 0, documents=None):
         self.delay = delay
         self.answers: Counter[int] = Counter()
+        self.conditional = 0
         self.lock = threading.Lock()
+        self.last_modified = format_datetime(datetime.now(timezone.utc).replace(microsecond=0)
+                                             - timedelta(hours=1), usegmt=True)
+        self.etags: dict[bytes, str] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):  # noqa: N802
-                time.sleep(server.delay)
                 parts = urlsplit(self.path)
+                if parts.path == "/_stats":
+                    return self.answer(200, "application/json", server.stats(reset="reset=1" in parts.query),
+                                       count=False)
+                time.sleep(server.delay)
                 found = server.documents.lookup(parts.path, parse_qs(parts.query))
                 if found is None:
                     return self.answer(404, "text/plain", b"not found")
                 content_type, body = found
-                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-                if self.headers.get("If-None-Match") == etag:
+                etag = server.etag(body)
+                if_none_match = self.headers.get("If-None-Match")
+                if_modified_since = self.headers.get("If-Modified-Since")
+                if if_none_match or if_modified_since:
+                    with server.lock:
+                        server.conditional += 1
+                if if_none_match is not None:
+                    fresh = etag in [tag.strip() for tag in if_none_match.split(",")]
+                else:
+                    fresh = server.not_modified_since(if_modified_since)
+                if fresh:
                     return self.answer(304, content_type, b"", etag)
                 return self.answer(200, content_type, body, etag)
 
-            def answer(self, status: int, content_type: str, body: bytes, etag: str | None = None):
-                with server.lock:
-                    server.answers[status] += 1
+            def answer(self, status: int, content_type: str, body: bytes, etag: str | None = None,
+                       count: bool = True):
+                if count:
+                    with server.lock:
+                        server.answers[status] += 1
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 if etag:
                     self.send_header("ETag", etag)
-                self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Last-Modified", server.last_modified)
+                if status != 304:
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if status != 304:
+                    self.wfile.write(body)
 
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.documents = Documents(self.base, datetime.now(timezone.utc), accounts, feeds)
+        self.documents = documents or Documents(self.base, datetime.now(timezone.utc), list(accounts), feeds)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def etag(self, body: bytes) -> str:
+        if body not in self.etags:  # bytes cache their hash: a lookup costs no rehash
+            self.etags[body] = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        return self.etags[body]
+
+    def not_modified_since(self, value: str | None) -> bool:
+        if not value:
+            return False
+        try:
+            return parsedate_to_datetime(self.last_modified) <= parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return False
+
+    def stats(self, reset: bool = False) -> bytes:
+        with self.lock:
+            counts = {"requests": sum(self.answers.values()), "conditional": self.conditional,
+                      **{str(status): n for status, n in self.answers.items()}}
+            if reset:
+                self.answers.clear()
+                self.conditional = 0
+        return json.dumps(counts).encode()
 
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=200)
+    parser.add_argument("--delay", type=float, default=0.3, help="seconds added to every response")
+    parser.add_argument("--feed-bytes", type=int, default=98_000, help="about this many bytes per feed")
+    args = parser.parse_args()
+    server = LatencyServer(args.delay, documents=FeedDocuments(args.feeds, args.feed_bytes))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    print(f"listening {server.base}", flush=True)
+    stop.wait()
+    server.close()
+
+
+if __name__ == "__main__":
+    main()

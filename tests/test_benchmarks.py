@@ -1,0 +1,56 @@
+"""The side-by-side benchmark still runs end to end against the real CLI and prints its whole
+table. Nothing here looks at a time: only that every row is there and that the counts the
+benchmark reports (entries stored, conditional answers) are the ones the run produced."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="measures processes through /proc")
+
+
+def table_rows(output: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in output.splitlines():
+        if line.startswith("| ") and not line.startswith("|---"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_quick_run_prints_a_complete_table(tmp_path):
+    out = tmp_path / "figures.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_vs_reader.py"), "--quick", "--skip-reader",
+         "--feeds", "3", "--delay", "0.02", "--digest-items", "2000", "--merge-items", "300", "--runs", "1",
+         "--cache", str(tmp_path / "cache"), "--json", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = table_rows(done.stdout)
+    assert list(rows) == [
+        "work", "cold fetch, 3 feeds", "CPU time (user+sys), cold 3 feeds", "re-fetch, 3 unchanged",
+        "peak RSS, cold 3 feeds", "`trendbot fetch` with no sources", "`trendbot --help`",
+        "`digest --date D` on 2,000 items (250 on D)", "merge 300 items",
+    ]
+    assert all(len(cells) == 6 for cells in rows.values()), rows
+    naive, reader, trendbot = rows["cold fetch, 3 feeds"][1:4]
+    assert reader == "—" and naive.endswith(" s") and trendbot.endswith(" s"), rows["cold fetch, 3 feeds"]
+    assert "3/3 conditional, 3 answered 304, 0 items written" in rows["re-fetch, 3 unchanged"][3]
+    assert rows["peak RSS, cold 3 feeds"][3].endswith("MiB")
+    assert "items/s partition" in rows["merge 300 items"][3]
+    assert "machine: " in done.stdout and "command: python benchmarks/bench_vs_reader.py --quick" in done.stdout
+
+    figures = json.loads(out.read_text())
+    assert figures["fetch"]["naive"]["entries"] == 150
+    cold = figures["fetch"]["trendbot"][0]["cold"]
+    assert (cold["returncode"], cold["entries"], cold["server"]["200"]) == (0, 150, 3)
+    assert figures["digest"]["items"] == 2000 and figures["digest"]["stories"] > 0
+    assert figures["merge"]["partition"]["items"] == 300
