@@ -391,19 +391,25 @@ def test_the_settle_run_re_renders_the_previous_day_with_later_upvotes(project, 
     assert Path(result.path) == post
 
 
-def test_the_settle_run_keeps_a_section_the_person_edited(project, httpserver):
+def test_the_settle_run_merges_the_update_into_the_section_the_person_edited(project, httpserver, job_log):
     answers = {"2026-06-12": "api_2026-06-12.json"}
     blog_project(project, httpserver, answers)
     daemon = Daemon(load_config())
     daemon.publish_job(now=kst(2026, 6, 12, 23, 30))
     post = post_of(project, "2026-06-12")
-    edited = post.read_text(encoding="utf-8").replace("MiniMax Sparse Attention", "MiniMax Sparse Attention (읽어볼 것)")
-    post.write_text(edited, encoding="utf-8")
+    text = post.read_text(encoding="utf-8")
+    note = "MiniMax Sparse Attention (읽어볼 것)"
+    [mine] = [line for line in text.splitlines() if "MiniMax Sparse Attention](" in line]
+    post.write_text(text.replace(mine, mine.replace("MiniMax Sparse Attention", note, 1)), encoding="utf-8")
 
     answers["2026-06-12"] = "api_2026-06-12_later.json"
     daemon.settle_job(now=kst(2026, 6, 13, 9, 0))
-    assert post.read_text(encoding="utf-8") == edited
-    assert any("HF ▲131" in p.read_text(encoding="utf-8") for p in (project.root / "digests").glob("*.md"))
+    settled = post.read_text(encoding="utf-8")
+    assert mine.replace("MiniMax Sparse Attention", note, 1) in settled  # the person's line, byte for byte
+    assert "HF ▲131" in settled and "HF ▲118" not in settled  # an untouched line refreshed
+    assert not (project.root / "digests" / "2026-06-12.md").exists()
+    settle = [line for line in job_log.lines if line.startswith("settle 2026-06-12")]
+    assert settle and "written" in settle[0] and "failed" not in settle[0]  # an annotated day is no failure
 
 
 def test_sources_shows_the_last_published_day(project, httpserver, run):

@@ -145,7 +145,7 @@ def test_random_hostile_titles_render_as_literal_links(jekyll, lines):
                 for title, summary, path in lines]
     section = render_section(DAY, rendered, [], "### 데일리 트렌드")
     post = place_section(read_data("publish/boostcamp_week5.md").decode("utf-8"), DAY, section,
-                         day_heading(WEEKLY, DAY), lambda d: day_heading(WEEKLY, d))
+                         day_heading(WEEKLY, DAY), lambda d: day_heading(WEEKLY, d)).text
     source = post[post.index("<!-- trendbot:begin"):post.index("<!-- trendbot:end")]
     assert "{{" not in source and "{%" not in source
     html = jekyll.post(post)

@@ -134,8 +134,9 @@ def test_day_under_an_existing_heading_and_a_weekend_heading(project, run, https
     assert run("digest", "--date", "2026-09-30", "--publish").exit_code == 0
     text = post.read_text(encoding="utf-8")
     block = block_of(text, "2026-09-30")
-    assert text[:block.start()].endswith("## 19일차\n\n### 학습 내용\n\n$$\nE = mc^2\n$$\n\n")
-    assert text[block.end():] == "\n## 회고\n\n다음 주에는 더 일찍 자자.\n"
+    # first in the day, directly under its heading, where the person writes it
+    assert text[:block.start()].endswith("\n## 19일차\n\n")
+    assert text[block.end():] == "\n### 학습 내용\n\n$$\nE = mc^2\n$$\n\n## 회고\n\n다음 주에는 더 일찍 자자.\n"
     assert block.group().count("\n- [") == 15
 
     result = run("digest", "--date", "2026-10-03", "--publish")  # a quiet Saturday
@@ -194,7 +195,7 @@ def test_crlf_post_keeps_its_line_endings(project, run, httpserver):
 
 # -- the person's edits win ------------------------------------------------------------------
 
-def test_hand_edit_inside_the_block_is_kept_and_the_new_version_goes_to_digests(project, run, httpserver):
+def test_hand_edits_are_merged_with_the_update_and_force_replaces_them(project, run, httpserver):
     post = weekly_blog(project, run, httpserver)
     assert run("digest", "--date", DAY, "--publish").exit_code == 0
     text = post.read_text(encoding="utf-8")
@@ -206,12 +207,11 @@ def test_hand_edit_inside_the_block_is_kept_and_the_new_version_goes_to_digests(
     fetch(project, run, httpserver, "gn_atom_2026-09-29_later.xml")
 
     result = run("digest", "--date", DAY, "--publish")
-    assert result.exit_code == 1
-    assert (f"trendbot: blog/{WEEKLY_POST}: the {DAY} block was edited by hand since trendbot wrote it; "
-            f"left it as it is and wrote digests/{DAY}.md (--force overwrites it)") in result.stderr
-    assert post.read_text(encoding="utf-8") == edited
-    fallback = (project.root / "digests" / f"{DAY}.md").read_text(encoding="utf-8")
-    assert fallback.startswith("### 데일리 트렌드 {#daily-trends-2026-09-29}\n\n- [Show GN: 터미널에서 논문 읽기 - arxiv-tui]")
+    assert result.exit_code == 0, result.output
+    assert "merged with your edits: 1 line kept as you wrote it, 1 deletion kept" in result.stderr
+    new = block_of(post.read_text(encoding="utf-8")).group()
+    assert "이건 꼭 읽자!" in new and "Regression Testing" not in new
+    assert "arxiv-tui" in new  # the topic that appeared later was added
 
     forced = run("digest", "--date", DAY, "--publish", "--force")
     assert forced.exit_code == 0, forced.output
@@ -271,7 +271,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(project, run, httpserver):
     before = post.read_bytes()
     result = run("digest", "--date", DAY, "--publish", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"--- a/blog/{WEEKLY_POST}\n+++ b/blog/{WEEKLY_POST}\n@@ ")
+    assert result.stdout.startswith(f"--- a/{WEEKLY_POST}\n+++ b/{WEEKLY_POST}\n@@ ")
     assert "\n+## 18일차\n" in result.stdout and f"\n+<!-- trendbot:end {DAY} -->\n" in result.stdout
     assert f"blog/{WEEKLY_POST}: would update the {DAY} section" in result.stderr
     assert post.read_bytes() == before
@@ -415,12 +415,15 @@ def test_day_index_counts_weekdays_like_the_design_example():
     assert weekday_number(date(2026, 9, 4), date(2026, 9, 29)) == 18
 
 
-def test_daily_post_without_headings_gets_the_block_at_its_end():
+def test_daily_post_without_headings_gets_the_block_first_or_last():
     post = "---\ntitle: x\n---\n\n오늘 쓴 글\n"
-    placed = place_section(post, date(2026, 9, 29), "### 데일리 트렌드\n\n- a\n")
-    assert placed.startswith(post + "\n<!-- trendbot:begin 2026-09-29 sha256:")
-    assert placed.endswith("\n\n### 데일리 트렌드\n\n- a\n\n<!-- trendbot:end 2026-09-29 -->\n")
-    no_newline = place_section("끝", date(2026, 9, 29), "### t\n")
+    first = place_section(post, date(2026, 9, 29), "### 데일리 트렌드\n\n- a\n").text
+    assert first.startswith("---\ntitle: x\n---\n\n<!-- trendbot:begin 2026-09-29 sha256:")
+    assert first.endswith("- a\n\n<!-- trendbot:end 2026-09-29 -->\n\n오늘 쓴 글\n")
+    last = place_section(post, date(2026, 9, 29), "### 데일리 트렌드\n\n- a\n", position="last").text
+    assert last.startswith(post + "\n<!-- trendbot:begin 2026-09-29 sha256:")
+    assert last.endswith("\n\n### 데일리 트렌드\n\n- a\n\n<!-- trendbot:end 2026-09-29 -->\n")
+    no_newline = place_section("끝", date(2026, 9, 29), "### t\n", position="last").text
     assert no_newline.startswith("끝\n\n<!-- trendbot:begin")
 
 

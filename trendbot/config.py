@@ -98,8 +98,9 @@ class BlogConfig(Strict):
     """Where `digest --publish` and the daemon put the day's section (see `trendbot/publish.py`).
 
     Templates take the day's fields: `{date:%Y-%m-%d}` (any strftime), `{week_start}` and
-    `{week_end}` (the Monday and Sunday of the day's week, dates too), `{week_index}` (1 for the
-    week of `first_day`) and `{day_index}` (weekdays counted from `first_day`, which is day 1).
+    `{week_end}` (the first and last day of the day's week, which starts on `week_starts`: dates
+    too), `{week_index}` (1 for the week of `first_day`) and `{day_index}` (weekdays counted from
+    `first_day`, which is day 1).
     """
 
     TEMPLATE_FIELDS: ClassVar[frozenset[str]] = frozenset({"date", "week_start", "week_end", "week_index", "day_index"})
@@ -113,6 +114,10 @@ class BlogConfig(Strict):
         default_factory=lambda: {"layout": "post", "title": "{date:%Y-%m-%d} 데일리 트렌드", "use_math": True}
     )
     day_heading: str | None = Field(None, description='e.g. "## {day_index}일차"; the block goes under it')
+    position: Literal["first", "last"] = Field(
+        "first", description="where in the day's section the block goes: directly under the day heading, or at its end")
+    week_starts: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = Field(
+        "monday", description="the first day of a post's week: {week_start}, {week_end}, {week_index} follow it")
     first_day: date | None = None
     weekend_headings: dict[str, str] = Field(default_factory=lambda: {"saturday": "## 토요일", "sunday": "## 일요일"})
     commit: bool = False

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from trendbot.config import BlogConfig, Config, display_path
+from trendbot.blockmerge import Merged, Unmergeable, merge_block, report
 from trendbot.errors import PublishError
 from trendbot.pause import pause_point
 from trendbot.models import Publication
@@ -83,13 +84,24 @@ def weekday_number(first: date, day: date) -> int:
     return full_weeks * 5 + sum(1 for i in range(rest) if (first.weekday() + i) % 7 < 5)
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def week_start(blog: BlogConfig, day: date) -> date:
+    """The first day of `day`'s week, the week starting on `[blog] week_starts` (a person whose
+    weekly post opens with the weekend has weeks from Saturday to Friday)."""
+    return day - timedelta(days=(day.weekday() - WEEKDAYS.index(blog.week_starts)) % 7)
+
+
 def day_fields(blog: BlogConfig, day: date) -> dict[str, Any]:
-    week_start = day - timedelta(days=day.weekday())
-    fields: dict[str, Any] = {"date": day, "week_start": week_start, "week_end": week_start + timedelta(days=6)}
-    if blog.first_day is not None and day >= blog.first_day:
-        first_week = blog.first_day - timedelta(days=blog.first_day.weekday())
-        fields["week_index"] = (week_start - first_week).days // 7 + 1
-        fields["day_index"] = weekday_number(blog.first_day, day)
+    start = week_start(blog, day)
+    fields: dict[str, Any] = {"date": day, "week_start": start, "week_end": start + timedelta(days=6)}
+    if blog.first_day is not None:
+        first_week = week_start(blog, blog.first_day)
+        if start >= first_week:
+            fields["week_index"] = (start - first_week).days // 7 + 1
+        if day >= blog.first_day:
+            fields["day_index"] = weekday_number(blog.first_day, day)
     return fields
 
 
@@ -150,8 +162,8 @@ def block_body(section: str) -> str:
     return "\n" + section.strip("\n") + "\n\n"
 
 
-def render_block(day: date, section: str) -> str:
-    body = block_body(section)
+def render_block(day: date, body: str) -> str:
+    """The block as it stands in the post: the markers around `body` (see `block_body`)."""
     return (f"<!-- trendbot:begin {day.isoformat()} sha256:{block_hash(body)} -->\n{body}"
             f"<!-- trendbot:end {day.isoformat()} -->\n")
 
@@ -237,50 +249,101 @@ def front_matter_end(lines: list[_Line]) -> int:
     return 0
 
 
+@dataclass
+class Placed:
+    """The post's new text and how the day's block got there."""
+
+    text: str
+    how: str                    # "inserted", "replaced", "merged"
+    body: str                   # the block's text as written (its hash goes in the begin marker)
+    merged: Merged | None = None
+
+
+class OwnSection(Exception):
+    """The day already holds the person's own hand-written section with trendbot's title."""
+
+
 def place_section(text: str, day: date, section: str, heading: str | None = None,
-                  heading_of: Callable[[date], str | None] | None = None, *,
-                  was_published: bool = False, force: bool = False) -> str:
+                  heading_of: Callable[[date], str | None] | None = None, *, position: str = "first",
+                  base: str | None = None, was_published: bool = False, force: bool = False) -> Placed:
     """The post's text with the day's block written into it.
 
-    An existing block for the day is replaced in place. A missing one goes at the end of the
-    day's heading section, the heading itself created in date order among the other day
-    headings (`heading_of(d)` names the heading of day d) if absent, or at the end of the
-    post when posts have no day headings. Raises `EditedBlock` when the person changed or
-    removed the block since trendbot wrote it, unless `force`.
+    An existing block for the day is brought up to date in place: replaced when it is still
+    what trendbot wrote, else merged with the person's edits (`base` is what trendbot last
+    wrote there, see trendbot/blockmerge.py). A missing one goes directly under the day's
+    heading (`position = "first"`) or at the end of the day's section (`"last"`), the heading
+    itself created in date order among the other day headings (`heading_of(d)` names the
+    heading of day d) if absent; without day headings, the post is the day's section. Raises
+    `OwnSection` when that section already has the person's own section with the same title,
+    and `EditedBlock` when the block cannot be read or was removed by hand, unless `force`.
     """
     newline = "\r\n" if "\r\n" in text else "\n"
-    block = render_block(day, section).replace("\n", newline)
+    body = block_body(section)
     lines = split_lines(text)
     blocks = find_blocks(lines)
     mine = [b for b in blocks if b.day == day.isoformat()]
     if len(mine) > 1:
         raise EditedBlock(f"the post holds {len(mine)} blocks for {day}; keep one", forceable=False)
     if mine:
-        found = mine[0]
-        if found.end is None:
-            raise EditedBlock(f"the end marker of the {day} block is missing", forceable=False)
-        begin, end = lines[found.begin], lines[found.end]
-        if block_hash(text[begin.end:end.start]) != found.recorded and not force:
-            raise EditedBlock(f"the {day} block was edited by hand since trendbot wrote it")
-        if end.end == len(text) and not text.endswith("\n"):
-            block = block.removesuffix(newline)
-        return text[:begin.start] + block + text[end.end:]
+        return update_block(text, lines, mine[0], day, body, base, force, newline)
     if was_published and not force:
         raise EditedBlock(f"the {day} block was removed by hand since trendbot wrote it")
-    if heading is None:
-        return insert_at(text, lines, len(lines), block, newline)
+    block = render_block(day, body).replace("\n", newline)
     headings = heading_lines(lines, blocks)
+    title = heading_key(section.strip().splitlines()[0].split(" {#")[0]) if section.strip() else None
+    if heading is None:
+        start, stop = front_matter_end(lines), len(lines)
+        check_own_section(headings, start, stop, title, day)
+        at = start if position == "first" else stop
+        return Placed(insert_at(text, lines, at, block, newline), "inserted", body)
     key = heading_key(heading)
     for index, found_heading in headings.items():
         if found_heading == key:
-            return insert_at(text, lines, section_end(headings, index, len(lines)), block, newline)
+            stop = section_end(headings, index, len(lines))
+            check_own_section(headings, index + 1, stop, title, day)
+            at = index + 1 if position == "first" else stop
+            return Placed(insert_at(text, lines, at, block, newline), "inserted", body)
     content = heading.strip() + newline + newline + block
     earlier, later = neighbours(headings, key[0], day, heading_of)
     if earlier is not None:
-        return insert_at(text, lines, section_end(headings, earlier, len(lines)), content, newline)
-    if later is not None:
-        return insert_at(text, lines, later, content, newline)
-    return insert_at(text, lines, len(lines), content, newline)
+        at = section_end(headings, earlier, len(lines))
+    else:
+        at = later if later is not None else len(lines)
+    return Placed(insert_at(text, lines, at, content, newline), "inserted", body)
+
+
+def update_block(text: str, lines: list[_Line], found: _Block, day: date, body: str, base: str | None,
+                 force: bool, newline: str) -> Placed:
+    """The day's existing block replaced (still trendbot's, or `force`) or merged."""
+    if found.end is None:
+        raise EditedBlock(f"the end marker of the {day} block is missing", forceable=False)
+    begin, end = lines[found.begin], lines[found.end]
+    current = text[begin.end:end.start].replace("\r\n", "\n")
+    untouched = block_hash(current) == found.recorded
+    merged = None
+    if force:
+        how = "replaced"
+    elif base is None and untouched:
+        how = "replaced"  # no record of trendbot's last text, but the block is exactly that text
+    elif base is None:
+        raise EditedBlock(f"the {day} block was edited by hand and the database has no record of what "
+                          f"trendbot wrote there to merge with")
+    else:
+        try:
+            merged = merge_block(base, current, body)
+        except Unmergeable as exc:
+            raise EditedBlock(f"the {day} block cannot be merged: {exc.reason}") from None
+        body, how = merged.text, "merged"
+    block = render_block(day, body).replace("\n", newline)
+    if end.end == len(text) and not text.endswith("\n"):
+        block = block.removesuffix(newline)
+    return Placed(text[:begin.start] + block + text[end.end:], how, body, merged)
+
+
+def check_own_section(headings: dict[int, tuple[int, str]], start: int, stop: int,
+                      title: tuple[int, str] | None, day: date) -> None:
+    if title is not None and any(start <= index < stop and found == title for index, found in headings.items()):
+        raise OwnSection(f"the {day} section already has your own {'#' * title[0]} {title[1]}")
 
 
 def section_end(headings: dict[int, tuple[int, str]], index: int, count: int) -> int:
@@ -438,12 +501,14 @@ def _write_atomic(path: Path, text: str) -> None:
         os.close(folder)
 
 
-def unified_diff(old: str, new: str, name: str) -> str:
+def unified_diff(old: str, new: str, name: str, exists: bool = True) -> str:
+    """A diff `git apply` takes from the blog repository's folder: paths `a/NAME` and `b/NAME`
+    relative to it, `/dev/null` for a post that does not exist yet."""
     def lines(text: str) -> list[str]:
         return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
 
     out = []
-    for line in difflib.unified_diff(lines(old), lines(new), f"a/{name}", f"b/{name}"):
+    for line in difflib.unified_diff(lines(old), lines(new), f"a/{name}" if exists else "/dev/null", f"b/{name}"):
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
 
@@ -459,11 +524,20 @@ def git(repo: Path, *args: str) -> str:
     return done.stdout
 
 
+def git_changes(repo: Path, post: Path) -> str:
+    """What git says of the post that is not committed ("" when it is as committed, or when the
+    folder is no git repository)."""
+    try:
+        return git(repo, "status", "--porcelain", "--", os.path.relpath(post, repo)).strip()
+    except PublishError:
+        return ""
+
+
 def commit_post(repo: Path, post: Path, message: str) -> str | None:
     """Commit the post alone (the person's other staged work stays staged); its id, or None
     when git sees no change in the post."""
     relative = os.path.relpath(post, repo)
-    if not git(repo, "status", "--porcelain", "--", relative).strip():
+    if not git_changes(repo, post):
         return None
     git(repo, "add", "--", relative)
     git(repo, "commit", "--quiet", "-m", message, "--", relative)
@@ -491,28 +565,35 @@ def publish_day(config: Config, day: date, section: str, stories: int, previous:
                 now: datetime, *, dry_run: bool = False, force: bool = False,
                 commit: bool | None = None) -> PublishResult:
     """Write the day's section into its blog post when `[blog] repo` is set, else to
-    digests/D.md; `previous` is the store's record of the last publication there. The result
-    carries the record to keep (`record`); `dry_run` writes nothing and returns the diff."""
+    digests/D.md; `previous` is the store's record of the last publication there (with the base
+    of the merge). The result carries the record to keep (`record`); `dry_run` writes nothing
+    and returns the diff."""
     blog = config.settings.blog
     where = target(config, day)
     if not where.in_blog:
         return publish_digest(config, day, now, section, stories, dry_run)
     repo = blog_repo(config)
     post, exists = where.path, where.exists
-    shown = display_path(post)
+    shown, name = display_path(post), os.path.relpath(post, repo)
     if not exists and not blog.create:
         raise PublishError(f"{shown}: no post for {day} and [blog] create = false")
     old = read_text(post) if exists else ""
-    base = old if exists else front_matter_text(blog, day)
-    place = dict(heading=day_heading(blog, day), heading_of=lambda d: day_heading(blog, d),
-                 was_published=previous is not None)
+    start = old if exists else front_matter_text(blog, day)
+    place = dict(heading=day_heading(blog, day), heading_of=lambda d: day_heading(blog, d), position=blog.position,
+                 base=previous.base if previous else None, was_published=previous is not None)
+    fallback = digest_path(config, day)
     try:
-        new = place_section(base, day, section, **place, force=force)
+        placed = place_section(start, day, section, **place, force=force)
+    except OwnSection as own:
+        if not dry_run:
+            write_atomic(fallback, section)
+        verb = "would write" if dry_run else "wrote"
+        return PublishResult("own-section", post, f"{shown}: {own}; left it as it is and {verb} "
+                                                  f"{display_path(fallback)}", "", stories)
     except EditedBlock as edited:
         forced = ""
         if edited.forceable:
-            forced = unified_diff(old, place_section(base, day, section, **place, force=True), shown)
-        fallback = digest_path(config, day)
+            forced = unified_diff(old, place_section(start, day, section, **place, force=True).text, name, exists)
         if dry_run:
             message = f"{shown}: {edited.reason}; would leave it and write {display_path(fallback)}"
         else:
@@ -521,23 +602,29 @@ def publish_day(config: Config, day: date, section: str, stories: int, previous:
         if edited.forceable:
             message += " (--force overwrites it)"
         return PublishResult("conflict", post, message, forced, stories)
-    diff = unified_diff(old, new, shown)
-    record = Publication(day, str(post.resolve()), block_hash(block_body(section)), now)
+    new = placed.text
+    diff = unified_diff(old, new, name, exists)
+    record = Publication(day, str(post.resolve()), block_hash(placed.body), now, base=block_body(section))
+    merged = f" ({report(placed.merged)})" if placed.merged and placed.merged.edited else ""
     if dry_run:
-        message = f"{shown}: would {'update' if exists else 'create'} the {day} section" if diff else \
+        message = f"{shown}: would {'update' if exists else 'create'} the {day} section{merged}" if diff else \
             f"{shown}: the {day} section is already up to date"
         return PublishResult("dry-run", post, message, diff, stories)
     if exists and new == old:
         return PublishResult("unchanged", post, f"{shown}: the {day} section is already up to date",
                              "", stories, record=record)
+    theirs = exists and bool(git_changes(repo, post))  # the person's edits not yet committed
     write_atomic(post, new)
     verb = "updated" if exists else "created"
-    message = f"{shown}: {verb} with the {day} section ({stories} stories)"
+    message = f"{shown}: {verb} with the {day} section ({stories} stories){merged}"
     committed = None
     if blog.commit if commit is None else commit:
-        committed = commit_post(repo, post, fill(blog.commit_message, blog, day))
-        if committed:
-            message += f", committed {committed}"
+        if theirs:
+            message += "; not committed: the post has changes of yours that are not committed (commit them, then publish again)"
+        else:
+            committed = commit_post(repo, post, fill(blog.commit_message, blog, day))
+            if committed:
+                message += f", committed {committed}"
     return PublishResult("written", post, message, diff, stories, committed, record=record)
 
 
