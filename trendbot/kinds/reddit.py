@@ -232,4 +232,4 @@ def meta(item: StoredItem) -> list[str]:
 
 
 KIND = Kind(name="reddit", config=RedditSource, fetch=fetch, label=LABEL, lead=60,
-            popularity=popularity, meta=meta)
+            popularity=popularity, meta=meta, main_url=lambda item: item.original_url or item.url)
