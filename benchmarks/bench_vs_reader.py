@@ -36,6 +36,7 @@ Rows of the printed table:
 from __future__ import annotations
 
 import argparse
+import compileall
 import hashlib
 import json
 import math
@@ -781,6 +782,9 @@ def main(argv: list[str] | None = None) -> None:
         (empty / "sources").mkdir(parents=True)
         (empty / "trendbot.toml").write_text('db = "trendbot.db"\n', encoding="utf-8")
         env = trendbot_env()
+        # trendbot's byte code as an installed package has it (an editable install under
+        # PYTHONDONTWRITEBYTECODE would compile every module on every start; reader's wheel is compiled)
+        compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "trendbot"), quiet=1)
         starts = {"python_pass": median_wall([sys.executable, "-c", "pass"], args.runs, env=env),
                   "trendbot_help": median_wall(trendbot_cmd("--help"), args.runs, env=env),
                   "trendbot_fetch_no_sources": median_wall(

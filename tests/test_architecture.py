@@ -143,3 +143,18 @@ def test_sources_and_the_daemon_agree_on_every_next_run(project, run, httpserver
         assert datetime.fromisoformat(shown[name]) == when, name
     assert datetime.fromisoformat(shown["down"]) - datetime.fromisoformat(shown["lab"]) < timedelta(0)
     assert shown["never"] is None
+
+
+def test_the_store_knows_how_many_migrations_there_are(project):
+    """`Store` skips loading the migrations when `PRAGMA user_version` says the schema is whole:
+    that number must be the migrations' count, and an everyday command must not load them."""
+    from trendbot import migrations
+    from trendbot.store import SCHEMA_VERSION, Store
+
+    assert SCHEMA_VERSION == len(migrations.migrations._migrations)
+    with Store(project.db_path) as store:
+        assert store.db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
+    code = ("import sys; from trendbot.store import Store; Store(sys.argv[1]).close(); "
+            "print('sqlite_utils' in sys.modules, 'trendbot.migrations' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(project.db_path)], capture_output=True, text=True)
+    assert done.stdout.split() == ["False", "False"], done.stderr

@@ -137,7 +137,7 @@ def test_garbage_answers_fall_back(project, run, httpserver, monkeypatch):
         assert HF_LINE[:60] in line
         assert "not one usable sentence" in result.stderr
     with Store(project.db_path) as store:
-        assert store.db["summaries"].count == 0  # nothing unusable is cached
+        assert store.db.execute("select count(*) from summaries").fetchone()[0] == 0  # nothing unusable is cached
 
 
 def test_sentence_from_answer_takes_one_clean_line():

@@ -37,9 +37,10 @@ class Context:
     @property
     def config(self) -> Config:
         if self._config is None:
-            from trendbot import jobs
+            from trendbot.config import load_config
+            from trendbot.kinds import load_sources
 
-            self._config = jobs.load(self.config_path, self.db)
+            self._config = load_config(self.config_path, self.db, sources=load_sources)
         return self._config
 
     def store(self) -> Store:
@@ -149,15 +150,14 @@ def run_fetch(app: Context, names: list[str] | None, day: date | None, err: bool
     """Fetch with progress on a terminal and plain lines otherwise; return failed count.
 
     `err` sends the per-source lines to stderr, keeping stdout for a digest printed there."""
-    from trendbot import jobs
-    from trendbot.fetch import choose_sources
-
     config = app.config
+    sources = config.chosen(names)
+    if not sources:
+        click.echo("no enabled sources (see sources/*.toml, or run `trendbot init`)", err=True)
+        return 0
+    from trendbot import jobs
+
     with app.store() as store:
-        sources = choose_sources(config, names)
-        if not sources:
-            click.echo("no enabled sources (see sources/*.toml, or run `trendbot init`)", err=True)
-            return 0
         if sys.stderr.isatty():
             from rich.progress import Progress
 

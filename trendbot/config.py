@@ -80,7 +80,8 @@ class HttpConfig(Strict):
     backoff: DurationIn(timedelta(0), HOUR) = timedelta(seconds=1)
     max_bytes: int = Field(10_000_000, ge=1024)
     host_interval: DurationIn(timedelta(0), HOUR) = Field(timedelta(0), description="minimum time from one answer of a host to the next request to it")
-    concurrency: int = Field(16, ge=1)
+    concurrency: int = Field(16, ge=1, description="requests in flight at once")
+    per_host: int = Field(16, ge=1, description="requests in flight at once to one host")
 
 
 class SummarizerConfig(Strict):
@@ -252,6 +253,12 @@ class Config:
     @property
     def digests_dir(self) -> Path:
         return self.resolve(self.settings.digests_dir)
+
+    def chosen(self, names: list[str] | None) -> list[SourceBase]:
+        """The sources named (a disabled one may be named), else every enabled source."""
+        if names:
+            return [self.source(name) for name in names]
+        return [source for source in self.sources if source.enabled]
 
     def source(self, name: str) -> SourceBase:
         for source in self.sources:

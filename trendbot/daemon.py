@@ -33,7 +33,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from trendbot import jobs, schedule
-from trendbot.config import Config, SourceBase
+from trendbot.config import Config
 from trendbot.errors import TrendbotError
 from trendbot.fetch import CycleReport
 from trendbot.lock import DaemonLock
@@ -147,9 +147,6 @@ class Daemon:
 
     # -- wiring ----------------------------------------------------------------------------
 
-    def enabled_sources(self) -> list[SourceBase]:
-        return [source for source in self.config.sources if source.enabled]
-
     def build_scheduler(self, now: datetime, states: dict[str, SourceState] | None = None,
                         catch_up: bool = True) -> BackgroundScheduler:
         """An unstarted scheduler holding every job; `now` decides the first fetch times."""
@@ -159,7 +156,7 @@ class Daemon:
         options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": grace}
         scheduler = BackgroundScheduler(timezone=tz, job_defaults=options)
         states = states or {}
-        for source in self.enabled_sources():
+        for source in self.config.chosen(None):
             first = schedule.next_run(now, states.get(source.name), source.every)
             scheduler.add_job(
                 self.fetch_job, IntervalTrigger(seconds=source.every.total_seconds(), start_date=first,
@@ -215,7 +212,7 @@ class Daemon:
 
     def _log_start(self, scheduler: BackgroundScheduler, lock: DaemonLock) -> None:
         schedule = self.schedule
-        sources = self.enabled_sources()
+        sources = self.config.chosen(None)
         log.info(
             "started: %d source(s) (%s), publish at %s, settle at %s, catch-up %d day(s), zone %s, lock %s",
             len(sources), ", ".join(f"{s.name} every {format_duration(s.every)}" for s in sources) or "none",

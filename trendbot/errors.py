@@ -38,6 +38,10 @@ class FetchError(TrendbotError):
         self.reason = reason
         super().__init__(f"{url}: {reason}")
 
+    def __reduce__(self):
+        # parsers run in worker processes: their errors travel back pickled, with every field
+        return type(self), (self.url, self.reason)
+
 
 class RetryLater(FetchError):
     """The server asked us to come back later (429/503 with Retry-After)."""
@@ -45,6 +49,9 @@ class RetryLater(FetchError):
     def __init__(self, url: str, reason: str, until):
         super().__init__(url, reason)
         self.until = until
+
+    def __reduce__(self):
+        return type(self), (self.url, self.reason, self.until)
 
 
 class ParseError(FetchError):

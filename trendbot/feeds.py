@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import feedparser
-
 from trendbot.errors import ParseError
 from trendbot.markup import strip_html
 from trendbot.text import clean
@@ -45,6 +43,8 @@ class Document:
 
 def read_feed(body: bytes, *, url: str, content_type: str | None = None, what: str = "feed") -> Document:
     """Parse an RSS or Atom document; raise `ParseError` when it is no feed at all."""
+    import feedparser  # loaded by the first parse, not by every command that reads source files
+
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     problem = malformed(parsed)

@@ -11,9 +11,16 @@ other, so a slow disk or a large merge never holds up the requests still in flig
 from __future__ import annotations
 
 import asyncio
+import copy
+import ctypes
+import functools
 import logging
+import multiprocessing
+import os
+import signal
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable
@@ -25,10 +32,12 @@ from trendbot.filters import wanted
 from trendbot.http import HttpClient
 from trendbot.merge import merge_into_store
 from trendbot.models import Item, SourceState
-from trendbot.store import Store, UpsertResult
+from trendbot.store import Fetched, Store, UpsertResult
 from trendbot.timeutil import format_duration, utcnow
 
 log = logging.getLogger("trendbot.fetch")
+PARALLEL_FROM = 4  # sources in a cycle from which documents are parsed in a process per core
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 @dataclass
@@ -71,15 +80,54 @@ class CycleReport:
         return sum(o.new for o in self.outcomes)
 
 
-def choose_sources(config: Config, names: list[str] | None) -> list[SourceBase]:
-    """The sources named (a disabled one may be named), else every enabled source."""
-    if names:
-        return [config.source(name) for name in names]
-    return [source for source in config.sources if source.enabled]
+def _ready(_: int = 0) -> int:
+    return os.getpid()
+
+
+def _die_with_parent() -> None:
+    """A worker ends when trendbot ends, however it ends (a SIGKILL leaves no orphans holding
+    its pipes open): Linux's parent-death signal; elsewhere the pool's own shutdown does it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+class _Parsers:
+    """Pure parsers in worker processes, one per core: feedparser and the HTML parser are CPU
+    work that threads would run one at a time (the GIL). The workers are forked before the
+    cycle starts any thread of its own, so none inherits a lock held by a thread."""
+
+    def __init__(self, workers: int):
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=_die_with_parent)
+        list(self.pool.map(_ready, range(workers)))  # fork them all now
+
+    async def run(self, parser, *args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(parser, *args, **kwargs))
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    @classmethod
+    def for_cycle(cls, sources: int) -> _Parsers | None:
+        """Worker processes when they pay: several sources, several cores, and the CLI's main
+        thread (the daemon's jobs run in threads of a scheduler, where forking is no place)."""
+        cores = os.cpu_count() or 1
+        if sources < PARALLEL_FROM or cores < 2 or threading.current_thread() is not threading.main_thread():
+            return None
+        return cls(min(cores, sources))
 
 
 class _Writer:
-    """The cycle's one writer: store writes and merges run here in order, off the event loop."""
+    """The cycle's one writer: store writes and merges run in one thread, in order, off the
+    event loop. Sources that finish while a write is under way are written together in the next
+    transaction and merged together (one commit and one merge for many), each still all or
+    nothing; a batch that fails is written again source by source, so one source's problem
+    stays its own. A source that brought nothing at all (no item, no new validator, its kind's
+    memory as it was: a "not modified") only moves its state's times: those rows are written
+    once, together, when the cycle ends."""
 
     def __init__(self, store: Store, config: Config, now: datetime):
         self.store = store
@@ -87,29 +135,69 @@ class _Writer:
         self.now = now
         self.mirrors = kinds.mirrors_of(config.sources)
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trendbot-writer")
+        self.lock = threading.Lock()
+        self.pending: list[tuple[Fetched, asyncio.Future]] = []
+        self.quiet: list[Fetched] = []
 
     async def run(self, work: Callable, *args, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self.pool, lambda: work(*args, **kwargs))
 
-    def save(self, source: SourceBase, items: list[Item], ctx: kinds.FetchContext) -> UpsertResult:
-        result = self.store.save_fetch(source.name, source.kind, items, ctx.validators, self.now, self.config.tz,
-                                       memory=ctx.memory, warning="; ".join(ctx.warnings) or None,
-                                       not_modified=ctx.not_modified)
-        if result.changed_ids:
-            try:
-                merge_into_store(self.store, result.changed_ids, self.now, self.mirrors)
-            except TrendbotError:
-                raise
-            except Exception:  # never lose a fetch over the merge; the digest merges what is left
-                log.exception("%s: merging stories failed; the digest will merge the items left over", source.name)
-        return result
+    async def save(self, fetched: Fetched, unchanged: bool) -> UpsertResult:
+        if unchanged:
+            self.quiet.append(fetched)
+            return UpsertResult()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self.lock:
+            self.pending.append((fetched, future))
+        self.pool.submit(self._drain, loop)
+        return await future
+
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self.lock:
+            batch, self.pending = self.pending, []
+        if batch:
+            self._write(batch, loop)
+
+    def _write(self, batch: list[tuple[Fetched, asyncio.Future]], loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            results = self.store.save_fetches([fetched for fetched, _ in batch], self.now, self.config.tz)
+        except Exception as exc:
+            if len(batch) > 1:
+                for one in batch:
+                    self._write([one], loop)
+            else:
+                loop.call_soon_threadsafe(_settle, batch[0][1], None, exc)
+            return
+        self._merge([key for result in results for key in result.changed_ids])
+        for (_, future), result in zip(batch, results):
+            loop.call_soon_threadsafe(_settle, future, result, None)
+
+    def _merge(self, ids: list[str]) -> None:
+        if not ids:
+            return
+        try:
+            merge_into_store(self.store, ids, self.now, self.mirrors)
+        except Exception:  # never lose a fetch over the merge; the digest merges what is left
+            log.exception("merging stories failed; the digest will merge the items left over")
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+        if self.quiet:
+            self.store.save_fetches(self.quiet, self.now, self.config.tz)
+
+
+def _settle(future: asyncio.Future, result, error: BaseException | None) -> None:
+    if future.done():  # the source was given up meanwhile
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
 
 
 async def fetch_source(source: SourceBase, http: HttpClient, writer: _Writer, state: SourceState | None,
-                       day: date | None) -> SourceOutcome:
+                       day: date | None, parsers: _Parsers | None = None) -> SourceOutcome:
     """One source, start to end. Whatever goes wrong in it (a server, a document, a bug in its
     kind, the store refusing its items) is this source's failure, recorded in its state row;
     it never reaches the other sources."""
@@ -120,9 +208,10 @@ async def fetch_source(source: SourceBase, http: HttpClient, writer: _Writer, st
         return SourceOutcome(source.name, source.kind, "skipped",
                              error=f"server asked to wait until {until.isoformat(timespec='seconds')}")
     kind = kinds.get(source.kind)
+    remembered = await writer.run(store.memory, source.name)
     ctx = kinds.FetchContext(source, http, now, config.tz, day,
                              stored_validators=await writer.run(store.validators_of, source.name),
-                             memory=await writer.run(store.memory, source.name))
+                             memory=copy.deepcopy(remembered), parser=parsers.run if parsers else None)
     limit = config.settings.http.source_deadline
     retry_until = None
     try:
@@ -130,7 +219,10 @@ async def fetch_source(source: SourceBase, http: HttpClient, writer: _Writer, st
             items: list[Item] = await kind.fetch(ctx, source)
         if source.include or source.exclude:
             items = [item for item in items if wanted(source.include, source.exclude, item.title, item.text)]
-        result = await writer.run(writer.save, source, items, ctx)
+        fetched = Fetched(source.name, source.kind, items, ctx.validators, ctx.memory,
+                          "; ".join(ctx.warnings) or None, ctx.not_modified)
+        unchanged = not items and not ctx.validators and not ctx.warnings and ctx.memory == remembered
+        result = await writer.save(fetched, unchanged)
     except RetryLater as exc:
         message, retry_until = str(exc), exc.until
     except TimeoutError:
@@ -155,11 +247,12 @@ async def run_cycle_async(config: Config, store: Store, sources: list[SourceBase
                           on_done: Callable[[SourceOutcome], None] | None = None) -> CycleReport:
     now = now or utcnow()
     states = store.states()
+    parsers = _Parsers.for_cycle(len(sources))
     writer = _Writer(store, config, now)
     try:
         async with HttpClient(config.settings.http, now=now) as http:
             async def one(source: SourceBase) -> SourceOutcome:
-                outcome = await fetch_source(source, http, writer, states.get(source.name), day)
+                outcome = await fetch_source(source, http, writer, states.get(source.name), day, parsers)
                 # a caller with `on_done` shows the outcome itself; log it loudly only otherwise
                 loud = outcome.status == "failed" and on_done is None
                 (log.warning if loud else log.info)("%s", outcome.line())
@@ -170,6 +263,8 @@ async def run_cycle_async(config: Config, store: Store, sources: list[SourceBase
             outcomes = await asyncio.gather(*(one(source) for source in sources))
     finally:
         writer.close()
+        if parsers:
+            parsers.close()
     return CycleReport(list(outcomes))
 
 

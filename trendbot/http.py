@@ -203,6 +203,7 @@ class HttpClient:
         self._gates: dict[str, _HostGate] = {}
         self._intervals: dict[str, float] = {}
         self._slots = asyncio.Semaphore(self.config.concurrency)
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
         self.requests = 0
 
     async def __aenter__(self) -> HttpClient:
@@ -227,6 +228,15 @@ class HttpClient:
         """At most one request every `seconds` to this host (e.g. GeekNews asks for 1/s)."""
         host = urlsplit(url_or_host).netloc or url_or_host
         self._intervals[host] = max(seconds, self._intervals.get(host, 0.0))
+
+    def _per_host(self, host: str) -> asyncio.Semaphore:
+        """At most `[http] per_host` requests in flight to one host: a source with many
+        documents on one mirror (thirty X accounts) goes as fast as that host allows, without
+        taking every slot from the other sources."""
+        slots = self._host_slots.get(host)
+        if slots is None:
+            slots = self._host_slots[host] = asyncio.Semaphore(self.config.per_host)
+        return slots
 
     @contextlib.asynccontextmanager
     async def _turn(self, host: str):
@@ -267,7 +277,7 @@ class HttpClient:
         attempt = 0
         while True:
             try:
-                async with self._turn(host), self._slots:
+                async with self._turn(host), self._per_host(host), self._slots:
                     async with asyncio.timeout(deadline):
                         response = await self._fetch(url, request_headers, limit)
             except TimeoutError:

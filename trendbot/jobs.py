@@ -12,16 +12,18 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from trendbot import digest as digests
 from trendbot import kinds, publish, schedule
 from trendbot.config import Config, load_config
 from trendbot.digest import Digest
-from trendbot.fetch import CycleReport, SourceOutcome, choose_sources, run_cycle
 from trendbot.merge import ensure_merged
 from trendbot.store import Store
 from trendbot.summarize import Summarizer
+
+if TYPE_CHECKING:
+    from trendbot.fetch import CycleReport, SourceOutcome
 
 MERGE_LOOKBACK_DAYS = 3   # a digest merges the unmerged items of D and a few days around it
 
@@ -34,7 +36,10 @@ def load(config_path: str | None = None, db: str | None = None) -> Config:
 def fetch(config: Config, store: Store, names: list[str] | None = None, day: date | None = None,
           now: datetime | None = None, on_done: Callable[[SourceOutcome], None] | None = None) -> CycleReport:
     """Fetch the named sources (else every enabled one), store and merge what they bring."""
-    return run_cycle(config, store, choose_sources(config, names), day, now, on_done)
+    # the fetch machinery (httpx, the parsers) loads only for a fetch: a digest starts without it
+    from trendbot.fetch import run_cycle
+
+    return run_cycle(config, store, config.chosen(names), day, now, on_done)
 
 
 def build_digest(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False) -> Digest:

@@ -14,15 +14,19 @@ import html
 import re
 from urllib.parse import urljoin
 
-from selectolax.lexbor import LexborHTMLParser
+from typing import TYPE_CHECKING
 
 from trendbot.text import clean
 from trendbot.urls import is_http_url
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborHTMLParser
 
 MAX_MARKUP = 500_000  # characters of one fragment that are read
 MAX_DEPTH = 128       # open elements kept; deeper tags are dropped, their text kept
 
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_HIDDEN = re.compile(r"(?i)<(?:script|style|noscript|template)\b")
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 # Tags that end a line of text; Hacker News separates paragraphs with a bare opening <p>.
 _BLOCK_TAGS = re.compile(r"(?i)<\s*(br|p|/p|/li|/div|/h\d|/blockquote|hr)\b[^>]*>")
@@ -55,14 +59,21 @@ def bounded(markup: str, limit: int | None = MAX_MARKUP) -> str:
     return "".join(out)
 
 
+def _parser():
+    # the HTML parser loads with the first document, not with every command (start-up time)
+    from selectolax.lexbor import LexborHTMLParser
+
+    return LexborHTMLParser
+
+
 def parse_fragment(markup: str) -> LexborHTMLParser:
-    return LexborHTMLParser(bounded(markup))
+    return _parser()(bounded(markup))
 
 
 def parse_page(body: bytes | str) -> LexborHTMLParser:
     """A whole page (already capped by the HTTP size limit), its nesting bounded like a fragment's."""
     text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
-    return LexborHTMLParser(bounded(text, limit=None))
+    return _parser()(bounded(text, limit=None))
 
 
 def strip_html(markup: str | None) -> str:
@@ -74,9 +85,10 @@ def strip_html(markup: str | None) -> str:
     if "<" not in markup:
         return clean(html.unescape(markup))
     markup = _BLOCK_TAGS.sub(lambda m: m.group(0) + " ", bounded(markup))
-    tree = LexborHTMLParser(markup)
-    for node in tree.css("script, style, noscript, template"):
-        node.decompose()
+    tree = _parser()(markup)
+    if _HIDDEN.search(markup):  # the CSS query costs more than the parse; most fragments have none
+        for node in tree.css("script, style, noscript, template"):
+            node.decompose()
     root = tree.body or tree.root
     text = root.text(separator="", deep=True) if root is not None else ""
     return clean(text)

@@ -16,9 +16,11 @@ merging everything from scratch, because stories only ever form along those edge
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import sys
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable
 
@@ -37,6 +39,10 @@ _STOPWORDS = frozenset("a an and are as at by for from in into is it of on or th
 _TOKEN = re.compile(r"\w+")
 _X_PREFIX = re.compile(r"^(?:RT by @\w+|R to @\w+|Pinned):\s*")  # Nitter title prefixes (FORMATS.md §3.1)
 _CONTRADICTING = ("arxiv", "github")  # a story holds at most one of each
+_DIGIT = re.compile(r"\d")
+_POSITION_BITS = 24                       # items in one partition: up to 16 million
+_POSITION_MASK = (1 << _POSITION_BITS) - 1
+_BLOCK_MASK = (1 << 40) - 1               # block hashes kept to 40 bits, with the position in 64
 
 
 @dataclass(frozen=True)
@@ -56,38 +62,59 @@ class MergeItem:
         return cls(row.id, row.source, row.url, row.title or "", row.day, tuple(row.links or ()), row.original_url)
 
 
-@dataclass
 class ItemKeys:
-    own: list[str]                      # what the item is
-    link: list[str]                     # what it links to
-    tokens: frozenset[str] = frozenset()  # normalized title tokens
-    numbers: frozenset[str] = frozenset()  # the tokens with digits ("gpt-4" is not "gpt-5")
+    """What the merge knows of an item, computed once: its own keys, the keys of its links, its
+    title's tokens (a sorted tuple of interned strings: a frozenset of seven words would cost six
+    times the memory) and the tokens with digits."""
 
-    def __post_init__(self) -> None:
-        self.numbers = frozenset(t for t in self.tokens if any(ch.isdigit() for ch in t))
+    __slots__ = ("own", "link", "tokens", "numbers", "arxiv", "github")
+
+    def __init__(self, own: list[str], link: list[str], tokens: tuple[str, ...] = ()):
+        self.own = tuple(own)                   # what the item is
+        self.link = tuple(link)                 # what it links to
+        self.tokens = tokens                    # normalized title tokens
+        self.numbers = _set(t for t in tokens if _DIGIT.search(t))  # "gpt-4" is not "gpt-5"
+        # what pins a story: every paper the item is or links; only the repository it *is*
+        self.arxiv = _set(k for k in self.own + self.link if k.startswith("arxiv:"))
+        self.github = _set(k for k in self.own if k.startswith("github:"))
 
     @property
-    def all(self) -> list[str]:
+    def all(self) -> tuple[str, ...]:
         return self.own + self.link
 
 
-def title_tokens(title: str) -> frozenset[str]:
+_EMPTY: frozenset = frozenset()
+
+
+def _set(values: Iterable[str]) -> frozenset[str]:
+    """A frozenset, the one shared empty set when there is nothing (most items hold no number,
+    paper or repository: 100,000 empty sets would be 20 MB)."""
+    found = frozenset(values)
+    return found if found else _EMPTY
+
+
+def title_tokens(title: str) -> tuple[str, ...]:
+    """The title's distinct words, normalized and sorted (stop words and Nitter's prefixes out)."""
     text = unicodedata.normalize("NFKC", _X_PREFIX.sub("", title or "")).lower()
-    return frozenset(t for t in _TOKEN.findall(text) if t not in _STOPWORDS and t != "_")
+    return tuple(sorted({sys.intern(t) for t in _TOKEN.findall(text) if t not in _STOPWORDS and t != "_"}))
 
 
-def title_similarity(a: frozenset[str], b: frozenset[str]) -> float:
+def title_similarity(a: Iterable[str], b: Iterable[str]) -> float:
+    a, b = set(a), set(b)
     if not a or not b:
         return 0.0
     return len(a & b) / len(a | b)
 
 
-def _signature(tokens: Iterable[str]) -> str:
-    return hashlib.blake2b("\x1f".join(sorted(tokens)).encode(), digest_size=8).hexdigest()
+def _leave_one_out(tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The token set and the set less each one token (each sorted): the blocks of a title."""
+    ordered = tuple(sorted(tokens))
+    return [ordered] + [ordered[:n] + ordered[n + 1:] for n in range(len(ordered))]
 
 
-def title_signatures(tokens: frozenset[str]) -> list[str]:
-    """Blocking keys for near-duplicate titles: the token set, and the set less each one token.
+def title_signatures(tokens: tuple[str, ...]) -> list[str]:
+    """Blocking keys for near-duplicate titles, stable across processes (they are stored): the
+    token set, and the set less each one token.
 
     Two titles share one when their token sets are equal, one has one token more, or each has
     one token the other lacks — which covers every pair at TITLE_SIMILARITY for titles of up to
@@ -96,7 +123,16 @@ def title_signatures(tokens: frozenset[str]) -> list[str]:
     """
     if len(tokens) < TITLE_MIN_TOKENS:
         return []
-    return sorted({_signature(tokens)} | {_signature(tokens - {t}) for t in tokens})
+    return sorted({hashlib.blake2b("\x1f".join(block).encode(), digest_size=8).hexdigest()
+                   for block in _leave_one_out(tokens)})
+
+
+def title_blocks(tokens: tuple[str, ...]) -> set[int]:
+    """The same blocks as `title_signatures`, hashed for one process's memory only (a merge
+    holds only these small integers per title, not the strings)."""
+    if len(tokens) < TITLE_MIN_TOKENS:
+        return set()
+    return {hash(block) for block in _leave_one_out(tokens)}
 
 
 def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
@@ -116,11 +152,12 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
             continue  # a site linking its own pages (related topics, profiles) says nothing new
         per_link.append(keys)
     for kind in _CONTRADICTING:
-        mine = {k for k in own if key_kind(k) == kind}
-        linked = {k for keys in per_link for k in keys if key_kind(k) == kind}
+        prefix = kind + ":"
+        mine = {k for k in own if k.startswith(prefix)}
+        linked = {k for keys in per_link for k in keys if k.startswith(prefix)}
         if mine or len(linked) > 1:
             # the whole link goes, its URL key too: it is about something else than the item
-            per_link = [keys for keys in per_link if all(key_kind(k) != kind or k in mine for k in keys)]
+            per_link = [keys for keys in per_link if all(not k.startswith(prefix) or k in mine for k in keys)]
     link: list[str] = []
     for keys in per_link:
         link += [k for k in keys if k not in own and k not in link]
@@ -146,18 +183,21 @@ def titles_match(a: MergeItem, ka: ItemKeys, b: MergeItem, kb: ItemKeys) -> floa
     similarity = title_similarity(ka.tokens, kb.tokens)
     if similarity < TITLE_SIMILARITY or ka.numbers != kb.numbers:
         return 0.0
-    for kind in ("arxiv", "tweet", "github"):
-        mine = {k for k in ka.own if key_kind(k) == kind}
-        theirs = {k for k in kb.own if key_kind(k) == kind}
+    for prefix in ("arxiv:", "tweet:", "github:"):
+        mine = {k for k in ka.own if k.startswith(prefix)}
+        theirs = {k for k in kb.own if k.startswith(prefix)}
         if mine and theirs and not mine & theirs:
             return 0.0
     return similarity
 
 
-@dataclass
 class _Group:
-    members: list[str]
-    ids: dict[str, set[str]] = field(default_factory=dict)  # arxiv / github keys held
+    __slots__ = ("members", "arxiv", "github")
+
+    def __init__(self, member: str, keys: ItemKeys):
+        self.members = [member]
+        self.arxiv = keys.arxiv      # the papers the story holds (at most one)
+        self.github = keys.github    # the repositories it is (at most one)
 
 
 class _Partition:
@@ -165,12 +205,7 @@ class _Partition:
 
     def __init__(self, items: list[MergeItem], keys: dict[str, ItemKeys]):
         self.parent = {item.id: item.id for item in items}
-        self.groups: dict[str, _Group] = {}
-        for item in items:
-            held = {kind: {k for k in keys[item.id].all if key_kind(k) == kind} for kind in _CONTRADICTING}
-            # only what an item *is* pins a repository; a paper's code link does not
-            held["github"] = {k for k in keys[item.id].own if key_kind(k) == "github"}
-            self.groups[item.id] = _Group([item.id], held)
+        self.groups: dict[str, _Group] = {item.id: _Group(item.id, keys[item.id]) for item in items}
 
     def find(self, item_id: str) -> str:
         root = item_id
@@ -185,15 +220,14 @@ class _Partition:
         if ra == rb:
             return True
         ga, gb = self.groups[ra], self.groups[rb]
-        for kind in _CONTRADICTING:
-            if ga.ids[kind] and gb.ids[kind] and ga.ids[kind] != gb.ids[kind]:
-                return False
+        if (ga.arxiv and gb.arxiv and ga.arxiv != gb.arxiv) or (ga.github and gb.github and ga.github != gb.github):
+            return False
         if len(ga.members) < len(gb.members) or (len(ga.members) == len(gb.members) and rb < ra):
             ra, rb, ga, gb = rb, ra, gb, ga
         self.parent[rb] = ra
         ga.members += gb.members
-        for kind in _CONTRADICTING:
-            ga.ids[kind] |= gb.ids[kind]
+        ga.arxiv |= gb.arxiv
+        ga.github |= gb.github
         del self.groups[rb]
         return True
 
@@ -204,23 +238,35 @@ def _key_order(key: str) -> tuple[int, str]:
 
 
 def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys]) -> list[tuple[float, str, str]]:
-    """Every pair of items whose titles may merge, as (similarity, id, id)."""
-    by_token: dict[str, list[MergeItem]] = {}
-    for item in items:
-        for signature in title_signatures(keys[item.id].tokens):
-            by_token.setdefault(signature, []).append(item)
+    """Every pair of items whose titles may merge, as (similarity, id, id).
+
+    The blocks of every title go into one sorted list of integers (block hash and item
+    position in one number) instead of a dictionary of lists: at 100,000 titles that is eight
+    hundred thousand small integers, not as many lists. Items sharing a block are neighbours in
+    it; a hash collision only adds a pair for `titles_match` to refuse.
+    """
+    marks: list[int] = []
+    for position, item in enumerate(items):
+        for block in title_blocks(keys[item.id].tokens):
+            marks.append(((block & _BLOCK_MASK) << _POSITION_BITS) | position)
+    marks.sort()
     pairs: dict[tuple[str, str], float] = {}
-    for bucket in by_token.values():
-        if len(bucket) < 2:
-            continue
-        bucket.sort(key=lambda i: (i.day, i.id))
-        for n, a in enumerate(bucket):
-            for b in bucket[n + 1:]:
-                if (b.day - a.day).days > TITLE_DAYS:
-                    break
-                pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
-                if pair not in pairs:
-                    pairs[pair] = titles_match(a, keys[a.id], b, keys[b.id])
+    start = 0
+    while start < len(marks):
+        block = marks[start] >> _POSITION_BITS
+        end = start + 1
+        while end < len(marks) and marks[end] >> _POSITION_BITS == block:
+            end += 1
+        if end - start > 1:
+            bucket = sorted((items[mark & _POSITION_MASK] for mark in marks[start:end]), key=lambda i: (i.day, i.id))
+            for n, a in enumerate(bucket):
+                for b in bucket[n + 1:]:
+                    if (b.day - a.day).days > TITLE_DAYS:
+                        break
+                    pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
+                    if pair not in pairs:
+                        pairs[pair] = titles_match(a, keys[a.id], b, keys[b.id])
+        start = end
     return [(sim, a, b) for (a, b), sim in pairs.items() if sim]
 
 
@@ -288,36 +334,34 @@ def _assign(union: _Partition, keys: dict[str, ItemKeys], holders: dict[str, lis
     return result
 
 
-def _neighbourhood(store: Store, ids: list[str], mirrors: tuple[str, ...]) -> tuple[dict[str, MergeItem], dict[str, ItemKeys]]:
-    """The new items plus everything connected to them by a key or a matching title."""
-    items: dict[str, MergeItem] = {}
-    keys: dict[str, ItemKeys] = {}
-    frontier = sorted(set(ids))
+def _merge_items(store: Store, ids: Iterable[str]) -> list[tuple[MergeItem, str | None]]:
+    """(merge item, current story id) of stored items, read with only what the merge needs."""
+    return [(MergeItem(id_, source, url, title or "", date.fromisoformat(day), tuple(json.loads(links or "[]")),
+                       original if isinstance(original, str) else None), story)
+            for id_, source, url, title, day, links, original, story in store.merge_rows(ids)]
+
+
+def _neighbourhood(store: Store, items: dict[str, MergeItem], keys: dict[str, ItemKeys],
+                   mirrors: tuple[str, ...]) -> None:
+    """Grow `items` (whose keys are known) with everything connected to them by a key or a
+    matching title, reading each stored item once."""
+    frontier = sorted(items)
     while frontier:
-        for row in store.items_by_id(frontier):
-            item = MergeItem.from_row(row)
-            items[item.id] = item
-            keys[item.id] = keys_of(item, mirrors)
+        lookup = {k for i in frontier for k in keys[i].all}
+        lookup |= {f"sig:{t}" for i in frontier for t in title_signatures(keys[i].tokens)}
         wanted: set[str] = set()
-        lookup = {k for i in frontier if i in keys for k in keys[i].all}
-        lookup |= {f"sig:{t}" for i in frontier if i in keys for t in title_signatures(keys[i].tokens)}
         candidates: set[str] = set()
         for item_id, _, role in store.items_with_keys(lookup):
-            if item_id in items:
-                continue
-            if role == "title":
-                candidates.add(item_id)
-            else:
-                wanted.add(item_id)
-        if candidates:
-            near = [i for i in frontier if i in keys]
-            for row in store.items_by_id(candidates):
-                other = MergeItem.from_row(row)
-                other_keys = keys_of(other, mirrors)
-                if any(titles_match(items[i], keys[i], other, other_keys) for i in near):
-                    wanted.add(other.id)
-        frontier = sorted(wanted - set(items))
-    return items, keys
+            if item_id not in items:
+                (candidates if role == "title" else wanted).add(item_id)
+        found: dict[str, tuple[MergeItem, ItemKeys]] = {}
+        for other, _ in _merge_items(store, candidates | wanted):
+            other_keys = keys_of(other, mirrors)
+            if other.id in wanted or any(titles_match(items[i], keys[i], other, other_keys) for i in frontier):
+                found[other.id] = (other, other_keys)
+        for item_id, (item, item_keys) in found.items():
+            items[item_id], keys[item_id] = item, item_keys
+        frontier = sorted(found)
 
 
 def stored_keys(keys: ItemKeys) -> list[tuple[str, str]]:
@@ -326,18 +370,22 @@ def stored_keys(keys: ItemKeys) -> list[tuple[str, str]]:
 
 
 def merge_into_store(store: Store, ids: Iterable[str], now: datetime, mirrors: Iterable[str] = ()) -> int:
-    """Merge new or changed items into the stored stories; returns how many assignments changed."""
+    """Merge new or changed items into the stored stories; returns how many assignments changed.
+    Each item's keys are computed once and each stored item read once."""
     ids = sorted(set(ids))
     if not ids:
         return 0
     mirrors = tuple(mirrors)
-    rows = store.items_by_id(ids)
-    fresh = {row.id: stored_keys(keys_of(MergeItem.from_row(row), mirrors)) for row in rows}
-    store.save_merge(fresh, {}, now)  # index the new keys first, so the neighbourhood sees them
+    read = _merge_items(store, ids)
+    items = {item.id: item for item, _ in read}
+    keys = {item_id: keys_of(item, mirrors) for item_id, item in items.items()}
+    store.save_merge({i: stored_keys(keys[i]) for i in items}, {}, now)  # the neighbourhood sees them
     # an updated item may have left its story: its old story-mates are recomputed too
-    previous = {row.story_id for row in rows if row.story_id}
-    start = set(ids) | {row.id for row in store.story_members(previous)}
-    items, keys = _neighbourhood(store, sorted(start), mirrors)
+    previous = {story for _, story in read if story}
+    mates = [member for member in store.story_member_ids(previous) if member not in items]
+    for item, _ in _merge_items(store, mates):
+        items[item.id], keys[item.id] = item, keys_of(item, mirrors)
+    _neighbourhood(store, items, keys, mirrors)
     assignments = partition(items.values(), mirrors, keys)
     return store.save_merge({}, {i: (a.story_id, a.rule) for i, a in assignments.items()}, now)
 

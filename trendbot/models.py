@@ -20,6 +20,8 @@ from trendbot.text import clean, cut, valid_unicode
 from trendbot.urls import canonicalize_url, safe_http_url
 
 HASH_VERSION = "v2"
+# The start of an item's text that `trendbot search` looks in, with the title (characters).
+EXCERPT_CHARS = 300
 # Longest text kept of each field (characters); a 1 MB title is an attack, not a title.
 TEXT_LIMITS = {"title": 500, "text": 5000, "summary": 1000, "author": 200}
 

@@ -25,109 +25,34 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
-
 from trendbot.errors import StoreError
-from trendbot.models import Item, Publication, SourceState, StoredItem, Validators
+from trendbot.models import EXCERPT_CHARS, Item, Publication, SourceState, StoredItem, Validators
 from trendbot.pause import pause_point
 from trendbot.text import valid_unicode
 from trendbot.timeutil import day_of, from_iso, iso
 from trendbot.urls import canonicalize_url
 
 BUSY_TIMEOUT_S = 60
+SCHEMA_VERSION = 6  # the number of migrations in trendbot/migrations.py
 CHUNK = 500  # values in one IN (...) list, well under SQLite's limit
 # A published time this far ahead of the fetch, or before this, is not believed (see first_day).
 FUTURE_SLACK = timedelta(hours=1)
 EARLIEST_BELIEVABLE = datetime(1995, 1, 1, tzinfo=timezone.utc)
 ITEM_COLUMNS = ("id, source, kind, guid, url, canonical_url, title, text, summary, author, published_at, day, "
                 "first_seen_at, updated_at, popularity, links, extra")
+SELECTED = ", ".join("items." + column.strip() for column in ITEM_COLUMNS.split(","))
 
-migrations = Migrations("trendbot")
+@dataclass
+class Fetched:
+    """One source's successful fetch, as the store saves it."""
 
-
-@migrations()
-def m001_initial(db: sqlite_utils.Database) -> None:
-    db["items"].create(
-        {
-            "id": str, "source": str, "kind": str, "guid": str, "url": str, "canonical_url": str,
-            "title": str, "text": str, "summary": str, "author": str,
-            "published_at": str,   # UTC ISO-8601
-            "day": str,            # YYYY-MM-DD in the configured zone, or the source's listing day
-            "first_seen_at": str, "updated_at": str,
-            "popularity": str, "links": str, "extra": str, "raw": str,   # JSON
-            "content_hash": str,
-        },
-        pk="id",
-        not_null={"source", "kind", "url", "title", "day"},
-    )
-    db["items"].create_index(["day", "source"], index_name="items_day_source")
-    db["items"].create_index(["source", "published_at"], index_name="items_source_published")
-    db["items"].create_index(["canonical_url"], index_name="items_canonical_url")
-    db["items"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
-    db["source_state"].create(
-        {
-            "name": str, "kind": str, "last_attempt_at": str, "last_success_at": str,
-            "last_error": str, "last_error_at": str, "next_fetch_after": str,
-            "last_new": int, "last_updated": int, "consecutive_failures": int,
-        },
-        pk="name",
-    )
-    db["http_validators"].create(
-        {"url": str, "source": str, "etag": str, "last_modified": str, "updated_at": str}, pk="url"
-    )
-    # Small per-source memory a kind keeps across runs (e.g. the health of each X mirror).
-    db["source_kv"].create(
-        {"source": str, "key": str, "value": str, "updated_at": str}, pk=("source", "key")
-    )
-
-
-@migrations()
-def m002_stories(db: sqlite_utils.Database) -> None:
-    # Identity keys per item (trendbot/urls.py, trendbot/merge.py): role "own" for what the item
-    # is, "link" for what it links to, "title" for the title tokens that find near-duplicates.
-    db["item_keys"].create({"item_id": str, "key": str, "role": str}, pk=("item_id", "key"))
-    db["item_keys"].create_index(["key"], index_name="item_keys_key")
-    # Which story each item belongs to, and the rule that joined it (e.g. "arxiv:2606.13392").
-    db["story_items"].create({"item_id": str, "story_id": str, "rule": str, "updated_at": str}, pk="item_id")
-    db["story_items"].create_index(["story_id"], index_name="story_items_story")
-    # Summaries written by a language model, keyed by hash(prompt version, model, input text).
-    db["summaries"].create(
-        {"hash": str, "model": str, "prompt_version": str, "summary": str, "created_at": str}, pk="hash"
-    )
-
-
-@migrations()
-def m003_publications(db: sqlite_utils.Database) -> None:
-    # Where each day's section was last published (a post in the blog, or digests/D.md) and the
-    # hash of the block trendbot wrote there; the daemon's catch-up asks which days are missing.
-    db["publications"].create(
-        {"day": str, "path": str, "content_hash": str, "published_at": str}, pk=("day", "path")
-    )
-
-
-@migrations()
-def m004_source_warnings(db: sqlite_utils.Database) -> None:
-    # A fetch that succeeded with a problem (a broken document read in part) says so here.
-    db["source_state"].add_column("last_warning", str)
-
-
-@migrations()
-def m005_sticky_days_and_staleness(db: sqlite_utils.Database) -> None:
-    # When a fetch last brought something new, the newest item's time, and whether the last
-    # answer was "not modified": a source that answers but never changes is stale too.
-    for column, kind in (("last_new_at", str), ("newest_item_at", str), ("not_modified", int)):
-        db["source_state"].add_column(column, kind)
-
-
-@migrations()
-def m006_trigram_search_and_merge_base(db: sqlite_utils.Database) -> None:
-    # Substring search for Korean and English alike: Korean attaches particles to words, so
-    # whole-token matching misses most queries ("하이퍼클로바" in "하이퍼클로바X는").
-    db["items"].disable_fts()
-    db["items"].enable_fts(["title", "text"], create_triggers=True, tokenize="trigram")
-    # What trendbot last rendered for a day: the base of the three-way merge with the person's edits.
-    db["publications"].add_column("base", str)
+    name: str
+    kind: str
+    items: list[Item]
+    validators: dict[str, Validators] = field(default_factory=dict)
+    memory: dict[str, Any] | None = None   # None: the kind's memory is left as it is
+    warning: str | None = None
+    not_modified: bool = False
 
 
 @dataclass
@@ -159,7 +84,7 @@ def item_row(item: Item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     return {
         "id": item.key, "source": item.source, "kind": item.kind, "guid": item.guid,
         "url": item.url, "canonical_url": canonicalize_url(item.url), "title": item.title,
-        "text": item.text, "summary": item.summary, "author": item.author,
+        "text": item.text, "excerpt": item.text[:EXCERPT_CHARS], "summary": item.summary, "author": item.author,
         "published_at": iso(item.published_at), "day": first_day(item, now, tz).isoformat(),
         "first_seen_at": iso(now), "updated_at": iso(now),
         "popularity": json.dumps(item.popularity, sort_keys=True),
@@ -226,6 +151,7 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._savepoints = 0
         if self.path.exists() and not self.path.is_file():
             what = "a folder" if self.path.is_dir() else "not a regular file"
             raise StoreError(f"{self.path}: cannot use as the database: it is {what}", exit_code=2)
@@ -236,21 +162,26 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            self.db = sqlite_utils.Database(conn)
-            # the schema appears whole or not at all: every migration runs in one transaction,
-            # so a process killed on the first open leaves an empty file the next one completes
-            if migrations.pending(self.db):
+            self.conn = conn
+            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                # the schema code (and sqlite-utils) loads only for a database that is behind
+                from trendbot import migrations
+
                 with self.write():
                     pause_point("schema")
-                    migrations.apply(self.db)
+                    migrations.apply(conn)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the database: {describe_sqlite(exc, self.path)}",
                              exit_code=1 if is_disk_full(exc, self.path) else 2) from None
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot open the database: {exc.strerror or exc}", exit_code=2) from None
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        return self.conn
+
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -259,17 +190,26 @@ class Store:
         self.close()
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite_utils.Database]:
-        """One write transaction, taking the write lock up front (BEGIN IMMEDIATE)."""
-        conn = self.db.conn
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the write lock up front (BEGIN IMMEDIATE); nested in
+        another, a savepoint."""
+        conn = self.conn
         if conn.in_transaction:
-            with self.db.atomic():
-                yield self.db
+            self._savepoints += 1
+            name = f"trendbot_{self._savepoints}"
+            conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+                raise
+            conn.execute(f"RELEASE {name}")
             return
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.db
+                yield conn
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -292,10 +232,10 @@ class Store:
             pass
 
     def _rows(self, sql: str, args: Iterable = ()) -> Iterator[tuple]:
-        return self.db.conn.execute(sql, list(args))
+        return self.conn.execute(sql, list(args))
 
     def _dicts(self, sql: str, args: Iterable = ()) -> Iterator[dict]:
-        cursor = self.db.conn.execute(sql, list(args))
+        cursor = self.conn.execute(sql, list(args))
         columns = [c[0] for c in cursor.description]
         for values in cursor:
             yield dict(zip(columns, values))
@@ -330,9 +270,14 @@ class Store:
                     changed_rows.append({k: v for k, v in row.items()
                                          if k not in ("day", "first_seen_at", "published_at")})
             if new_rows:
-                self.db["items"].insert_all(new_rows, batch_size=200)
+                columns = list(new_rows[0])
+                self.conn.executemany(
+                    f"insert into items ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
+                    [tuple(row[c] for c in columns) for row in new_rows])
             for row in changed_rows:
-                self.db["items"].update(row["id"], row)
+                columns = [c for c in row if c != "id"]
+                self.conn.execute(f"update items set {', '.join(c + ' = ?' for c in columns)} where id = ?",
+                                     [*(row[c] for c in columns), row["id"]])
             result.new, result.updated = len(new_rows), len(changed_rows)
             result.changed_ids = [row["id"] for row in new_rows + changed_rows]
             result.unchanged = len(rows) - result.new - result.updated
@@ -340,9 +285,12 @@ class Store:
         result.newest = max(times) if times else None
         return result
 
-    def _items(self, where: str, args: Iterable = (), order: str = "items.published_at, items.id") -> list[StoredItem]:
-        sql = (f"select {', '.join('items.' + c.strip() for c in ITEM_COLUMNS.split(','))}, story_items.story_id, "
-               f"story_items.rule from items left join story_items on story_items.item_id = items.id "
+    def _items(self, where: str, args: Iterable = (), order: str = "items.published_at, items.id",
+               by_story: bool = False) -> list[StoredItem]:
+        # by_story: driven by the story index (an inner join), never by a scan of every item
+        source = ("story_items join items on items.id = story_items.item_id" if by_story else
+                  "items left join story_items on story_items.item_id = items.id")
+        sql = (f"select {SELECTED}, story_items.story_id, story_items.rule from {source} "
                f"where {where} order by {order}")
         return [stored_item(row) for row in self._rows(sql, args)]
 
@@ -380,13 +328,25 @@ class Store:
                "where story_items.item_id is null and items.day in ({marks})")
         return [row[0] for row in self._chunked(sql, sorted({d.isoformat() for d in days}))]
 
+    def merge_rows(self, ids: Iterable[str]) -> list[tuple]:
+        """(id, source, url, title, day, links JSON, original URL, story id) of the given items:
+        only what the story merge reads."""
+        sql = ("select items.id, items.source, items.url, items.title, items.day, items.links, "
+               "json_extract(items.extra, '$.original_url'), story_items.story_id from items "
+               "left join story_items on story_items.item_id = items.id where items.id in ({marks})")
+        return list(self._chunked(sql, sorted(set(ids))))
+
+    def story_member_ids(self, story_ids: Iterable[str]) -> list[str]:
+        return [row[0] for row in self._chunked("select item_id from story_items where story_id in ({marks})",
+                                                sorted(set(story_ids) - {None}))]
+
     def story_members(self, story_ids: Iterable[str]) -> list[StoredItem]:
         """Every item of the given stories, whatever its day."""
         ids = sorted(set(story_ids) - {None})
         found: list[StoredItem] = []
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
-            found += self._items(f"story_items.story_id in ({','.join('?' * len(chunk))})", chunk)
+            found += self._items(f"story_items.story_id in ({','.join('?' * len(chunk))})", chunk, by_story=True)
         return found
 
     def save_merge(self, keys: dict[str, list[tuple[str, str]]], stories: dict[str, tuple[str, str]],
@@ -398,19 +358,19 @@ class Store:
             if keys:
                 for start in range(0, len(ids := sorted(keys)), CHUNK):
                     chunk = ids[start:start + CHUNK]
-                    self.db.execute(f"delete from item_keys where item_id in ({','.join('?' * len(chunk))})", chunk)
-                self.db["item_keys"].insert_all(
-                    ({"item_id": item_id, "key": key, "role": role}
-                     for item_id, pairs in keys.items() for key, role in pairs),
-                    batch_size=1000, ignore=True,
-                )
+                    self.conn.execute(f"delete from item_keys where item_id in ({','.join('?' * len(chunk))})", chunk)
+                self.conn.executemany(
+                    "insert or ignore into item_keys (item_id, key, role) values (?, ?, ?)",
+                    [(item_id, key, role) for item_id, pairs in keys.items() for key, role in pairs])
             current = {item_id: (story_id, rule) for item_id, story_id, rule in self._chunked(
                 "select item_id, story_id, rule from story_items where item_id in ({marks})", sorted(stories))}
-            changed = [{"item_id": item_id, "story_id": story_id, "rule": rule, "updated_at": iso(now)}
-                       for item_id, (story_id, rule) in stories.items()
+            changed = [(item_id, story_id, rule, iso(now)) for item_id, (story_id, rule) in stories.items()
                        if current.get(item_id) != (story_id, rule)]
             if changed:
-                self.db["story_items"].upsert_all(changed, pk="item_id", batch_size=1000)
+                self.conn.executemany(
+                    "insert into story_items (item_id, story_id, rule, updated_at) values (?, ?, ?, ?) "
+                    "on conflict (item_id) do update set story_id = excluded.story_id, rule = excluded.rule, "
+                    "updated_at = excluded.updated_at", changed)
         return len(changed)
 
     def summaries(self, keys: Iterable[str]) -> dict[str, str]:
@@ -421,9 +381,10 @@ class Store:
         if not written:
             return
         with self.write():
-            self.db["summaries"].upsert_all(
-                [{"hash": key, "model": model, "prompt_version": version, "summary": summary, "created_at": iso(now)}
-                 for key, (model, version, summary) in written.items()], pk="hash")
+            self.conn.executemany(
+                "insert or replace into summaries (hash, model, prompt_version, summary, created_at) "
+                "values (?, ?, ?, ?, ?)",
+                [(key, model, version, summary, iso(now)) for key, (model, version, summary) in written.items()])
 
     def counts_by_source(self) -> dict[str, int]:
         return dict(self._rows("select source, count(*) from items group by source"))
@@ -446,7 +407,7 @@ class Store:
         where, args = [], []
         for word in short_words:
             pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append("(items.title like ? escape '\\' or items.text like ? escape '\\')")
+            where.append("(items.title like ? escape '\\' or items.excerpt like ? escape '\\')")
             args += [pattern, pattern]
         try:
             if long_words:
@@ -486,11 +447,11 @@ class Store:
     def _save_memory(self, source: str, memory: dict[str, Any] | None, now: datetime) -> None:
         if memory is None:
             return
-        self.db.execute("delete from source_kv where source = ?", [source])
+        self.conn.execute("delete from source_kv where source = ?", [source])
         if memory:
-            self.db["source_kv"].insert_all(
-                [{"source": source, "key": key, "value": json.dumps(value, default=str), "updated_at": iso(now)}
-                 for key, value in memory.items()], pk=("source", "key"))
+            self.conn.executemany(
+                "insert into source_kv (source, key, value, updated_at) values (?, ?, ?, ?)",
+                [(source, key, json.dumps(value, default=str), iso(now)) for key, value in memory.items()])
 
     def save_fetch(self, name: str, kind: str, items: list[Item], validators: dict[str, Validators],
                    now: datetime, tz: ZoneInfo, *, memory: dict[str, Any] | None = None,
@@ -501,29 +462,43 @@ class Store:
         Validators are saved with the items they describe, never before: a crash in between
         must not leave an ETag that would make the next fetch skip items never stored.
         """
+        return self.save_fetches([Fetched(name, kind, items, validators, memory, warning, not_modified)], now, tz)[0]
+
+    def save_fetches(self, fetched: list[Fetched], now: datetime, tz: ZoneInfo) -> list[UpsertResult]:
+        """Several sources' fetches in one transaction (the fetch cycle groups the sources that
+        finish together: one commit instead of one each). Each source is still all or nothing."""
+        results = []
         with self.write():
-            result = self.upsert_items(items, now, tz)
-            pause_point(f"save:{name}")
-            if validators:
-                self.db["http_validators"].upsert_all(
-                    [{"url": url, "source": name, "etag": v.etag, "last_modified": v.last_modified,
-                      "updated_at": iso(now)} for url, v in validators.items()],
-                    pk="url",
-                )
-            self._save_memory(name, memory, now)
-            previous = self.state(name)
-            newest = max(filter(None, (previous.newest_item_at, result.newest)), default=None)
-            self.db["source_state"].upsert(
-                {"name": name, "kind": kind, "last_attempt_at": iso(now), "last_success_at": iso(now),
-                 "last_error": None, "last_error_at": None, "next_fetch_after": None,
-                 "last_new": result.new, "last_updated": result.updated, "consecutive_failures": 0,
-                 "last_warning": warning, "not_modified": int(not_modified),
-                 # counted from the first success, so a feed empty from the start turns stale too
-                 "last_new_at": iso(now if result.new or previous.last_success_at is None else previous.last_new_at),
-                 "newest_item_at": iso(newest)},
-                pk="name",
-            )
-        return result
+            states = self.states()
+            for one in fetched:
+                result = self.upsert_items(one.items, now, tz)
+                pause_point(f"save:{one.name}")
+                if one.validators:
+                    self.conn.executemany(
+                        "insert into http_validators (url, source, etag, last_modified, updated_at) "
+                        "values (?, ?, ?, ?, ?) on conflict (url) do update set source = excluded.source, "
+                        "etag = excluded.etag, last_modified = excluded.last_modified, updated_at = excluded.updated_at",
+                        [(url, one.name, v.etag, v.last_modified, iso(now)) for url, v in one.validators.items()])
+                self._save_memory(one.name, one.memory, now)
+                self._save_success(one, result, states.get(one.name) or SourceState(one.name), now)
+                results.append(result)
+        return results
+
+    def _save_success(self, one: Fetched, result: UpsertResult, previous: SourceState, now: datetime) -> None:
+        newest = max(filter(None, (previous.newest_item_at, result.newest)), default=None)
+        # counted from the first success, so a feed empty from the start turns stale too
+        new_at = now if result.new or previous.last_success_at is None else previous.last_new_at
+        self.conn.execute(
+            "insert into source_state (name, kind, last_attempt_at, last_success_at, last_error, last_error_at, "
+            "next_fetch_after, last_new, last_updated, consecutive_failures, last_warning, not_modified, "
+            "last_new_at, newest_item_at) values (?, ?, ?, ?, null, null, null, ?, ?, 0, ?, ?, ?, ?) "
+            "on conflict (name) do update set kind = excluded.kind, last_attempt_at = excluded.last_attempt_at, "
+            "last_success_at = excluded.last_success_at, last_error = null, last_error_at = null, "
+            "next_fetch_after = null, last_new = excluded.last_new, last_updated = excluded.last_updated, "
+            "consecutive_failures = 0, last_warning = excluded.last_warning, not_modified = excluded.not_modified, "
+            "last_new_at = excluded.last_new_at, newest_item_at = excluded.newest_item_at",
+            [one.name, one.kind, iso(now), iso(now), result.new, result.updated, one.warning, int(one.not_modified),
+             iso(new_at), iso(newest)])
 
     def save_failure(self, name: str, kind: str, error: str, now: datetime,
                      next_fetch_after: datetime | None = None, memory: dict[str, Any] | None = None) -> None:
@@ -531,21 +506,22 @@ class Store:
         with self.write():
             failures = self.state(name).consecutive_failures + 1
             self._save_memory(name, memory, now)
-            self.db["source_state"].upsert(
-                {"name": name, "kind": kind, "last_attempt_at": iso(now), "last_error": error,
-                 "last_error_at": iso(now), "next_fetch_after": iso(next_fetch_after),
-                 "consecutive_failures": failures},
-                pk="name",
-            )
+            self.conn.execute(
+                "insert into source_state (name, kind, last_attempt_at, last_error, last_error_at, next_fetch_after, "
+                "consecutive_failures) values (?, ?, ?, ?, ?, ?, ?) on conflict (name) do update set "
+                "kind = excluded.kind, last_attempt_at = excluded.last_attempt_at, last_error = excluded.last_error, "
+                "last_error_at = excluded.last_error_at, next_fetch_after = excluded.next_fetch_after, "
+                "consecutive_failures = excluded.consecutive_failures",
+                [name, kind, iso(now), error, iso(now), iso(next_fetch_after), failures])
 
     # -- publications ------------------------------------------------------------------
 
     def record_publication(self, publication: Publication) -> None:
         with self.write():
-            self.db["publications"].upsert(
-                {"day": publication.day.isoformat(), "path": publication.path,
-                 "content_hash": publication.content_hash, "published_at": iso(publication.published_at),
-                 "base": publication.base}, pk=("day", "path"))
+            self.conn.execute(
+                "insert or replace into publications (day, path, content_hash, published_at, base) values (?, ?, ?, ?, ?)",
+                [publication.day.isoformat(), publication.path, publication.content_hash,
+                 iso(publication.published_at), publication.base])
 
     def publication(self, day: date, path: str | Path) -> Publication | None:
         """The record of day's last publication into `path`, if any."""
@@ -555,12 +531,12 @@ class Store:
         return None
 
     def last_published_day(self) -> date | None:
-        row = self.db.execute("select max(day) from publications").fetchone()
+        row = self.conn.execute("select max(day) from publications").fetchone()
         return date.fromisoformat(row[0]) if row and row[0] else None
 
     def published_days(self, since: date) -> set[date]:
-        rows = self.db.execute("select distinct day from publications where day >= ?", [since.isoformat()])
+        rows = self.conn.execute("select distinct day from publications where day >= ?", [since.isoformat()])
         return {date.fromisoformat(day) for (day,) in rows}
 
     def integrity_check(self) -> str:
-        return self.db.execute("pragma integrity_check").fetchone()[0]
+        return self.conn.execute("pragma integrity_check").fetchone()[0]

@@ -18,11 +18,12 @@ import json
 import logging
 import os
 import re
-from typing import Any, Iterable
-
-import httpx
+from typing import TYPE_CHECKING, Any, Iterable
 
 from trendbot import __version__
+
+if TYPE_CHECKING:
+    import httpx
 from trendbot.config import SummarizerConfig
 from trendbot.markup import strip_html
 from trendbot.models import StoredItem, canonical_json, short_hash
@@ -148,6 +149,8 @@ class Summarizer:
         return lines
 
     async def _ask_all(self, headers: dict[str, str], texts: list[str]) -> list[str | None]:
+        import httpx  # loaded only for a model to ask: the extractive digest starts faster without it
+
         async with httpx.AsyncClient(timeout=self.config.timeout.total_seconds(), transport=self.transport,
                                      headers=headers) as client:
             return [await self._ask(client, text) for text in texts]
@@ -171,6 +174,8 @@ class Summarizer:
         return self.config.base_url.rstrip("/") + "/chat/completions"
 
     async def _ask(self, client: httpx.AsyncClient, text: str) -> str | None:
+        import httpx  # already loaded by _ask_all
+
         model, language = self.config.model, self.config.language
         key = cache_key(model, language, text)
         if key in self.cached:

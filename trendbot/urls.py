@@ -85,6 +85,7 @@ _GITHUB_REPO_PAGES = frozenset({"tree", "blob", "releases", "wiki", "commits", "
 # Strongest first: the rule that joined two items is the strongest key they share.
 KEY_KINDS = ("arxiv", "tweet", "github", "url")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/%:@!$&'()*+,;=\-._~]*")  # nothing `quote` would change
 
 
 @lru_cache(maxsize=64)
@@ -131,8 +132,7 @@ def _canonical(url: str, mirrors: tuple[str, ...]) -> str:
     url = url.strip()
     try:
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower().rstrip(".")
-        port = parts.port
+        host, port = _host_and_port(parts)
     except ValueError:
         return url
     if not host:
@@ -155,42 +155,64 @@ def _canonical(url: str, mirrors: tuple[str, ...]) -> str:
     netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
     if scheme == "http":
         scheme = "https"
-    query = sorted(
+    query = urlencode(sorted(
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)
-    )
+    )) if parts.query else ""
     if path != "/" and path.endswith("/"):
         path = path.rstrip("/") or "/"
-    # spaces and non-ASCII as %XX, so the form survives being written and read back
-    path = quote(path, safe=_PATH_SAFE)
-    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+    if not _PLAIN_PATH.fullmatch(path):
+        # spaces and non-ASCII as %XX, so the form survives being written and read back
+        path = quote(path, safe=_PATH_SAFE)
+    return urlunsplit((scheme, netloc, path, query, ""))
 
 
-def arxiv_id(url: str, mirrors: Iterable[str] = ()) -> str | None:
-    """The arXiv id (version stripped) of an arXiv, Hugging Face paper or alphaxiv-style page."""
-    parts = urlsplit(canonicalize_url(url, mirrors))
-    host = parts.hostname or ""
+def _host_and_port(parts) -> tuple[str, int | None]:
+    """`parts.hostname` (lower-case, no trailing dot) and `parts.port`, read without parsing the
+    netloc twice in the common case (no user, no IPv6 brackets); the same ValueError otherwise."""
+    netloc = parts.netloc
+    if "@" in netloc or "[" in netloc:
+        return (parts.hostname or "").lower().rstrip("."), parts.port
+    host, _, port = netloc.partition(":")
+    host = host.lower().rstrip(".")
+    if not port:
+        return host, None
+    if not (port.isdigit() and port.isascii()):
+        raise ValueError(f"Port could not be cast to integer value as {port!r}")
+    number = int(port)
+    if not 0 <= number <= 65535:
+        raise ValueError("Port out of range 0-65535")
+    return host, number
+
+
+def _split_canonical(canonical: str) -> tuple[str, str, str]:
+    """(host, path, query) of a canonical URL (`https://host[:port]/path?query`), cheaply."""
+    rest = canonical.partition("://")[2]
+    netloc, _, tail = rest.partition("/")
+    path, _, query = ("/" + tail).partition("?")
+    host = netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc
+    return host, path, query
+
+
+def _arxiv_of(host: str, path: str) -> str | None:
     match = None
     if host in ARXIV_HOSTS:
-        match = _ARXIV_PATH.match(parts.path)
+        match = _ARXIV_PATH.match(path)
     elif host in HF_PAPER_HOSTS:
-        match = _HF_PAPER_PATH.match(parts.path)
+        match = _HF_PAPER_PATH.match(path)
     return match.group(1).lower() if match else None
 
 
-def tweet_id(url: str, mirrors: Iterable[str] = ()) -> str | None:
-    parts = urlsplit(canonicalize_url(url, mirrors))
-    if parts.hostname != X_HOST:
+def _tweet_of(host: str, path: str) -> str | None:
+    if host != X_HOST:
         return None
-    match = _X_STATUS.match(parts.path)
+    match = _X_STATUS.match(path)
     return (match.group(1).lstrip("0") or "0") if match else None
 
 
-def github_repo(url: str, mirrors: Iterable[str] = ()) -> str | None:
-    """`owner/repo` of a link to a GitHub repository (its root, a file or a release)."""
-    parts = urlsplit(canonicalize_url(url, mirrors))
-    if parts.hostname != GITHUB_HOST:
+def _repo_of(host: str, path: str) -> str | None:
+    if host != GITHUB_HOST:
         return None
-    segments = [s for s in parts.path.split("/") if s]
+    segments = [s for s in path.split("/") if s]
     if len(segments) < 2 or segments[0].lower() in _GITHUB_RESERVED:
         return None
     if len(segments) > 2 and segments[2].lower() not in _GITHUB_REPO_PAGES:
@@ -199,28 +221,49 @@ def github_repo(url: str, mirrors: Iterable[str] = ()) -> str | None:
     return f"{segments[0]}/{repo}".lower() if repo else None
 
 
+def arxiv_id(url: str, mirrors: Iterable[str] = ()) -> str | None:
+    """The arXiv id (version stripped) of an arXiv, Hugging Face paper or alphaxiv-style page."""
+    return _arxiv_of(*_split_canonical(canonicalize_url(url, mirrors))[:2])
+
+
+def tweet_id(url: str, mirrors: Iterable[str] = ()) -> str | None:
+    return _tweet_of(*_split_canonical(canonicalize_url(url, mirrors))[:2])
+
+
+def github_repo(url: str, mirrors: Iterable[str] = ()) -> str | None:
+    """`owner/repo` of a link to a GitHub repository (its root, a file or a release)."""
+    return _repo_of(*_split_canonical(canonicalize_url(url, mirrors))[:2])
+
+
 def identity_keys(url: str, mirrors: Iterable[str] = ()) -> list[str]:
     """What a URL is about, strongest key first; [] for links that name nothing in particular.
 
     A site's front page or an X profile is shared by unrelated posts, so it gives no key.
     """
-    if not is_http_url(url):
-        return []
-    canonical = canonicalize_url(url, mirrors)
-    parts = urlsplit(canonical)
+    return list(_identity(url, mirrors if isinstance(mirrors, tuple) else tuple(mirrors)))
+
+
+@lru_cache(maxsize=1 << 14)  # a paper or a repository is linked from many items
+def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
+    canonical = _canonical(url.strip(), mirrors)
+    if not canonical.startswith("https://") and not canonical.startswith("http://"):
+        return ()
+    host, path, query = _split_canonical(canonical)
+    if not host:
+        return ()
+    if host == X_HOST:
+        tweet = _tweet_of(host, path)
+        return (f"tweet:{tweet}",) if tweet else ()
     keys = []
-    paper = arxiv_id(canonical)
+    paper = _arxiv_of(host, path)
     if paper:
         keys.append(f"arxiv:{paper}")
-    if parts.hostname == X_HOST:
-        tweet = tweet_id(canonical)
-        return [f"tweet:{tweet}"] if tweet else []
-    repo = github_repo(canonical)
+    repo = _repo_of(host, path)
     if repo:
         keys.append(f"github:{repo}")
-    if parts.path != "/" or parts.query:
+    if path != "/" or query:
         keys.append(f"url:{canonical}")
-    return keys
+    return tuple(keys)
 
 
 def key_kind(key: str) -> str:

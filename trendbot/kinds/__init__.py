@@ -15,22 +15,23 @@ change, saved with the items in one transaction), the cycle's `now`, and the day
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Any, Awaitable, Callable, Iterable, TypeVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, Iterable, TypeVar, Union
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, TypeAdapter, ValidationError
 
 from trendbot.config import SourceBase, display_path, read_toml, validation_error
 from trendbot.errors import ConfigError, FetchError, RetryLater
-from trendbot.http import HttpClient, Response
 from trendbot.models import Item, StoredItem, Validators
+
+if TYPE_CHECKING:  # only named in annotations: loading sources must not load httpx (start-up time)
+    from trendbot.http import HttpClient, Response
 
 ENTRY_POINT_GROUP = "trendbot.kinds"
 T = TypeVar("T")
@@ -201,6 +202,8 @@ class FetchContext:
         requests of every other source."""
         if self.parser is not None:
             return await self.parser(parser, *args, **kwargs)
+        import asyncio  # a fetch has it loaded already; reading source files does not need it
+
         return await asyncio.to_thread(parser, *args, **kwargs)
 
     def pace(self, base_url: str, interval: float) -> None:

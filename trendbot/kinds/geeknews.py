@@ -25,7 +25,7 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from pydantic import Field
-from selectolax.lexbor import LexborHTMLParser
+
 
 from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import FetchError, ParseError, RetryLater
@@ -210,7 +210,7 @@ def parse_topic_markdown(body: bytes, *, url: str) -> TopicDetails:
     )
 
 
-def _discussion_posting(tree: LexborHTMLParser) -> dict:
+def _discussion_posting(tree) -> dict:
     for node in tree.css('script[type="application/ld+json"]'):
         try:
             data = json.loads(node.text(deep=True))

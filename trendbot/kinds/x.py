@@ -351,9 +351,6 @@ def load_health(memory: dict, endpoints: list[Endpoint]) -> dict[str, Health]:
     return {e.key: Health.from_json(memory.get(e.key)) for e in endpoints}
 
 
-ACCOUNTS_AT_ONCE = 4
-
-
 async def fetch_account(ctx: FetchContext, source: XSource, endpoints: list[Endpoint], health: dict[str, Health],
                         account: str) -> tuple[list[Item] | None, list[str]]:
     """The wanted posts of one account from the first good endpoint, or None and every reason.
@@ -402,14 +399,10 @@ async def fetch(ctx: FetchContext, source: XSource) -> list[Item]:
     if ctx.day is not None:
         ctx.note("X mirrors serve only recent posts; --date cannot reach further back")
     health = load_health(ctx.memory, endpoints)
-    slots = asyncio.Semaphore(ACCOUNTS_AT_ONCE)
-
-    async def one(account: str) -> tuple[list[Item] | None, list[str]]:
-        async with slots:
-            return await fetch_account(ctx, source, endpoints, health, account)
-
     try:
-        results = await asyncio.gather(*(one(account) for account in source.accounts))
+        # every account at once: the HTTP client keeps each mirror to `[http] per_host` requests
+        results = await asyncio.gather(*(fetch_account(ctx, source, endpoints, health, account)
+                                         for account in source.accounts))
     finally:
         # the breaker remembers every endpoint's answers, whatever becomes of the fetch
         ctx.memory.update({key: value.to_json() for key, value in health.items()})

@@ -1,0 +1,113 @@
+"""The database schema as numbered sqlite-utils migrations, never edited once released.
+
+Loaded only when a database is behind (`trendbot/store.py` compares `PRAGMA user_version` with
+`SCHEMA_VERSION` first), so that an everyday command does not pay for sqlite-utils. Every
+pending migration runs in the caller's one transaction, with the new user_version: a process
+killed on the first open leaves an empty file that the next one completes.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from trendbot.models import EXCERPT_CHARS
+
+migrations = Migrations("trendbot")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["items"].create(
+        {
+            "id": str, "source": str, "kind": str, "guid": str, "url": str, "canonical_url": str,
+            "title": str, "text": str, "summary": str, "author": str,
+            "published_at": str,   # UTC ISO-8601
+            "day": str,            # YYYY-MM-DD in the configured zone, or the source's listing day
+            "first_seen_at": str, "updated_at": str,
+            "popularity": str, "links": str, "extra": str, "raw": str,   # JSON
+            "content_hash": str,
+        },
+        pk="id",
+        not_null={"source", "kind", "url", "title", "day"},
+    )
+    db["items"].create_index(["day", "source"], index_name="items_day_source")
+    db["items"].create_index(["source", "published_at"], index_name="items_source_published")
+    db["items"].create_index(["canonical_url"], index_name="items_canonical_url")
+    db["items"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+    db["source_state"].create(
+        {
+            "name": str, "kind": str, "last_attempt_at": str, "last_success_at": str,
+            "last_error": str, "last_error_at": str, "next_fetch_after": str,
+            "last_new": int, "last_updated": int, "consecutive_failures": int,
+        },
+        pk="name",
+    )
+    db["http_validators"].create(
+        {"url": str, "source": str, "etag": str, "last_modified": str, "updated_at": str}, pk="url"
+    )
+    # Small per-source memory a kind keeps across runs (e.g. the health of each X mirror).
+    db["source_kv"].create(
+        {"source": str, "key": str, "value": str, "updated_at": str}, pk=("source", "key")
+    )
+
+
+@migrations()
+def m002_stories(db: sqlite_utils.Database) -> None:
+    # Identity keys per item (trendbot/urls.py, trendbot/merge.py): role "own" for what the item
+    # is, "link" for what it links to, "title" for the title tokens that find near-duplicates.
+    db["item_keys"].create({"item_id": str, "key": str, "role": str}, pk=("item_id", "key"))
+    db["item_keys"].create_index(["key"], index_name="item_keys_key")
+    # Which story each item belongs to, and the rule that joined it (e.g. "arxiv:2606.13392").
+    db["story_items"].create({"item_id": str, "story_id": str, "rule": str, "updated_at": str}, pk="item_id")
+    db["story_items"].create_index(["story_id"], index_name="story_items_story")
+    # Summaries written by a language model, keyed by hash(prompt version, model, input text).
+    db["summaries"].create(
+        {"hash": str, "model": str, "prompt_version": str, "summary": str, "created_at": str}, pk="hash"
+    )
+
+
+@migrations()
+def m003_publications(db: sqlite_utils.Database) -> None:
+    # Where each day's section was last published (a post in the blog, or digests/D.md) and the
+    # hash of the block trendbot wrote there; the daemon's catch-up asks which days are missing.
+    db["publications"].create(
+        {"day": str, "path": str, "content_hash": str, "published_at": str}, pk=("day", "path")
+    )
+
+
+@migrations()
+def m004_source_warnings(db: sqlite_utils.Database) -> None:
+    # A fetch that succeeded with a problem (a broken document read in part) says so here.
+    db["source_state"].add_column("last_warning", str)
+
+
+@migrations()
+def m005_sticky_days_and_staleness(db: sqlite_utils.Database) -> None:
+    # When a fetch last brought something new, the newest item's time, and whether the last
+    # answer was "not modified": a source that answers but never changes is stale too.
+    for column, kind in (("last_new_at", str), ("newest_item_at", str), ("not_modified", int)):
+        db["source_state"].add_column(column, kind)
+
+
+@migrations()
+def m006_trigram_search_and_merge_base(db: sqlite_utils.Database) -> None:
+    # Substring search for Korean and English alike: Korean attaches particles to words, so
+    # whole-token matching misses most queries ("하이퍼클로바" in "하이퍼클로바X는").
+    # Indexed: the title and the text's first EXCERPT_CHARS characters (the lead a search is about;
+    # a trigram index of whole texts would cost more than the rest of a fetch's writes).
+    db["items"].disable_fts()
+    db["items"].add_column("excerpt", str)
+    db.execute(f"update items set excerpt = substr(text, 1, {EXCERPT_CHARS})")
+    db["items"].enable_fts(["title", "excerpt"], create_triggers=True, tokenize="trigram")
+    # What trendbot last rendered for a day: the base of the three-way merge with the person's edits.
+    db["publications"].add_column("base", str)
+
+
+def apply(conn) -> int:
+    """Apply what is pending on this connection (inside the caller's transaction); the version."""
+    db = sqlite_utils.Database(conn)
+    migrations.apply(db)
+    version = len(migrations._migrations)
+    conn.execute(f"PRAGMA user_version = {version}")
+    return version
