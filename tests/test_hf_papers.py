@@ -65,8 +65,12 @@ def test_api_sample_gives_every_paper_with_its_fields():
     assert paper.extra["authors"][:2] == ["Jundong Xu", "Qingchuan Li"] and len(paper.extra["authors"]) == 14
     assert paper.extra["githubRepo"] == "https://github.com/Aiden0526/EvoArena"
     assert paper.extra["projectPage"] == "https://aiden0526.github.io/EvoArena/"
-    assert paper.extra["submittedBy"] == "zhiyuanhucs"
+    assert paper.extra["submitter"] == {"user": "zhiyuanhucs", "fullname": "Zhiyuan Hu"}
     assert "EvoMem" in paper.extra["ai_keywords"]
+    assert paper.extra["organization"] == "Massachusetts Institute of Technology"
+    assert paper.extra["thumbnail"] == "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2606.13681.png"
+    assert paper.extra["ai_summary_model"] == "Qwen/Qwen2.5-Coder-32B-Instruct"
+    assert "withdrawn_at" not in paper.extra
 
 
 def test_paper_without_repository_has_no_stars_and_only_the_arxiv_link():
@@ -116,6 +120,56 @@ def test_api_answers_not_understood_are_parse_errors_naming_the_url(name, reason
     with pytest.raises(ParseError, match=reason) as caught:
         parse_api(name)
     assert caught.value.url == "http://hf.test/api"
+
+
+def test_organization_is_optional_and_media_urls_are_kept():
+    papers = by_id(parse_api("api_2026-06-12.json").items)
+    assert papers["2606.00467"].extra["organization"] == "California institute of technology"
+    assert "organization" not in papers["2606.12730"].extra   # 14 of the 30 have none
+    with_media = [p for p in papers.values() if "media" in p.extra]
+    assert len(with_media) == 2
+    assert all(url.startswith("https://cdn-uploads.huggingface.co/") for p in with_media for url in p.extra["media"])
+
+
+def test_an_answer_from_2024_is_read_as_today():
+    """October 2024: no `submittedOnDailyAt`, `ai_summary`, `githubRepo` or `organization`; the
+    item's `publishedAt` is the listing time. The listing day is the day asked for."""
+    listing = parse_api("api_2024-10-25_first3.json", listed_on=date(2024, 10, 25))
+    assert listing.entries == 3
+    papers = by_id(listing.items)
+    assert list(papers) == ["2410.17243", "2410.16251", "2410.18533"]
+    paper = papers["2410.17243"]
+    assert paper.title == "Breaking the Memory Barrier: Near Infinite Batch Size Scaling for Contrastive Loss"
+    assert paper.day == date(2024, 10, 25)
+    assert paper.published_at == datetime(2024, 10, 22, 17, 59, 30, tzinfo=timezone.utc)  # arXiv time
+    assert paper.popularity == {"upvotes": 64, "comments": 3}
+    assert paper.summary is None and paper.text.startswith("Contrastive loss is a powerful approach")
+    assert paper.links == ["https://arxiv.org/abs/2410.17243"]
+    assert paper.author == "Zesen Cheng et al."
+    assert paper.extra["submitter"] == {"user": "ClownRat", "fullname": "Zesen Cheng"}
+    assert paper.extra["thumbnail"] == "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2410.17243.png"
+    assert len(paper.extra["media"]) == 3
+    assert not {"organization", "ai_summary_model", "githubRepo", "withdrawn_at"} & set(paper.extra)
+    assert papers["2410.16251"].extra["submitter"] == {"user": "canyuchen", "fullname": "Canyu Chen"}
+
+
+def test_counts_sent_as_floats_are_the_same_counts():
+    """A client generated from HF's spec sends `118.0`: upvotes must not become 0 nor comments
+    and stars vanish."""
+    raw = json.loads(read_data("hf/api_2026-06-12_floats.json"))
+    assert isinstance(raw[0]["paper"]["upvotes"], float) and isinstance(raw[0]["numComments"], float)
+    floats = by_id(parse_api("api_2026-06-12_floats.json").items)
+    ints = by_id(parse_api("api_2026-06-12.json").items)
+    assert {k: p.popularity for k, p in floats.items()} == {k: p.popularity for k, p in ints.items()}
+    assert floats["2606.13681"].popularity == {"upvotes": 118, "comments": 3, "stars": 9}
+    assert all(type(n) is int for p in floats.values() for n in p.popularity.values())
+
+
+def test_a_withdrawn_paper_is_kept_but_marked():
+    papers = by_id(parse_api("api_2026-06-12_withdrawn.json").items)
+    assert len(papers) == 30
+    assert papers["2606.13681"].extra["withdrawn_at"] == "2026-06-12T15:04:05+00:00"
+    assert sum("withdrawn_at" in p.extra for p in papers.values()) == 1
 
 
 def test_entries_without_paper_id_are_a_shape_change():
@@ -317,6 +371,53 @@ def test_digest_ranks_the_days_papers_by_upvotes(project, httpserver, run):
     assert lines[1].startswith("- [MiniMax Sparse Attention](https://huggingface.co/papers/2606.13392) — "
                                "MiniMax Sparse Attention enables efficient processing")
     assert lines[1].endswith(" · HF ▲103")
+
+
+def test_items_json_shows_the_organization_and_the_thumbnail(project, httpserver, run):
+    add_hf(project, httpserver)
+    serve_api(httpserver, DAY, "api_2026-06-12.json")
+    assert run("fetch", "--source", "huggingface", "--date", DAY).exit_code == 0
+    shown = {item["url"]: item for item in json.loads(run("items", "--date", DAY, "--json").stdout)}
+    top = shown["https://huggingface.co/papers/2606.13681"]
+    assert top["organization"] == "Massachusetts Institute of Technology"
+    assert top["thumbnail"] == "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2606.13681.png"
+    assert "organization" not in shown["https://huggingface.co/papers/2606.12730"]
+
+
+def test_a_paper_withdrawn_after_it_was_stored_leaves_the_digest(project, httpserver, run):
+    add_hf(project, httpserver)
+    serve_api(httpserver, DAY, "api_2026-06-12.json")
+    assert run("fetch", "--source", "huggingface", "--date", DAY).exit_code == 0
+    before = run("digest", "--date", DAY, "--out", "-").stdout
+    assert "(https://huggingface.co/papers/2606.13681)" in before
+    httpserver.clear()
+    serve_api(httpserver, DAY, "api_2026-06-12_withdrawn.json")
+    result = run("fetch", "--source", "huggingface", "--date", DAY)
+    assert "huggingface: 30 items (0 new, 1 updated)" in result.stdout
+    after = run("digest", "--date", DAY, "--out", "-").stdout
+    assert "2606.13681" not in after and "EvoArena" not in after
+    lines = [line for line in after.splitlines() if line.startswith("- ")]
+    assert len(lines) == 15 and lines[0].startswith("- [MiniMax Sparse Attention](https://huggingface.co/papers/2606.13392)")
+    [kept] = [i for i in json.loads(run("items", "--date", DAY, "--json").stdout) if "2606.13681" in i["url"]]
+    assert kept["withdrawn_at"] == "2026-06-12T15:04:05+00:00"   # stored, shown as withdrawn, not listed
+
+
+def test_a_2024_answer_and_float_counts_through_the_cli(project, httpserver, run):
+    add_hf(project, httpserver)
+    serve_api(httpserver, "2024-10-25", "api_2024-10-25_first3.json")
+    serve_api(httpserver, DAY, "api_2026-06-12_floats.json")
+    assert run("fetch", "--source", "huggingface", "--date", "2024-10-25").exit_code == 0
+    assert run("fetch", "--source", "huggingface", "--date", DAY).exit_code == 0
+    old = [line for line in run("digest", "--date", "2024-10-25", "--out", "-").stdout.splitlines()
+           if line.startswith("- ")]
+    assert len(old) == 3
+    assert old[0].startswith("- [Breaking the Memory Barrier: Near Infinite Batch Size Scaling for Contrastive Loss]"
+                             "(https://huggingface.co/papers/2410.17243)")
+    assert old[0].endswith(" · HF ▲64")
+    new = [line for line in run("digest", "--date", DAY, "--out", "-").stdout.splitlines() if line.startswith("- ")]
+    assert new[0].endswith(" · HF ▲118") and new[1].endswith(" · HF ▲103")
+    rows = project.rows("select popularity from items where guid = '2606.13681'")
+    assert json.loads(rows[0]["popularity"]) == {"upvotes": 118, "comments": 3, "stars": 9}
 
 
 def test_bad_source_key_is_a_configuration_error(project, run):

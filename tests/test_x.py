@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -21,6 +22,7 @@ from conftest import read_data
 from trendbot.jobs import load as load_config
 from trendbot import jobs
 from trendbot.kinds.x import parse_timeline, problem_of
+from trendbot.text import is_placeholder, wordless_title
 from trendbot.store import Store
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -76,6 +78,8 @@ class MirrorFarm:
             return Response(mirror_document("rsshub_2026-03_akhaliq.xml", base), content_type=RSS)
         if mode == "ok" and account == "_akhaliq":
             return Response(mirror_document("nitter_2026-03_akhaliq.xml", base), content_type=RSS)
+        if mode == "wordless" and account == "_akhaliq":
+            return Response(mirror_document("nitter_2026-03_akhaliq_wordless.xml", base), content_type=RSS)
         return Response(f'User "{account}" not found', status=404)
 
 
@@ -172,7 +176,6 @@ def test_2023_template_with_url_guids_is_read_and_judged_stale():
     posts = {p.guid: p for p in timeline.posts}
     assert set(posts) == {"1664634629456887813", "1664067666162728960", "1664280381473058817"}
     assert posts["1664634629456887813"].url == "https://x.com/extrafabulous/status/1664634629456887813"
-    assert posts["1664634629456887813"].title == "Image"     # a photo without text
     retweet = posts["1664280381473058817"]
     assert retweet.url == "https://x.com/PervisTime/status/1664280381473058817"
     assert retweet.extra["retweeted_by"] == "@extrafabulous"
@@ -190,6 +193,70 @@ def test_rsshub_feed_gives_the_same_items_as_nitter():
         twin = by_guid[post.guid]
         assert (post.key, post.url, post.links, post.author) == (twin.key, twin.url, twin.links, twin.author)
         assert not post.extra
+
+
+# -- posts without words of their own ---------------------------------------------------------
+
+PLACEHOLDERS = {"", "Image", "Video", "Gif", "Media"}
+VIDEO, RETWEETED_PHOTO, QUOTE, GIF = ("2031349377921974667", "2031344344757174667",
+                                      "2031340569883574667", "2031336795009974667")
+
+
+def wordless_timeline(name: str, account: str = "_akhaliq"):
+    base = "http://127.0.0.1:8080/nitter"
+    return parse_timeline(mirror_document(name, base), source="x", feed_url=f"{base}/{account}/rss", account=account)
+
+
+def test_a_photo_and_a_retweeted_photo_say_what_they_are():
+    """The real 2023 feed: an image-only post (Nitter's title "Image") and a retweet of one
+    (title "RT by @extrafabulous: " and nothing after it)."""
+    posts = {p.guid: p for p in wordless_timeline("nitter_2023-06_extrafabulous_nitter.net.xml", "extrafabulous").posts}
+    photo = posts["1664634629456887813"]
+    assert photo.title == "@extrafabulous의 사진" and photo.text == ""
+    retweet = posts["1664280381473058817"]
+    assert retweet.title == "@PervisTime의 사진"
+    assert retweet.author == "@PervisTime" and retweet.extra == {"retweeted_by": "@extrafabulous"}
+    assert posts["1664067666162728960"].title == "SAMPLE TWEET WITH NO IMAGE"   # words stay the title
+
+
+def test_a_2023_video_post_is_a_video():
+    posts = {p.guid: p for p in wordless_timeline("nitter_2023-06_extrafabulous_video.xml", "extrafabulous").posts}
+    assert posts["1664634629456887813"].title == "@extrafabulous의 동영상"
+    assert posts["1664280381473058817"].title == "@PervisTime의 사진"
+
+
+def test_wordless_posts_of_the_2026_template_are_titled_by_what_they_hold():
+    timeline = wordless_timeline("nitter_2026-03_akhaliq_wordless.xml")
+    posts = {p.guid: p for p in timeline.posts}
+    assert posts[VIDEO].title == "@_akhaliq의 동영상" and posts[VIDEO].links == []
+    assert posts[RETWEETED_PHOTO].title == "@GoogleDeepMind의 사진"
+    assert posts[RETWEETED_PHOTO].extra == {"retweeted_by": "@_akhaliq"}
+    assert posts[QUOTE].title == "인용: nanochat d32 is now the default: a better model for the same $100"
+    assert posts[QUOTE].links[0].startswith("https://x.com/karpathy/status/")
+    assert posts[GIF].title == "@_akhaliq의 동영상"   # X plays a GIF as a looping video
+    for post in timeline.posts:
+        assert post.title not in PLACEHOLDERS and not re.fullmatch(r"@\w+", post.title), post.guid
+        assert "127.0.0.1" not in post.title + post.text
+
+
+def test_a_link_card_titles_a_card_only_post_and_stays_out_of_a_posts_title():
+    """The 2026-06 template appends `<hr/><b>Link</b>…` after the text; a post that is only a
+    card is titled with the card's title by Nitter itself."""
+    posts = {p.title: p for p in wordless_timeline("nitter_2026-06_akhaliq_cards.xml").posts}
+    assert set(posts) == {"Worth reading on small models", "Gemma 3n is out"}
+    with_card = posts["Worth reading on small models"]
+    assert with_card.links == ["https://huggingface.co/blog/smollm3"]
+    assert "SmolLM3: smol, multilingual, long-context reasoner" in with_card.text
+    assert not with_card.text.startswith("Link") and " Link " not in with_card.text
+    assert posts["Gemma 3n is out"].links == ["https://developers.googleblog.com/en/introducing-gemma-3n/"]
+
+
+@given(account=st.one_of(st.none(), st.text(max_size=20)), card=st.one_of(st.none(), st.text(max_size=30)),
+       quote=st.one_of(st.none(), st.text(max_size=30)), alt=st.one_of(st.none(), st.text(max_size=30)),
+       media=st.sets(st.sampled_from(["photo", "video", "gif", "audio"])))
+def test_a_wordless_title_is_never_a_placeholder(account, card, quote, alt, media):
+    title = wordless_title(account, card=card, quote=quote, alt=alt, media=media)
+    assert title and not is_placeholder(title)
 
 
 # -- failover against a farm of local mirrors -------------------------------------------------
@@ -321,6 +388,23 @@ def test_digest_shows_the_days_posts_with_x_links(project, farm, run):
     assert PINNED not in section and "2031297884451766395" not in section and "ylecun" not in section
     assert "127.0.0.1" not in section
     assert PINNED not in run("items", "--date", "today").stdout
+
+
+def test_a_media_only_posts_digest_line_says_what_it_is(project, farm, run):
+    farm.modes["m1"] = "wordless"
+    add_x(project, farm, include_retweets=True, stale_after="3000d")
+    fetched = run("fetch")
+    assert fetched.exit_code == 0, fetched.output
+    section = run("digest", "--date", DAY, "--out", "-").stdout
+    lines = [line for line in section.splitlines() if line.startswith("- [")]
+    # markdown escapes the underscore of the handle
+    assert f"- [@\\_akhaliq의 동영상](https://x.com/_akhaliq/status/{VIDEO}) · X @\\_akhaliq" in lines
+    assert (f"- [@GoogleDeepMind의 사진](https://x.com/GoogleDeepMind/status/{RETWEETED_PHOTO})"
+            " · X @GoogleDeepMind") in lines
+    assert any(line.startswith("- [인용: nanochat d32 is now the default") for line in lines)
+    for line in lines:
+        title = line[3:].split("](", 1)[0].replace("\\", "")
+        assert title not in PLACEHOLDERS and not re.fullmatch(r"@\w+", title), line
 
 
 def test_an_account_no_mirror_serves_is_noted_while_the_others_are_stored(project, farm, run):

@@ -133,7 +133,10 @@ def rank(stories: list[Story], limit: int, per_source: dict[str, int], kinds: Ma
 
 def select(rows: list[StoredItem], members: list[StoredItem], day: date, settings: DigestConfig,
            kinds: Mapping[str, Kind]) -> list[Story]:
-    """The day's stories, best first, as many as the section holds."""
+    """The day's stories, best first, as many as the section holds; an item its source took
+    back (a withdrawn paper) is neither a story nor a mention."""
+    rows = [row for row in rows if not row.withdrawn]
+    members = [member for member in members if not member.withdrawn]
     return rank(group_stories(rows, members, day, kinds), settings.limit, settings.per_source, kinds)
 
 

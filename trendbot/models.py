@@ -125,6 +125,11 @@ class StoredItem:
         value = self.extra.get("original_url")
         return value if isinstance(value, str) else None
 
+    @property
+    def withdrawn(self) -> bool:
+        """The source took the item back (a withdrawn paper): it stays stored, never listed."""
+        return bool(self.extra.get("withdrawn_at"))
+
     def to_json(self) -> dict[str, Any]:
         """The fields `items --json` and `search --json` print."""
         return {
@@ -138,7 +143,7 @@ class StoredItem:
 
 
 # `extra` fields that `items --json` shows as fields of their own
-JSON_EXTRA = ("original_url", "organization", "thumbnail")
+JSON_EXTRA = ("original_url", "organization", "thumbnail", "withdrawn_at")
 
 
 def _iso(moment: datetime | None) -> str | None:

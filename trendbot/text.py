@@ -74,3 +74,42 @@ def compact_count(n: int) -> str:
         if abs(float(shown)) < 1000:
             return shown.removesuffix(".0") + suffix
     return f"{n / 1_000_000:.0f}M"
+
+
+# What some sources put where a post has no words: Nitter titles a bare photo "Image" (and
+# "Video", "Gif", "Media" for mixed media); blog engines write "Untitled".
+_PLACEHOLDERS = frozenset({"image", "images", "photo", "video", "gif", "media", "untitled", "no title",
+                           "(no title)", "[no title]", "(untitled)"})
+_BARE_HANDLE = re.compile(r"^@[\w.-]+$")
+MEDIA_WORDS = {"photo": "사진", "video": "동영상", "gif": "동영상"}
+
+
+def is_placeholder(title: str | None) -> bool:
+    """Whether a title says nothing of its post: empty, a bare @handle, or a word a source puts
+    in for a post without text ("Image", "Video", "Untitled")."""
+    text = clean(title)
+    return not text or text.lower() in _PLACEHOLDERS or bool(_BARE_HANDLE.match(text))
+
+
+def media_word(kinds: set[str]) -> str:
+    """"사진" (photos), "동영상" (a video or a GIF), "사진과 동영상", else "게시물" (a post)."""
+    words = [word for word in ("사진", "동영상") if any(MEDIA_WORDS.get(kind) == word for kind in kinds)]
+    return "과 ".join(words) or "게시물"
+
+
+def wordless_title(account: str | None, *, card: str | None = None, quote: str | None = None,
+                   alt: str | None = None, media: set[str] = frozenset()) -> str:
+    """The title of a post that has no words of its own, from what the post holds, most telling
+    first: the linked card's title, the quoted post ("인용: …"), the media's alt text, else the
+    account and what it posted ("@handle의 사진", "@handle의 동영상", "@handle의 게시물").
+
+    One rule for every kind, so a photo is never listed as "Image" or as a bare "@handle"."""
+    if not is_placeholder(card):
+        return clean(card)
+    if not is_placeholder(quote):
+        return f"인용: {clean(quote)}"
+    if not is_placeholder(alt):
+        return clean(alt)
+    what = media_word(set(media))
+    account = clean(account)
+    return f"{account}의 {what}" if account else what

@@ -30,7 +30,7 @@ from trendbot.errors import ParseError
 from trendbot.kinds import FetchContext, Kind
 from trendbot.models import Item, StoredItem
 from trendbot.values import count, iso_time
-from trendbot.text import clean, cut, compact_count
+from trendbot.text import clean, cut, compact_count, wordless_title
 from trendbot.urls import is_http_url
 
 PUBLIC_BASE = "https://public.api.bsky.app"
@@ -153,27 +153,23 @@ def outbound_links(post: dict, record: dict) -> list[str]:
     return list(dict.fromkeys(links))
 
 
-def wordless_title(post: dict, handle: str) -> str:
-    """A title for a post without text that says what it is: the link card's title, the image or
-    video description, the quoted post, else "@handle의 사진" / "동영상" / "게시물"."""
+def embed_title(post: dict, handle: str) -> str:
+    """The title of a post without text, from what its embed holds: the link card's title, the
+    quoted post, the image or video description, else "@handle의 사진" / "동영상" / "게시물"."""
     embed = _dict(post.get("embed")) or _dict(_dict(post.get("record")).get("embed"))
     parts = embed_parts(embed)
-    for part in parts:
-        title = clean(_dict(part.get("external")).get("title"))
-        if title:
-            return title
-    for part in parts:
-        alts = [clean(_dict(image).get("alt")) for image in _list(part.get("images"))] + [clean(part.get("alt"))]
-        if any(alts):
-            return next(alt for alt in alts if alt)
-    for part in parts:
-        quoted = _dict(part.get("record")) if embed_kind(part) == "record" else {}
-        quoted_text = clean(_dict(quoted.get("value")).get("text"))
-        if quoted_text:
-            return f"인용: {quoted_text}"
+    cards = [clean(_dict(part.get("external")).get("title")) for part in parts]
+    quotes = [clean(_dict(_dict(part.get("record")).get("value")).get("text"))
+              for part in parts if embed_kind(part) == "record"]
+    alts = [clean(_dict(image).get("alt")) for part in parts for image in _list(part.get("images"))]
+    alts += [clean(part.get("alt")) for part in parts]
     kinds = {embed_kind(part) for part in parts}
-    what = "사진" if "images" in kinds else "동영상" if "video" in kinds else "게시물"
-    return f"@{handle}의 {what}"
+    media = {kind for kind, shown in (("photo", "images"), ("video", "video")) if shown in kinds}
+    return wordless_title(f"@{handle}", card=_first(cards), quote=_first(quotes), alt=_first(alts), media=media)
+
+
+def _first(texts: list[str]) -> str:
+    return next((text for text in texts if text), "")
 
 
 def post_item(entry: Any, *, source: str, include_reposts: bool) -> Item | None:
@@ -196,7 +192,7 @@ def post_item(entry: Any, *, source: str, include_reposts: bool) -> Item | None:
     profile = handle if handle and handle != "handle.invalid" else did
     rkey = match.group(2)
     text = expanded_text(record)
-    title = cut(_URL_SCHEME.sub("", text), TITLE_CHARS) if text else cut(wordless_title(post, profile), TITLE_CHARS)
+    title = cut(_URL_SCHEME.sub("", text), TITLE_CHARS) if text else cut(embed_title(post, profile), TITLE_CHARS)
     popularity = {"likes": (count(post.get("likeCount")) or 0), "reposts": (count(post.get("repostCount")) or 0),
                   "replies": (count(post.get("replyCount")) or 0), "quotes": (count(post.get("quoteCount")) or 0)}
     extra: dict[str, Any] = {"handle": profile, "did": did}

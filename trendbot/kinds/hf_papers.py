@@ -83,10 +83,52 @@ def _name(user: Any) -> str | None:
     return _text(user.get("name")) or None if isinstance(user, dict) else None
 
 
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _urls(value: Any) -> list[str]:
+    return [url.strip() for url in value if isinstance(url, str) and is_http_url(url.strip())] \
+        if isinstance(value, list) else []
+
+
+def submitter(entry: dict, paper: dict) -> dict[str, str] | None:
+    """Who put the paper on the list: the HF username (`submittedBy.name`, or `user` in
+    `submittedOnDailyBy`) and the person's name (`fullname`)."""
+    for user in (_dict(entry.get("submittedBy")), _dict(paper.get("submittedOnDailyBy"))):
+        username = _text(user.get("user"), user.get("name"))
+        if username:
+            person = {"user": username}
+            if _text(user.get("fullname")):
+                person["fullname"] = _text(user.get("fullname"))
+            return person
+    return None
+
+
+def organization(entry: dict, paper: dict) -> str | None:
+    """The organization the paper is listed under, as its display name ("MIT", "Microsoft"),
+    else its HF handle."""
+    org = _dict(entry.get("organization")) or _dict(paper.get("organization"))
+    return _text(org.get("fullname"), org.get("name")) or None
+
+
+def withdrawn_at(paper: dict) -> str | None:
+    """When the paper was withdrawn (`paper.withdrawnAt`), or None while it stands. Any value
+    that is set counts, even one that is not a readable time."""
+    value = paper.get("withdrawnAt")
+    if value in (None, "", False):
+        return None
+    moment = iso_time(value)
+    return moment.isoformat() if moment else str(value)
+
+
 def paper_item(entry: Any, *, source: str, listed_on: date | None) -> Item | None:
     """One Daily Papers entry as an item, or None when it lacks an arXiv id or a title.
 
     Optional fields are absent rather than null in HF's answers (FORMATS.md §1.1), hence `.get`.
+    Answers from 2024 lack `submittedOnDailyAt` (the day asked for is the listing day then),
+    `ai_summary` and `githubRepo`, and their item `publishedAt` is the listing time.
+    Counts go through `count`: clients generated from HF's spec send them as `12.0`.
     """
     if not isinstance(entry, dict) or not isinstance(entry.get("paper"), dict):
         return None
@@ -118,11 +160,20 @@ def paper_item(entry: Any, *, source: str, listed_on: date | None) -> Item | Non
     keywords = paper.get("ai_keywords")
     if isinstance(keywords, list):
         extra["ai_keywords"] = [word for word in map(_text, keywords) if word]
-    submitter = _name(entry.get("submittedBy")) or _name(paper.get("submittedOnDailyBy"))
-    if submitter:
-        extra["submittedBy"] = submitter
-
     ai_summary = _text(paper.get("ai_summary"))
+    if ai_summary and _text(paper.get("ai_summary_model")):
+        extra["ai_summary_model"] = _text(paper.get("ai_summary_model"))
+    if person := submitter(entry, paper):
+        extra["submitter"] = person
+    if org := organization(entry, paper):
+        extra["organization"] = org
+    if _urls([entry.get("thumbnail")]):
+        extra["thumbnail"] = _urls([entry.get("thumbnail")])[0]
+    if media := _urls(entry.get("mediaUrls")) or _urls(paper.get("mediaUrls")):
+        extra["media"] = media
+    if withdrawn := withdrawn_at(paper):
+        extra["withdrawn_at"] = withdrawn
+
     return Item(
         source=source, kind="hf_papers", url=f"{PUBLIC_BASE}/papers/{arxiv_id}", guid=arxiv_id,
         title=title, text=abstract, summary=ai_summary or None,

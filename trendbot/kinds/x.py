@@ -21,11 +21,13 @@ out); `fetch` is the only part that does I/O.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -35,7 +37,7 @@ from trendbot.feeds import entry_html, entry_time, read_feed, require_entries
 from trendbot.kinds import FetchContext, Kind
 from trendbot.models import Item
 from trendbot.markup import parse_fragment, strip_html
-from trendbot.text import clean, cut
+from trendbot.text import clean, cut, is_placeholder, wordless_title
 from trendbot.timeutil import HOUR, MAX_DURATION, YEAR, DurationIn, format_duration, from_iso, iso
 from trendbot.urls import strip_tracking
 
@@ -55,6 +57,8 @@ _RETWEET = re.compile(r"^RT(?: by @([A-Za-z0-9_]+))?:\s*")
 _REPLY = re.compile(r"^R to @([A-Za-z0-9_]+):\s*")
 _URL_SCHEME = re.compile(r"\bhttps?://(?:www\.)?")
 _ACCOUNT = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+# Nitter's <title> for a post that is only media (rss.nimf getTitle)
+_MEDIA_TITLES = {"image": {"photo"}, "video": {"video"}, "gif": {"gif"}, "media": {"photo", "video"}}
 
 
 class XSource(SourceBase):
@@ -228,37 +232,123 @@ def real_target(href: str, mirror_hosts: frozenset[str]) -> tuple[str, str | Non
     return "internal", None  # a profile (@mention), a hashtag search, the mirror's own pages
 
 
-def render_post(markup: str, mirror_hosts: frozenset[str], own_url: str) -> tuple[str, str, list[str]]:
-    """(the post's own text, its text with any quoted post, its links), links restored.
+@dataclass
+class Post:
+    """What one post's HTML holds, its links restored to their real targets."""
+
+    own: str = ""                 # the post's own words
+    text: str = ""                # with the quoted post and the card
+    links: list[str] = field(default_factory=list)
+    media: set[str] = field(default_factory=set)   # "photo", "video", "gif" (its own, not the quote's)
+    alts: list[str] = field(default_factory=list)  # the media's alt texts
+    card: str = ""                # the title of the linked card or article
+    quote: str = ""               # the quoted post's text
+
+
+def media_kind(src: str) -> str | None:
+    """What an image or video address shows: "photo", "video" (a video's thumbnail), "gif", or
+    None (a link card's image, an avatar). Nitter proxies X's media under `/pic/<quoted path>`,
+    or `/pic/enc/<base64 path>`; RSSHub links `pbs.twimg.com` itself."""
+    try:
+        path = unquote(urlsplit(src.strip()).path)
+    except ValueError:
+        return None
+    if "/pic/enc/" in path:
+        encoded = path.split("/pic/enc/", 1)[1]
+        try:
+            path = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8", "replace")
+        except (ValueError, binascii.Error):
+            return None
+    if "tweet_video" in path:
+        return "gif"      # X plays a GIF as a looping video: tweet_video_thumb, tweet_video/….mp4
+    if "video_thumb" in path or "video.twimg.com" in src:
+        return "video"    # amplify_video_thumb, ext_tw_video_thumb
+    if "card_img" in path or "profile_images" in path or "profile_banners" in path:
+        return None
+    return "photo" if re.search(r"(?:^|/)media/", path) else None
+
+
+def card_block(tree) -> tuple[list, list, str]:
+    """The link card, article or poll blocks the 2026 template appends after the post
+    (`<hr/><b>Link</b><br><a href=…><img …><br><b>title</b></a><p>text</p><small>…</small>`):
+    (their "Link" / "Article" / "Poll" markers, the nodes that follow them, the card's title)."""
+    markers, nodes, titles = [], [], []
+    for marker in tree.css("body > b"):
+        if clean(marker.text()) not in ("Link", "Article", "Poll"):
+            continue
+        markers.append(marker)
+        node = marker.next
+        while node is not None and node.tag not in ("hr", "blockquote"):
+            nodes.append(node)
+            if node.tag == "a":
+                titles += [clean(b.text()) for b in node.css("b")]
+            node = node.next
+    return markers, nodes, next((title for title in reversed(titles) if title), "")
+
+
+def render_post(markup: str, mirror_hosts: frozenset[str], own_url: str) -> Post:
+    """The post's own text, its text with any quoted post, its links (restored), and what it
+    shows besides words: media, alt texts, a link card's title, the quoted post.
 
     Links shown as shortened URLs (`arxiv.org/abs/2406.0…`) or as mirror URLs read as their real
     target; mentions and hashtags keep their text; images, video and the post's link to itself
     (Nitter wraps a video thumbnail in it) are dropped.
     """
+    post = Post()
     if not markup:
-        return "", "", []
+        return post
     tree = parse_fragment(markup)
-    links: list[str] = []
     for node in tree.css("a[href]"):
         kind, target = real_target(node.attributes.get("href") or "", mirror_hosts)
         if target == own_url:
             node.decompose()
             continue
-        if target and target not in links:
-            links.append(target)
+        if target and target not in post.links:
+            post.links.append(target)
         label = clean(node.text())
         looks_like_url = " " not in label and not label.startswith(("@", "#")) and (
             "/" in label or label.startswith("http"))
         if target and looks_like_url:
             node.replace_with(strip_tracking(target) if kind == "outbound" else target)
+    for node in tree.css("img, video"):
+        if _inside(node, "blockquote"):
+            continue  # the quoted post's media
+        source = node.css_first("source")
+        src = node.attributes.get("src") or node.attributes.get("poster") or (
+            source.attributes.get("src") if source is not None else "") or ""
+        kind = media_kind(src) or ("video" if node.tag == "video" else None)
+        if kind:
+            post.media.add(kind)
+            post.alts.append(clean(node.attributes.get("alt")))
     for node in tree.css("img, video, source"):
         node.decompose()
-    full = strip_html(tree.body.html if tree.body is not None else markup)
-    # the newer template puts a quoted post in <hr/><blockquote> after the post (rss.nimf, 2025-11)
-    for node in tree.css("blockquote, hr"):
+    markers, card, post.card = card_block(tree)
+    for node in markers:
         node.decompose()
-    own = strip_html(tree.body.html if tree.body is not None else markup)
-    return own, full, links
+    post.text = strip_html(_html(tree, markup))
+    # the newer template puts a quoted post in <hr/><blockquote> after the post (rss.nimf, 2025-11)
+    quote = tree.css_first("blockquote")
+    if quote is not None:
+        for node in quote.css("blockquote > b, footer"):
+            node.decompose()
+        post.quote = strip_html(quote.html)
+    for node in card + tree.css("blockquote, hr"):
+        node.decompose()
+    post.own = strip_html(_html(tree, markup))
+    return post
+
+
+def _html(tree, markup: str) -> str:
+    return tree.body.html if tree.body is not None else markup
+
+
+def _inside(node, tag: str) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag == tag:
+            return True
+        parent = parent.parent
+    return False
 
 
 def parse_timeline(body: bytes, *, source: str, feed_url: str, account: str,
@@ -299,18 +389,30 @@ def parse_timeline(body: bytes, *, source: str, feed_url: str, account: str,
         if reply:
             extra["reply_to"] = f"@{reply.group(1)}"
 
-        own, text, post_links = render_post(entry_html(entry)[0], mirror_hosts, url)
-        # the title is the post's own text with real link targets (schemes dropped, as X shows
-        # them); Nitter's <title> has shortened, mirror-hosted links and "Image" for a bare photo
-        title = cut(_URL_SCHEME.sub("", own) or bare_title or f"@{author}", TITLE_CHARS)
+        post = render_post(entry_html(entry)[0], mirror_hosts, url)
+        title = cut(post_title(post, bare_title, author), TITLE_CHARS)
         timeline.posts.append(Item(
-            source=source, kind="x", url=url, guid=ident, title=title, text=text,
-            author=f"@{author}", published_at=entry_time(entry), links=post_links, extra=extra,
+            source=source, kind="x", url=url, guid=ident, title=title, text=post.text,
+            author=f"@{author}", published_at=entry_time(entry), links=post.links, extra=extra,
             raw={"feed": feed_url, "link": link, "guid": guid, "title": entry.get("title"),
                  "published": entry.get("published")},
         ))
     timeline.warning = require_entries(parsed, len(timeline.posts), feed_url)
     return timeline
+
+
+def post_title(post: Post, feed_title: str, author: str) -> str:
+    """The post's own text with real link targets (schemes dropped, as X shows them); Nitter's
+    <title> has shortened, mirror-hosted links, "Image" for a bare photo and nothing after
+    "RT by @user: " for a retweeted photo. A post without words is titled by what it holds."""
+    title = _URL_SCHEME.sub("", post.own)
+    if is_placeholder(title) and not is_placeholder(feed_title):
+        title = feed_title  # since 2026-06 Nitter titles a card-only post with the card's title
+    if not is_placeholder(title):
+        return title
+    media = post.media | _MEDIA_TITLES.get(feed_title.lower(), set())
+    return wordless_title(f"@{author}", card=post.card, quote=post.quote,
+                          alt=next((alt for alt in post.alts if alt), ""), media=media)
 
 
 def _hostname(url: str) -> str | None:

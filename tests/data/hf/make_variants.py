@@ -76,3 +76,21 @@ def listing_page(day: str, entries: list) -> str:
 
 (HERE / "papers_date_2026-06-12.html").write_text(listing_page("2026-06-12", SAMPLE), encoding="utf-8")
 (HERE / "papers_date_2026-06-13.html").write_text(listing_page("2026-06-13", []), encoding="utf-8")
+
+
+# Counts as a client generated from HF's API spec sends them: numbers, so `118.0`, not `118`.
+floats = json.loads(json.dumps(SAMPLE))
+for entry in floats:
+    paper = entry["paper"]
+    for holder, key in ((paper, "upvotes"), (entry, "numComments"), (paper, "githubStars")):
+        if key in holder:
+            holder[key] = float(holder[key])
+dump("api_2026-06-12_floats.json", floats)
+
+# The same day after HF withdrew its most upvoted paper (`paper.withdrawnAt` set, the entry kept).
+# No real capture holds a withdrawn paper; the field's name is from HF's API model.
+withdrawn = json.loads(json.dumps(SAMPLE))
+for entry in withdrawn:
+    if entry["paper"]["id"] == "2606.13681":
+        entry["paper"]["withdrawnAt"] = "2026-06-12T15:04:05.000Z"
+dump("api_2026-06-12_withdrawn.json", withdrawn)
