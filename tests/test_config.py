@@ -113,3 +113,17 @@ def test_repository_sources_are_the_defaults_init_writes():
     assert sorted(p.name for p in (root / "sources").glob("*.toml")) == sorted(p.name for p in templates.glob("*.toml"))
     for template in templates.glob("*.toml"):
         assert (root / "sources" / template.name).read_text() == template.read_text(), template.name
+
+
+def test_the_values_init_writes_are_the_defaults_it_says_they_are():
+    """The template says "the values below are the defaults": every key it sets must equal what
+    trendbot uses without it."""
+    import tomllib
+
+    from trendbot.config import Settings
+
+    template = (Path(__file__).parent.parent / "trendbot" / "templates" / "trendbot.toml").read_text(encoding="utf-8")
+    written = tomllib.loads(template)
+    assert Settings.model_validate(written) == Settings()
+    assert {"digest", "http", "summarizer", "blog", "schedule"} <= set(written)
+    assert written["schedule"]["week_at"] == "23:45" and written["digest"]["week_limit"] == 10

@@ -132,7 +132,7 @@ def test_scheduler_has_a_job_per_enabled_source_and_the_daily_jobs(project):
     states = {"blog": SourceState("blog", last_attempt_at=now - timedelta(minutes=30))}
     scheduler = Daemon(load_config()).build_scheduler(now, states)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"fetch:lab", "fetch:blog", "publish", "settle", "catch-up"}
+    assert set(jobs) == {"fetch:lab", "fetch:blog", "publish", "settle", "catch-up", "week"}
 
     lab = jobs["fetch:lab"]
     assert lab.args == ("lab",)
@@ -147,6 +147,7 @@ def test_scheduler_has_a_job_per_enabled_source_and_the_daily_jobs(project):
     assert jobs["publish"].trigger.get_next_fire_time(None, kst(2026, 11, 20, 23, 31)) == kst(2026, 11, 21, 23, 30)
     assert jobs["settle"].trigger.get_next_fire_time(None, now) == kst(2026, 11, 21, 9, 15)
     assert jobs["catch-up"].trigger.get_next_fire_time(None, now) == now
+    assert jobs["week"].trigger.get_next_fire_time(None, now) == kst(2026, 11, 22, 23, 45)  # Sunday: weeks start Monday
 
     for job in jobs.values():
         assert job.max_instances == 1 and job.coalesce is True
@@ -155,7 +156,7 @@ def test_scheduler_has_a_job_per_enabled_source_and_the_daily_jobs(project):
 
 
 def test_daily_jobs_follow_the_configured_zone(project):
-    project.write_config(timezone="Europe/Berlin", schedule={"settle_at": "off", "catch_up_days": 0})
+    project.write_config(timezone="Europe/Berlin", schedule={"settle_at": "off", "week_at": "off", "catch_up_days": 0})
     berlin = ZoneInfo("Europe/Berlin")
     now = datetime(2026, 11, 20, 12, 0, tzinfo=berlin)
     jobs = {job.id: job for job in Daemon(load_config()).build_scheduler(now).get_jobs()}

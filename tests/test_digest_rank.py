@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from test_merge import NOW, PAPER, PAPER_TOPIC, PAPER_TWEET, gn_item, hf_item, store_items, x_item
 from trendbot.models import Item
@@ -85,3 +85,24 @@ def test_a_mention_from_the_next_day_counts_and_shows(project, run):
     late_topic = PAPER_TOPIC.model_copy(update={"published_at": datetime(2026, 6, 13, 1, tzinfo=timezone.utc)})
     lines = section(project, run, [hf_item(PAPER), late_topic])
     assert lines[0].endswith(" · HF ▲0 · [GN](https://news.hada.io/topic?id=34489)")
+
+
+def test_the_week_ranks_each_story_once_by_its_best_day_plus_its_days_and_sources(project, run):
+    # Monday 2026-06-08 .. Sunday 06-14. The paper with 0 upvotes is on HF on Monday, then on
+    # GeekNews and X on Thursday: one story, two days, three sources.
+    monday, thursday = date(2026, 6, 8), date(2026, 6, 11)
+    items = [hf_item(PAPER, day=monday), hf_item("2606.13681", day=monday), hf_item("2606.12730", day=thursday),
+             PAPER_TOPIC.model_copy(update={"day": thursday}), PAPER_TWEET.model_copy(update={"day": thursday})]
+    with Store(project.db_path) as store:
+        store_items(store, items)
+    result = run("digest", "--week", "2026-06-10", "--out", "-")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith("- ")]
+    urls = [line.split("](", 1)[1].split(")", 1)[0] for line in lines]
+    # best day 0/118 + 2 more sources × 0.5 + 1 more day × 0.5 = 1.5 > 118/118 = 1.0 > 5/5 = 1.0 (older)
+    assert urls == ["https://huggingface.co/papers/2606.00467", "https://huggingface.co/papers/2606.13681",
+                    "https://huggingface.co/papers/2606.12730"]
+    assert " · 2일(월·목) · " in lines[0] and " · 1일(월) · " in lines[1] and " · 1일(목) · " in lines[2]
+    # the story's line holds the week: the paper leads, GeekNews and X are its mentions
+    assert lines[0].startswith("- [On the Limits of LLM Adaptability")
+    assert "[GN](https://news.hada.io/topic?id=34489)" in lines[0] and "[X](https://x.com/" in lines[0]

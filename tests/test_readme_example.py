@@ -77,3 +77,24 @@ def test_opening_example_in_korean_is_what_the_openai_summarizer_writes(project,
     assert list_lines("\n".join(rendered))[:2] == shown
     # the same stories, links and upvotes as the default example; only the summaries differ
     assert [line.split(" — ")[0] for line in shown] == [line.split(" — ")[0] for line in list_lines(default)]
+
+
+def test_the_command_line_summary_names_only_real_commands_and_options():
+    """Every line of the README's command summary runs: its command exists and has its options."""
+    from trendbot.cli import cli
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Command line"):]
+    summary = section[section.index("```\n") + 4:section.index("\n```", section.index("```\n"))]
+    seen = set()
+    for line in summary.splitlines():
+        words = line.split()
+        assert words[0] == "trendbot" and words[1] in cli.commands, line
+        command = cli.commands[words[1]]
+        known = {opt for param in command.params for opt in param.opts}
+        for option in re.findall(r"--[a-z-]+", line):
+            assert option in known, (line, option)
+        seen.add(words[1])
+    assert seen == set(cli.commands)
+    for option in ("--config", "--db", "-v", "-q", "--json-logs"):
+        assert f"`{option}" in section and option in {opt for param in cli.params for opt in param.opts}

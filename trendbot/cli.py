@@ -1,5 +1,11 @@
-"""The `trendbot` command. Thin: parses options, calls the same functions the daemon calls,
-and turns `TrendbotError`s into a message on stderr and an exit status (DESIGN.md, "CLI").
+"""The `trendbot` command. Thin: parses options, calls the steps the daemon calls too
+(`trendbot/jobs.py`), and turns `TrendbotError`s into one message and an exit status.
+
+Streams: results (a source's line, a digest printed with `--out -`, a diff, `items`) go to
+stdout; diagnostics (warnings, a failed source, errors) to stderr, one line per event, as JSON
+objects with `--json-logs`. `-q` leaves only errors. On a terminal, `fetch` shows a progress bar
+and the log lines print above it. Exit status: 0 all went well, 1 a source or a step failed
+(everything else was still stored and written), 2 bad usage or configuration, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -23,15 +29,20 @@ if TYPE_CHECKING:
     from trendbot.store import Store
 
 # Modules past click are imported where they are used, so `trendbot --help` and a typo in a
-# command answer at once instead of loading pydantic, httpx and sqlite-utils first.
+# command answer at once instead of loading pydantic, httpx and SQLite's schema first.
 
 log = logging.getLogger("trendbot")
+INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
+# What a command did (the post it updated, the file it wrote): shown by default, not an alarm.
+NOTE = 25
+logging.addLevelName(NOTE, "NOTE")
 
 
 class Context:
-    def __init__(self, config_path: str | None, db: str | None):
+    def __init__(self, config_path: str | None, db: str | None, verbose: int, quiet: bool, json_logs: bool):
         self.config_path = config_path
         self.db = db
+        self.verbose, self.quiet, self.json_logs = verbose, quiet, json_logs
         self._config: Config | None = None
 
     @property
@@ -56,19 +67,26 @@ class Context:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--date") from None
 
+    def check_source(self, name: str | None) -> None:
+        if name:
+            self.config.source(name)  # an unknown name is a usage error, not an empty answer
+
 
 def handle_errors(func):
-    """Turn trendbot's errors into `trendbot: error: ...` and the documented exit status."""
+    """Turn trendbot's errors into one `error` line on stderr and the documented exit status."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except TrendbotError as exc:
-            click.echo(f"trendbot: error: {exc}", err=True)
+            log.error("error: %s", exc)
             sys.exit(exc.exit_code)
 
     return wrapper
+
+
+# -- logging ----------------------------------------------------------------------------------
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -84,12 +102,38 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def setup_logging(verbose: int, quiet: bool, json_logs: bool = False, level: int | None = None) -> None:
-    if level is None:
-        level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLogFormatter() if json_logs
-                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+class Stderr(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the moment: while a progress bar is live, rich puts
+    its own stream there, which prints each log line above the bar instead of into it."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def setup_logging(verbose: int, quiet: bool, json_logs: bool = False, daemon: bool = False) -> None:
+    """-q: errors only; default: what a command did, and warnings; -v: what each step does;
+    -vv: debug. A command's lines read `trendbot: …`; the daemon's carry the time and logger."""
+    if quiet:
+        level = logging.ERROR
+    elif verbose:
+        level = logging.DEBUG if verbose > 1 else logging.INFO
+    else:
+        level = logging.INFO if daemon else NOTE
+    handler = Stderr()
+    if json_logs:
+        handler.setFormatter(JsonLogFormatter())
+    elif daemon:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("trendbot: %(message)s"))
     # APScheduler's own warnings (a missed run) go through the same handler and format.
     for name, name_level in (("trendbot", level), ("apscheduler", max(level, logging.WARNING))):
         logger = logging.getLogger(name)
@@ -98,26 +142,66 @@ def setup_logging(verbose: int, quiet: bool, json_logs: bool = False, level: int
         logger.propagate = False
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# -- the group --------------------------------------------------------------------------------
+
+GLOBAL_VALUES = ("--config", "--db")            # options that take a value
+GLOBAL_FLAGS = ("-v", "-vv", "-vvv", "--verbose", "-q", "--quiet", "--json-logs")
+
+
+class Group(click.Group):
+    """Global options are read before or after the command: `trendbot fetch --db x.db` is
+    `trendbot --db x.db fetch`. Everything after `--` is left where it is."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        names = set(self.commands)
+        at = next((n for n, arg in enumerate(args) if arg in names), None)
+        if at is not None:
+            moved, rest, n = [], args[:at + 1], at + 1
+            while n < len(args):
+                arg = args[n]
+                if arg == "--":
+                    rest += args[n:]
+                    break
+                if arg in GLOBAL_FLAGS:
+                    moved.append(arg)
+                elif arg in GLOBAL_VALUES and n + 1 < len(args):
+                    moved += [arg, args[n + 1]]
+                    n += 1
+                elif arg.split("=", 1)[0] in GLOBAL_VALUES and "=" in arg:
+                    moved.append(arg)
+                else:
+                    rest.append(arg)
+                n += 1
+            args = args[:at] + moved + rest[at:]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--config", "config_path", metavar="FILE", envvar="TRENDBOT_CONFIG",
               help="trendbot.toml to use (else $TRENDBOT_CONFIG, else ./trendbot.toml, else defaults).")
-@click.option("--db", metavar="FILE", help="SQLite database (else the config's `db`, default trendbot.db).")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
-@click.option("--json-logs", is_flag=True, help="Log lines on stderr as JSON objects, for machines.")
+@click.option("--db", metavar="FILE", envvar="TRENDBOT_DB",
+              help="SQLite database (else $TRENDBOT_DB, else the config's `db`, default trendbot.db).")
+@click.option("-v", "--verbose", count=True, help="What each step does, on stderr (-vv: debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Errors only: no per-source lines, no warnings.")
+@click.option("--json-logs", is_flag=True, help="Every line on stderr a JSON object, for machines.")
 @click.version_option(__version__, prog_name="trendbot")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, db: str | None, verbose: int, quiet: bool,
         json_logs: bool) -> None:
-    """Collect the day's AI trends (Hugging Face papers, GeekNews, X, feeds) and write a
-    `### 데일리 트렌드` section for a Jekyll blog.
+    """Collect the day's AI trends (Hugging Face papers, GeekNews, X, Hacker News, Reddit,
+    GitHub, Bluesky, feeds) and write a `### 데일리 트렌드` section for a Jekyll blog.
 
-    Exit status: 0 all went well; 1 a source or step failed (everything else was still
-    stored and written); 2 bad usage or bad configuration.
+    Global options may come before or after the command. Exit status: 0 all went well; 1 a
+    source or step failed (everything else was still stored and written); 2 bad usage or bad
+    configuration; 130 interrupted (nothing is left half written).
+
+    \b
+    Examples:
+      trendbot init && trendbot digest --date today --fetch
+      trendbot fetch --source geeknews -v
     """
     setup_logging(verbose, quiet, json_logs)
-    ctx.obj = Context(config_path, db)
-    ctx.obj.log_options = (verbose, quiet, json_logs)
+    ctx.obj = Context(config_path, db, verbose, quiet, json_logs)
 
 
 pass_app = click.make_pass_decorator(Context)
@@ -125,10 +209,16 @@ pass_app = click.make_pass_decorator(Context)
 
 @cli.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="Folder to write trendbot.toml and sources/ into.")
+              show_default=True, metavar="DIR", help="Folder to write trendbot.toml, sources/ and digests/ into.")
 @handle_errors
 def init(directory: Path) -> None:
-    """Write trendbot.toml and the default sources/*.toml, never overwriting a file."""
+    """Write trendbot.toml and the default sources/*.toml, never overwriting a file.
+
+    \b
+    Examples:
+      trendbot init
+      trendbot init --dir ~/trendbot
+    """
     templates = resources.files("trendbot") / "templates"
     from trendbot.config import CONFIG_NAME, display_path
 
@@ -147,31 +237,36 @@ def init(directory: Path) -> None:
 
 
 def run_fetch(app: Context, names: list[str] | None, day: date | None, err: bool = False) -> int:
-    """Fetch with progress on a terminal and plain lines otherwise; return failed count.
-
-    `err` sends the per-source lines to stderr, keeping stdout for a digest printed there."""
+    """Fetch with a progress bar on a terminal and a plain line per source otherwise; return
+    how many sources failed. A source's line is a result (stdout; stderr with `err`, keeping
+    stdout for a digest printed there); a failure is said once, on stderr."""
     config = app.config
     sources = config.chosen(names)
     if not sources:
-        click.echo("no enabled sources (see sources/*.toml, or run `trendbot init`)", err=True)
+        log.warning("no enabled sources (see sources/*.toml, or run `trendbot init`)")
         return 0
     from trendbot import jobs
 
+    def show(outcome, echo=None) -> None:
+        if outcome.status == "failed":
+            log.error("%s failed: %s", outcome.name, outcome.error, extra={"fields": {"source": outcome.name}})
+        elif not app.quiet:
+            (echo or functools.partial(click.echo, err=err))(outcome.line())
+
     with app.store() as store:
-        if sys.stderr.isatty():
+        if sys.stderr.isatty() and not app.quiet and not app.json_logs:
             from rich.progress import Progress
 
-            with Progress(transient=True) as progress:
+            with Progress(transient=True, redirect_stderr=True, redirect_stdout=not err) as progress:
                 task = progress.add_task("fetching", total=len(sources))
-                report = jobs.fetch(config, store, names, day,
-                                    on_done=lambda outcome: (progress.advance(task),
-                                                            progress.console.print(outcome.line(), markup=False,
-                                                                                    highlight=False)))
+
+                def done(outcome) -> None:
+                    progress.advance(task)
+                    show(outcome, lambda line: progress.console.print(line, markup=False, highlight=False))
+
+                report = jobs.fetch(config, store, names, day, on_done=done)
         else:
-            report = jobs.fetch(config, store, names, day,
-                                on_done=lambda outcome: click.echo(outcome.line(), err=err))
-    for outcome in report.failed:
-        click.echo(f"trendbot: {outcome.name} failed: {outcome.error}", err=True)
+            report = jobs.fetch(config, store, names, day, on_done=show)
     return len(report.failed)
 
 
@@ -183,7 +278,13 @@ def run_fetch(app: Context, names: list[str] | None, day: date | None, err: bool
 @pass_app
 @handle_errors
 def fetch(app: Context, names: tuple[str, ...], day_text: str | None) -> None:
-    """Fetch every enabled source now, concurrently, and store new and changed items."""
+    """Fetch every enabled source now, concurrently, and store new and changed items.
+
+    \b
+    Examples:
+      trendbot fetch
+      trendbot fetch --source huggingface --date 2024-08-26
+    """
     day = app.day(day_text) if day_text else None
     failed = run_fetch(app, list(names) or None, day)
     sys.exit(1 if failed else 0)
@@ -192,30 +293,39 @@ def fetch(app: Context, names: tuple[str, ...], day_text: str | None) -> None:
 @cli.command()
 @click.option("--date", "day_text", default="today", show_default=True, metavar="D",
               help="The day: YYYY-MM-DD, today or yesterday, in the configured time zone.")
+@click.option("--week", "week_text", metavar="D",
+              help="Instead of a day: the week holding day D (weeks as [blog] week_starts), `### 이번 주 트렌드`.")
 @click.option("--fetch", "fetch_first", is_flag=True,
               help="Fetch every enabled source first; for a past day, sources that can (hf_papers) fetch that day.")
 @click.option("--out", metavar="FILE|-", help="Write here instead of digests/D.md; `-` is stdout.")
 @click.option("--publish", is_flag=True,
               help="Write the section into the blog post ([blog] in trendbot.toml), else digests/D.md.")
-@click.option("--dry-run", is_flag=True, help="With --publish: print the diff, write nothing.")
-@click.option("--force", is_flag=True, help="With --publish: replace the day's block even if edited by hand.")
+@click.option("--dry-run", is_flag=True, help="With --publish: print the diff, write nothing anywhere.")
+@click.option("--force", is_flag=True, help="With --publish: replace the block, your edits in it included.")
 @click.option("--commit", "commit", flag_value=True, default=None,
-              help="With --publish: git commit the post in the blog repository if it changed.")
+              help="With --publish: git commit the post if it changed (never your uncommitted work).")
 @pass_app
 @handle_errors
-def digest(app: Context, day_text: str, fetch_first: bool, out: str | None, publish: bool, dry_run: bool,
-           force: bool, commit: bool | None) -> None:
-    """Render the `### 데일리 트렌드` section for one day.
+def digest(app: Context, day_text: str, week_text: str | None, fetch_first: bool, out: str | None,
+           publish: bool, dry_run: bool, force: bool, commit: bool | None) -> None:
+    """Render the `### 데일리 트렌드` section for one day (or `--week`'s roll-up).
 
     With --publish the section goes between trendbot's marker comments in the day's blog post,
-    leaving the rest of the post as it is; a block edited by hand is kept, the new version goes
-    to digests/D.md and the exit status is 1. --dry-run, --force and --commit imply --publish.
+    leaving the rest of the post as it is; your edits in the block are merged with the update.
+    A block that cannot be read as lines is left as it is, the new version goes to
+    digests/D.md and the exit status is 1. --dry-run, --force and --commit imply --publish.
+
+    \b
+    Examples:
+      trendbot digest --date today --fetch --publish
+      trendbot digest --date yesterday --out -
+      trendbot digest --week today --publish --dry-run
     """
     from trendbot import jobs, schedule
     from trendbot.config import display_path
     from trendbot.timeutil import utcnow
 
-    day = app.day(day_text)
+    day = app.day(week_text or day_text)
     publish = publish or dry_run or force or bool(commit)
     if publish and out:
         raise UsageError("--out cannot be combined with --publish (the post or digests/D.md is the output)")
@@ -223,23 +333,27 @@ def digest(app: Context, day_text: str, fetch_first: bool, out: str | None, publ
     failed = run_fetch(app, None, schedule.backfill_day(day, now, app.config.tz), err=True) if fetch_first else 0
     if publish:
         with app.store() as store:
-            published = jobs.publish_day(app.config, store, day, now, dry_run=dry_run, force=force, commit=commit)
+            if week_text:
+                published = jobs.publish_week(app.config, store, day, now, dry_run=dry_run, force=force, commit=commit)
+            else:
+                published = jobs.publish_day(app.config, store, day, now, dry_run=dry_run, force=force, commit=commit)
         result = published.result
         if result.diff and dry_run:
             click.echo(result.diff, nl=False)
-        click.echo(("trendbot: " if published.failed else "") + result.message, err=True)
+        log.log(logging.ERROR if published.failed else NOTE, "%s", result.message)
         sys.exit(1 if failed or published.failed else 0)
     with app.store() as store:
-        result = jobs.build_digest(app.config, store, day, now)
+        made = (jobs.build_week(app.config, store, day, now) if week_text
+                else jobs.build_digest(app.config, store, day, now))
     if out == "-":
-        click.echo(result.markdown, nl=False)
+        click.echo(made.markdown, nl=False)
     else:
         from trendbot.publish import write_atomic
 
-        target = Path(out) if out else app.config.digests_dir / f"{day.isoformat()}.md"
-        write_atomic(target, result.markdown)
-        click.echo(f"wrote {display_path(target)} ({len(result.stories)} stories)", err=True)
-    sys.exit(1 if failed or result.all_failed else 0)
+        target = Path(out) if out else app.config.digests_dir / f"{made.name}.md"
+        write_atomic(target, made.markdown)
+        log.log(NOTE, "wrote %s (%d stories)", display_path(target), len(made.stories))
+    sys.exit(1 if failed or made.all_failed else 0)
 
 
 @cli.command()
@@ -249,10 +363,15 @@ def digest(app: Context, day_text: str, fetch_first: bool, out: str | None, publ
 @pass_app
 @handle_errors
 def items(app: Context, day_text: str, source: str | None, as_json: bool) -> None:
-    """List the stored items of a day."""
+    """List the stored items of a day.
+
+    \b
+    Examples:
+      trendbot items --date yesterday
+      trendbot items --source geeknews --json
+    """
     day = app.day(day_text)
-    if source:
-        app.config.source(source)  # an unknown name is a usage error, not "no items"
+    app.check_source(source)
     with app.store() as store:
         rows = store.items_of_day(day, source)
     show_items(rows, as_json, f"no items for {day.isoformat()}",
@@ -271,12 +390,18 @@ def show_items(rows: list, as_json: bool, none: str, when) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts (the same keys for every kind).")
 @pass_app
 @handle_errors
 def sources(app: Context, as_json: bool) -> None:
-    """Each source: kind, interval, last success, last error, next run, items stored; and the
-    last day whose section was published."""
+    """Each source: kind, interval, last success, last error, next run, staleness, items
+    stored; and the last day whose section was published.
+
+    \b
+    Examples:
+      trendbot sources
+      trendbot sources --json
+    """
     from trendbot import kinds, schedule
     from trendbot.timeutil import format_duration, utcnow
 
@@ -328,19 +453,31 @@ def sources(app: Context, as_json: bool) -> None:
             click.echo(f"  stale: nothing new since {local(row['stale_since'])}")
         if row["last_warning"]:
             click.echo(f"  warning: {row['last_warning']}")
-        for line in row.get("details", []):
+        for line in row["details"]:
             click.echo(f"  {line}")
     click.echo(f"last published day: {last_published.isoformat() if last_published else 'never'}")
 
 
 @cli.command()
 @click.argument("query")
-@click.option("--limit", default=20, show_default=True, help="At most this many results.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@click.option("--limit", default=20, show_default=True, metavar="N", help="At most N results.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array with the fields of `items --json`.")
 @pass_app
 @handle_errors
 def search(app: Context, query: str, limit: int, as_json: bool) -> None:
-    """Full-text search over stored titles and texts."""
+    """Search the stored titles and the start of each text, best match first.
+
+    Every word of QUERY must appear, anywhere inside a word: `하이퍼클로바` finds
+    "하이퍼클로바X는", `llama` finds "Llama-3". Case does not matter. Quotes and other signs are
+    plain characters. Words of three characters or more use the index and rank the results
+    (words that are rarer and found in shorter texts count more); a query of only shorter
+    words is looked for one item at a time, newest first.
+
+    \b
+    Examples:
+      trendbot search 하이퍼클로바
+      trendbot search "sparse attention" --json
+    """
     if not query.strip():
         raise UsageError("search needs a non-empty QUERY")
     with app.store() as store:
@@ -353,20 +490,36 @@ def search(app: Context, query: str, limit: int, as_json: bool) -> None:
 @handle_errors
 def run(app: Context) -> None:
     """The daemon: fetch each source at its `every`, publish at `[schedule] publish_at`,
-    re-publish the previous day at `settle_at`, and catch up days missed while it was off.
+    re-publish the previous day at `settle_at`, publish the week's roll-up after the week's
+    last day, and catch up days missed while it was off.
 
     One per database (a second one exits 2). SIGTERM or Ctrl-C stops it once the running
-    job ends. Logs one line per job run on stderr (info level unless -q; --json-logs for JSON).
+    job ends. Logs one line per job run on stderr (-q: errors only; --json-logs for JSON).
+
+    \b
+    Examples:
+      trendbot run
+      trendbot run --json-logs --db /var/lib/trendbot/trendbot.db
     """
     from trendbot.daemon import Daemon
 
-    verbose, quiet, json_logs = app.log_options
-    if not quiet and not verbose:
-        setup_logging(verbose, quiet, json_logs, level=logging.INFO)
-        # The daemon's own job line already carries each source's counts.
+    setup_logging(app.verbose, app.quiet, app.json_logs, daemon=True)
+    if not app.verbose:
+        # the daemon's own job line already carries each source's counts
         logging.getLogger("trendbot.fetch").setLevel(logging.WARNING)
     sys.exit(Daemon(app.config).run())
 
 
 def main() -> None:
-    cli(prog_name="trendbot")
+    """The console script: click's own handling, except that Ctrl-C is exit 130 with one short
+    line (click says "Aborted!" and exits 1, the status of a failed source)."""
+    try:
+        cli.main(prog_name="trendbot", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("trendbot: interrupted; nothing was left half written", err=True)
+        sys.exit(INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

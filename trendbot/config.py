@@ -67,6 +67,8 @@ class DigestConfig(Strict):
     section_title: str = "### 데일리 트렌드"
     stale_after: DurationIn(HOUR, MAX_DURATION) = Field(
         timedelta(days=3), description="a source with nothing new for this long gets a note under the section")
+    week_title: str = Field("### 이번 주 트렌드", description="the title of a week's roll-up (`digest --week`)")
+    week_limit: int = Field(10, ge=1, description="stories in a week's roll-up")
 
 
 class HttpConfig(Strict):
@@ -120,11 +122,12 @@ class BlogConfig(Strict):
     week_starts: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = Field(
         "monday", description="the first day of a post's week: {week_start}, {week_end}, {week_index} follow it")
     first_day: date | None = None
+    week_heading: str | None = Field(None, description='e.g. "## {week_index}주차 후기": the week\'s roll-up goes under it')
     weekend_headings: dict[str, str] = Field(default_factory=lambda: {"saturday": "## 토요일", "sunday": "## 일요일"})
     commit: bool = False
     commit_message: str = "trendbot: {date:%Y-%m-%d} 데일리 트렌드"
 
-    @field_validator("post", "new_post", "day_heading", "commit_message")
+    @field_validator("post", "new_post", "day_heading", "week_heading", "commit_message")
     @classmethod
     def _template(cls, value: str | None) -> str | None:
         if value is not None:
@@ -157,7 +160,7 @@ class BlogConfig(Strict):
 
     @model_validator(mode="after")
     def _needs_first_day(self) -> BlogConfig:
-        templates = [self.post, self.new_post, self.day_heading, *self.weekend_headings.values(),
+        templates = [self.post, self.new_post, self.day_heading, self.week_heading, *self.weekend_headings.values(),
                      *(v for v in self.front_matter.values() if isinstance(v, str))]
         used = {name for template in templates if template for name in self.template_fields(template)}
         if self.first_day is None and used & {"day_index", "week_index"}:
@@ -192,11 +195,12 @@ class ScheduleConfig(Strict):
 
     publish_at: time = Field(time(23, 30), description="publish the day's section at this local time")
     settle_at: time | None = Field(time(9, 0), description='re-publish the previous day at this time; "off" disables')
+    week_at: time | None = Field(time(23, 45), description='publish the week\'s roll-up at this time on its last day; "off" disables')
     catch_up_days: int = Field(3, ge=0, le=60, description="on start, publish unpublished days this far back; 0 disables")
     jitter: DurationIn(timedelta(0), DAY) = Field(timedelta(seconds=30), description="random delay added to each fetch (at most every/10)")
     misfire_grace: DurationIn(SECOND, DAY) = Field(timedelta(minutes=30), description="a job late by more than this is skipped")
 
-    @field_validator("settle_at", mode="before")
+    @field_validator("settle_at", "week_at", mode="before")
     @classmethod
     def _settle_off(cls, value: Any) -> Any:
         # TOML has no null: `settle_at = "off"` (or false) is how a user turns settling off.

@@ -8,8 +8,9 @@ the configured time zone, with every "when" decided by `trendbot/schedule.py`:
   after start;
 - a daily job at `[schedule] publish_at`: fetch, then publish the day;
 - a settle job at `[schedule] settle_at`: fetch the previous day again (Hugging Face keeps
-  adding papers and upvotes after midnight) and re-publish it; publishing's edit protection
-  still applies;
+  adding papers and upvotes after midnight) and re-publish it, merged with the person's edits;
+- a week job at `[schedule] week_at` on the week's last day (weeks as `[blog] week_starts`):
+  publish the week's roll-up;
 - on start, a catch-up job: every day within `catch_up_days` whose digest was never published
   (the machine was off at `publish_at`) is fetched by date and published, oldest first.
 
@@ -38,6 +39,7 @@ from trendbot.errors import TrendbotError
 from trendbot.fetch import CycleReport
 from trendbot.lock import DaemonLock
 from trendbot.models import SourceState
+from trendbot.publish import WEEKDAYS
 from trendbot.store import Store
 from trendbot.timeutil import format_duration, utcnow
 
@@ -89,6 +91,22 @@ class Daemon:
         now = now or utcnow()
         day = schedule.due_day(now, self.tz, self.schedule.settle_at) - timedelta(days=1)
         return self._fetch_and_publish("settle", day, now)
+
+    def week_job(self, now: datetime | None = None) -> Any:
+        """The run at `week_at` on the week's last day: publish the week's roll-up."""
+        if self.schedule.week_at is None:
+            return None
+        now = now or utcnow()
+        day = schedule.due_day(now, self.tz, self.schedule.week_at)
+        started = monotonic_time.monotonic()
+        with self._job(f"week {day.isoformat()}", started), self.publish_lock:
+            with self.store() as store:
+                published = jobs.publish_week(self.config, store, day, now)
+            result = published.result
+            self._log_job(f"week {published.digest.name}", "failed" if published.failed else result.status, started,
+                          path=str(result.path) if result.path else None, message=result.message)
+            return result
+        return None
 
     def catch_up_job(self, now: datetime | None = None) -> list[Any]:
         """On start: fetch (by date) and publish each never-published day in the window."""
@@ -173,6 +191,12 @@ class Daemon:
             scheduler.add_job(self.settle_job, CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
                                                            timezone=tz),
                               id="settle", name="settle the previous day", **options)
+        if config.week_at is not None:
+            at = config.week_at
+            last = WEEKDAYS[(WEEKDAYS.index(self.config.settings.blog.week_starts) - 1) % 7][:3]
+            scheduler.add_job(self.week_job, CronTrigger(day_of_week=last, hour=at.hour, minute=at.minute,
+                                                         second=at.second, timezone=tz),
+                              id="week", name="publish the week's roll-up", **options)
         if catch_up and config.catch_up_days > 0:
             scheduler.add_job(self.catch_up_job, DateTrigger(run_date=now, timezone=tz),
                               id="catch-up", name="catch up unpublished days",

@@ -42,6 +42,8 @@ class Story:
     score: float = 0.0
     mentions: list[StoredItem] = field(default_factory=list)  # the story's items on days around D
     summary: str = ""
+    popular: float = 0.0                    # the popularity part of the score (0 to 1)
+    days: list[date] = field(default_factory=list)            # a week's roll-up: the days it was on
 
     @property
     def lead(self) -> StoredItem:
@@ -65,10 +67,16 @@ class Digest:
     markdown: str = ""
     warnings: list[str] = field(default_factory=list)  # for stderr, not the section (e.g. summarizer down)
     all_failed: bool = False                           # every source's last fetch failed
+    week: bool = False                                 # the roll-up of the week starting on `day`
 
     @property
     def quiet(self) -> bool:
         return not self.stories
+
+    @property
+    def name(self) -> str:
+        """The file's name in digests/ (and a block's key in a post)."""
+        return f"week-{self.day.isoformat()}" if self.week else self.day.isoformat()
 
 
 def kind_of(item: StoredItem, kinds: Mapping[str, Kind]) -> Kind:
@@ -110,8 +118,8 @@ def score_stories(stories: list[Story], kinds: Mapping[str, Kind]) -> None:
         for item in story.items:
             best[item.source] = max(best.get(item.source, 0.0), popularity(item, kinds))
     for story in stories:
-        normalized = max((popularity(i, kinds) / best[i.source] if best[i.source] else 0.0) for i in story.items)
-        story.score = normalized + SOURCE_BONUS * (len(story.sources) - 1)
+        story.popular = max((popularity(i, kinds) / best[i.source] if best[i.source] else 0.0) for i in story.items)
+        story.score = story.popular + SOURCE_BONUS * (len(story.sources) - 1)
 
 
 def rank(stories: list[Story], limit: int, per_source: dict[str, int], kinds: Mapping[str, Kind]) -> list[Story]:
@@ -135,9 +143,7 @@ def select(rows: list[StoredItem], members: list[StoredItem], day: date, setting
            kinds: Mapping[str, Kind]) -> list[Story]:
     """The day's stories, best first, as many as the section holds; an item its source took
     back (a withdrawn paper) is neither a story nor a mention."""
-    rows = [row for row in rows if not row.withdrawn]
-    members = [member for member in members if not member.withdrawn]
-    return rank(group_stories(rows, members, day, kinds), settings.limit, settings.per_source, kinds)
+    return rank(group_stories(*_listed(rows, members), day, kinds), settings.limit, settings.per_source, kinds)
 
 
 def main_url(item: StoredItem, kinds: Mapping[str, Kind]) -> str:
@@ -210,3 +216,63 @@ def render_digest(day: date, stories: list[Story], sources: list[SourceBase], st
     lines = [story_line(story, kinds) for story in stories]
     markdown = render_section(day, lines, notes, settings.section_title, all_failed=failed)
     return Digest(day, stories, notes, markdown, all_failed=failed)
+
+
+# -- the week's roll-up ----------------------------------------------------------------------
+
+WEEK_DAY_BONUS = 0.5     # for every day beyond the first a story was on
+WEEKDAY_LETTERS = "월화수목금토일"
+
+
+def select_week(days: list[tuple[date, list[StoredItem], list[StoredItem]]], settings: DigestConfig,
+                kinds: Mapping[str, Kind]) -> list[Story]:
+    """The week's top stories, each once: for every story, its best day's popularity, plus 0.5
+    for every source beyond the first that carried it during the week and for every day beyond
+    the first it was on. Its line holds what the whole week brought (the paper page leads even if
+    its best day was GeekNews'); `days` lists the days it appeared."""
+    seen: dict[str, Story] = {}
+    sources: dict[str, set[str]] = {}
+    items: dict[str, dict[str, StoredItem]] = {}
+    for day, rows, members in days:
+        stories = group_stories(*_listed(rows, members), day, kinds)
+        score_stories(stories, kinds)
+        for story in stories:
+            sources.setdefault(story.key, set()).update(story.sources)
+            items.setdefault(story.key, {}).update((item.id, item) for item in story.items)
+            best = seen.get(story.key)
+            if best is None or story.popular > best.popular:
+                story.days = (best.days if best else []) + [day]
+                seen[story.key] = story
+            else:
+                best.days.append(day)
+    for key, story in seen.items():
+        story.days.sort()
+        story.items = sorted(items[key].values(), key=lambda item: lead_order(item, kinds))
+        story.mentions = [item for item in story.mentions if item.id not in items[key]]
+        story.score = (story.popular + SOURCE_BONUS * (len(sources[key]) - 1)
+                       + WEEK_DAY_BONUS * (len(story.days) - 1))
+    ordered = sorted(seen.values(), key=lambda s: (-s.score, -(s.newest.timestamp() if s.newest else 0),
+                                                   s.lead.title, s.key))
+    return ordered[: settings.week_limit]
+
+
+def _listed(rows: list[StoredItem], members: list[StoredItem]) -> tuple[list[StoredItem], list[StoredItem]]:
+    """The rows without what a source took back (a withdrawn paper): neither story nor mention."""
+    return [row for row in rows if not row.withdrawn], [member for member in members if not member.withdrawn]
+
+
+def days_label(days: list[date]) -> str:
+    """`3일(토·월·화)`: how many days of the week a story was on, and which."""
+    return f"{len(days)}일({'·'.join(WEEKDAY_LETTERS[day.weekday()] for day in days)})"
+
+
+def render_week(start: date, stories: list[Story], settings: DigestConfig, kinds: Mapping[str, Kind]) -> Digest:
+    """The `### 이번 주 트렌드` section of the week that starts on `start`."""
+    lines = []
+    for story in stories:
+        line = story_line(story, kinds)
+        line.meta = [days_label(story.days), *line.meta]
+        lines.append(line)
+    markdown = render_section(start, lines, [], settings.week_title, anchor=f"weekly-trends-{start.isoformat()}",
+                              quiet=f"{start.isoformat()}: 이번 주에 모인 소식이 없습니다.")
+    return Digest(start, stories, [], markdown, week=True)

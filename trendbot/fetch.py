@@ -253,11 +253,10 @@ async def run_cycle_async(config: Config, store: Store, sources: list[SourceBase
         async with HttpClient(config.settings.http, now=now) as http:
             async def one(source: SourceBase) -> SourceOutcome:
                 outcome = await fetch_source(source, http, writer, states.get(source.name), day, parsers)
-                # a caller with `on_done` shows the outcome itself; log it loudly only otherwise
-                loud = outcome.status == "failed" and on_done is None
-                (log.warning if loud else log.info)("%s", outcome.line())
-                if on_done:
+                if on_done:  # the caller shows the outcome: once, on its own stream
                     on_done(outcome)
+                else:
+                    (log.warning if outcome.status == "failed" else log.info)("%s", outcome.line())
                 return outcome
 
             outcomes = await asyncio.gather(*(one(source) for source in sources))

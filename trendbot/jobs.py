@@ -46,22 +46,47 @@ def build_digest(config: Config, store: Store, day: date, now: datetime, *, dry_
     """The section for `day`: leftover items merged into stories, the day's stories ranked,
     summarized and rendered."""
     registry = kinds.registry()
-    around = [day + timedelta(days=n) for n in range(-MERGE_LOOKBACK_DAYS, 2)]
     with store.scratch() if dry_run else contextlib.nullcontext():
-        ensure_merged(store, around, now, kinds.mirrors_of(config.sources))
-        rows = store.items_of_day(day)
-        members = store.story_members({row.story_id for row in rows if row.story_id})
+        rows, members = _day(config, store, day, now)
     settings = config.settings
     stories = digests.select(rows, members, day, settings.digest, registry)
-    summarizer = Summarizer(settings.summarizer, offline=dry_run)
+    warnings = _summarize(config, store, stories, now, dry_run)
+    result = digests.render_digest(day, stories, config.sources, store.states(), now, settings.digest, registry)
+    result.warnings = warnings
+    return result
+
+
+def build_week(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False) -> Digest:
+    """The roll-up of the week holding `day` (weeks begin on `[blog] week_starts`): the week's
+    top stories, each once, with the days they were on."""
+    registry = kinds.registry()
+    start = publish.week_start(config.settings.blog, day)
+    with store.scratch() if dry_run else contextlib.nullcontext():
+        days = [(start + timedelta(days=n), *_day(config, store, start + timedelta(days=n), now)) for n in range(7)]
+    stories = digests.select_week(days, config.settings.digest, registry)
+    warnings = _summarize(config, store, stories, now, dry_run)
+    result = digests.render_week(start, stories, config.settings.digest, registry)
+    result.warnings = warnings
+    return result
+
+
+def _day(config: Config, store: Store, day: date, now: datetime) -> tuple[list, list]:
+    """A day's rows and their stories' members, once the items around it are merged."""
+    around = [day + timedelta(days=n) for n in range(-MERGE_LOOKBACK_DAYS, 2)]
+    ensure_merged(store, around, now, kinds.mirrors_of(config.sources))
+    rows = store.items_of_day(day)
+    return rows, store.story_members({row.story_id for row in rows if row.story_id})
+
+
+def _summarize(config: Config, store: Store, stories: list, now: datetime, dry_run: bool) -> list[str]:
+    """Fill in each story's line of summary; what a model wrote is cached (not in a dry run)."""
+    summarizer = Summarizer(config.settings.summarizer, offline=dry_run)
     summarizer.cached = store.summaries(summarizer.keys(story.items + story.mentions for story in stories))
     for story, summary in zip(stories, summarizer.summarize(story.items + story.mentions for story in stories)):
         story.summary = summary
     if not dry_run:
         store.save_summaries(summarizer.written, now)
-    result = digests.render_digest(day, stories, config.sources, store.states(), now, settings.digest, registry)
-    result.warnings = summarizer.warnings
-    return result
+    return summarizer.warnings
 
 
 @dataclass
@@ -104,3 +129,25 @@ def fetch_and_publish(config: Config, store: Store, day: date, now: datetime) ->
     date, where a kind can), then publish the day."""
     report = fetch(config, store, None, schedule.backfill_day(day, now, config.tz), now)
     return report, publish_day(config, store, day, now)
+
+
+def publish_week(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False,
+                 force: bool = False, commit: bool | None = None) -> Published:
+    """The week's roll-up into the week's post, under `[blog] week_heading` (created at the end
+    of the post when missing), with a day's rules: its own block, merged with your edits; a week
+    without a story goes to digests/ only."""
+    made = build_week(config, store, day, now, dry_run=dry_run)
+    start = made.day
+    slot = publish.week_slot(config.settings.blog, start)
+    where = publish.target(config, start)
+    if made.quiet and where.in_blog:
+        result = publish.publish_digest(config, slot.key, now, made.markdown, 0, dry_run)
+        result.status = "quiet"
+        result.message = f"week of {start}: no story, so {publish.display_path(where.path)} is left as it is; {result.message}"
+    else:
+        previous = store.publication(start, publish.record_path(where.path, slot)) if where.in_blog else None
+        result = publish.publish_section(config, slot, made.markdown, len(made.stories), previous, now,
+                                         dry_run=dry_run, force=force, commit=commit)
+    if result.record is not None and not dry_run:
+        store.record_publication(result.record)
+    return Published(result, made, made.warnings)

@@ -45,8 +45,9 @@ from trendbot.models import Publication
 
 HEADING_SEARCH_DAYS = 45  # how far from the day an existing day heading is looked for
 
-_BEGIN = re.compile(r"<!-- trendbot:begin (\d{4}-\d{2}-\d{2}) sha256:([0-9a-f]{64}) -->[ \t]*")
-_END = re.compile(r"<!-- trendbot:end (\d{4}-\d{2}-\d{2}) -->[ \t]*")
+# a block's key: the day (2026-11-20), or the week it rolls up (week-2026-11-14)
+_BEGIN = re.compile(r"<!-- trendbot:begin ((?:week-)?\d{4}-\d{2}-\d{2}) sha256:([0-9a-f]{64}) -->[ \t]*")
+_END = re.compile(r"<!-- trendbot:end ((?:week-)?\d{4}-\d{2}-\d{2}) -->[ \t]*")
 _ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _GLOB = re.compile(r"[*?\[]")
@@ -162,10 +163,15 @@ def block_body(section: str) -> str:
     return "\n" + section.strip("\n") + "\n\n"
 
 
-def render_block(day: date, body: str) -> str:
+def block_key(day: date | str) -> str:
+    """A day's block is keyed by the day; a week's roll-up by `week-` and the week's first day."""
+    return day if isinstance(day, str) else day.isoformat()
+
+
+def render_block(day: date | str, body: str) -> str:
     """The block as it stands in the post: the markers around `body` (see `block_body`)."""
-    return (f"<!-- trendbot:begin {day.isoformat()} sha256:{block_hash(body)} -->\n{body}"
-            f"<!-- trendbot:end {day.isoformat()} -->\n")
+    key = block_key(day)
+    return f"<!-- trendbot:begin {key} sha256:{block_hash(body)} -->\n{body}<!-- trendbot:end {key} -->\n"
 
 
 @dataclass
@@ -263,7 +269,7 @@ class OwnSection(Exception):
     """The day already holds the person's own hand-written section with trendbot's title."""
 
 
-def place_section(text: str, day: date, section: str, heading: str | None = None,
+def place_section(text: str, day: date | str, section: str, heading: str | None = None,
                   heading_of: Callable[[date], str | None] | None = None, *, position: str = "first",
                   base: str | None = None, was_published: bool = False, force: bool = False) -> Placed:
     """The post's text with the day's block written into it.
@@ -281,7 +287,7 @@ def place_section(text: str, day: date, section: str, heading: str | None = None
     body = block_body(section)
     lines = split_lines(text)
     blocks = find_blocks(lines)
-    mine = [b for b in blocks if b.day == day.isoformat()]
+    mine = [b for b in blocks if b.day == block_key(day)]
     if len(mine) > 1:
         raise EditedBlock(f"the post holds {len(mine)} blocks for {day}; keep one", forceable=False)
     if mine:
@@ -312,7 +318,7 @@ def place_section(text: str, day: date, section: str, heading: str | None = None
     return Placed(insert_at(text, lines, at, content, newline), "inserted", body)
 
 
-def update_block(text: str, lines: list[_Line], found: _Block, day: date, body: str, base: str | None,
+def update_block(text: str, lines: list[_Line], found: _Block, day: date | str, body: str, base: str | None,
                  force: bool, newline: str) -> Placed:
     """The day's existing block replaced (still trendbot's, or `force`) or merged."""
     if found.end is None:
@@ -341,7 +347,7 @@ def update_block(text: str, lines: list[_Line], found: _Block, day: date, body: 
 
 
 def check_own_section(headings: dict[int, tuple[int, str]], start: int, stop: int,
-                      title: tuple[int, str] | None, day: date) -> None:
+                      title: tuple[int, str] | None, day: date | str) -> None:
     if title is not None and any(start <= index < stop and found == title for index, found in headings.items()):
         raise OwnSection(f"the {day} section already has your own {'#' * title[0]} {title[1]}")
 
@@ -393,8 +399,9 @@ def insert_at(text: str, lines: list[_Line], before: int, content: str, newline:
 
 # -- files, git and the store -------------------------------------------------------------------
 
-def digest_path(config: Config, day: date) -> Path:
-    return config.digests_dir / f"{day.isoformat()}.md"
+def digest_path(config: Config, day: date | str) -> Path:
+    """digests/D.md for a day, digests/week-D.md for a week's roll-up."""
+    return config.digests_dir / f"{block_key(day)}.md"
 
 
 def blog_repo(config: Config) -> Path:
@@ -561,6 +568,34 @@ def target(config: Config, day: date) -> Target:
     return Target(post, exists, True)
 
 
+@dataclass
+class Slot:
+    """Where a section goes in a post: its block's key (a day, or a week), the heading it sits
+    under, and how to find the other day headings around it."""
+
+    key: date | str
+    first_day: date                      # the day whose fields fill the templates
+    heading: str | None
+    heading_of: Callable[[date], str | None] | None = None
+    what: str = ""                       # "the 2026-11-20 section", for messages
+    position: str | None = None          # else `[blog] position`
+
+    def __post_init__(self) -> None:
+        self.what = self.what or f"the {block_key(self.key)} section"
+
+
+def day_slot(blog: BlogConfig, day: date) -> Slot:
+    return Slot(day, day, day_heading(blog, day), lambda d: day_heading(blog, d))
+
+
+def week_slot(blog: BlogConfig, start: date) -> Slot:
+    """A week's roll-up: under `[blog] week_heading` (created at the end of the post when it is
+    missing), or at the end of the post without one."""
+    heading = fill(blog.week_heading, blog, start) if blog.week_heading else None
+    return Slot(f"week-{start.isoformat()}", start, heading, None, f"the roll-up of the week of {start}",
+                position=None if heading else "last")
+
+
 def publish_day(config: Config, day: date, section: str, stories: int, previous: Publication | None,
                 now: datetime, *, dry_run: bool = False, force: bool = False,
                 commit: bool | None = None) -> PublishResult:
@@ -568,22 +603,30 @@ def publish_day(config: Config, day: date, section: str, stories: int, previous:
     digests/D.md; `previous` is the store's record of the last publication there (with the base
     of the merge). The result carries the record to keep (`record`); `dry_run` writes nothing
     and returns the diff."""
+    return publish_section(config, day_slot(config.settings.blog, day), section, stories, previous, now,
+                           dry_run=dry_run, force=force, commit=commit)
+
+
+def publish_section(config: Config, slot: Slot, section: str, stories: int, previous: Publication | None,
+                    now: datetime, *, dry_run: bool = False, force: bool = False,
+                    commit: bool | None = None) -> PublishResult:
+    """A day's section or a week's roll-up into its post (see `publish_day`)."""
     blog = config.settings.blog
-    where = target(config, day)
+    where = target(config, slot.first_day)
     if not where.in_blog:
-        return publish_digest(config, day, now, section, stories, dry_run)
+        return publish_digest(config, slot.key, now, section, stories, dry_run)
     repo = blog_repo(config)
     post, exists = where.path, where.exists
     shown, name = display_path(post), os.path.relpath(post, repo)
     if not exists and not blog.create:
-        raise PublishError(f"{shown}: no post for {day} and [blog] create = false")
+        raise PublishError(f"{shown}: no post for {slot.first_day} and [blog] create = false")
     old = read_text(post) if exists else ""
-    start = old if exists else front_matter_text(blog, day)
-    place = dict(heading=day_heading(blog, day), heading_of=lambda d: day_heading(blog, d), position=blog.position,
+    start = old if exists else front_matter_text(blog, slot.first_day)
+    place = dict(heading=slot.heading, heading_of=slot.heading_of, position=slot.position or blog.position,
                  base=previous.base if previous else None, was_published=previous is not None)
-    fallback = digest_path(config, day)
+    fallback = digest_path(config, slot.key)
     try:
-        placed = place_section(start, day, section, **place, force=force)
+        placed = place_section(start, slot.key, section, **place, force=force)
     except OwnSection as own:
         if not dry_run:
             write_atomic(fallback, section)
@@ -593,7 +636,7 @@ def publish_day(config: Config, day: date, section: str, stories: int, previous:
     except EditedBlock as edited:
         forced = ""
         if edited.forceable:
-            forced = unified_diff(old, place_section(start, day, section, **place, force=True).text, name, exists)
+            forced = unified_diff(old, place_section(start, slot.key, section, **place, force=True).text, name, exists)
         if dry_run:
             message = f"{shown}: {edited.reason}; would leave it and write {display_path(fallback)}"
         else:
@@ -604,40 +647,47 @@ def publish_day(config: Config, day: date, section: str, stories: int, previous:
         return PublishResult("conflict", post, message, forced, stories)
     new = placed.text
     diff = unified_diff(old, new, name, exists)
-    record = Publication(day, str(post.resolve()), block_hash(placed.body), now, base=block_body(section))
+    record = Publication(slot.first_day, record_path(post, slot), block_hash(placed.body), now, base=block_body(section))
     merged = f" ({report(placed.merged)})" if placed.merged and placed.merged.edited else ""
     if dry_run:
-        message = f"{shown}: would {'update' if exists else 'create'} the {day} section{merged}" if diff else \
-            f"{shown}: the {day} section is already up to date"
+        message = f"{shown}: would {'update' if exists else 'create'} {slot.what}{merged}" if diff else \
+            f"{shown}: {slot.what} is already up to date"
         return PublishResult("dry-run", post, message, diff, stories)
     if exists and new == old:
-        return PublishResult("unchanged", post, f"{shown}: the {day} section is already up to date",
+        return PublishResult("unchanged", post, f"{shown}: {slot.what} is already up to date",
                              "", stories, record=record)
     theirs = exists and bool(git_changes(repo, post))  # the person's edits not yet committed
     write_atomic(post, new)
     verb = "updated" if exists else "created"
-    message = f"{shown}: {verb} with the {day} section ({stories} stories){merged}"
+    message = f"{shown}: {verb} with {slot.what} ({stories} stories){merged}"
     committed = None
     if blog.commit if commit is None else commit:
         if theirs:
             message += "; not committed: the post has changes of yours that are not committed (commit them, then publish again)"
         else:
-            committed = commit_post(repo, post, fill(blog.commit_message, blog, day))
+            committed = commit_post(repo, post, fill(blog.commit_message, blog, slot.first_day))
             if committed:
                 message += f", committed {committed}"
     return PublishResult("written", post, message, diff, stories, committed, record=record)
 
 
-def publish_digest(config: Config, day: date, now: datetime, markdown: str, stories: int,
+def record_path(post: Path, slot: Slot) -> str:
+    """The post's path as the publications table keeps it; a week's roll-up is recorded apart
+    from the day it starts on (the same post holds both blocks)."""
+    return str(post.resolve()) + ("#week" if isinstance(slot.key, str) else "")
+
+
+def publish_digest(config: Config, key: date | str, now: datetime, markdown: str, stories: int,
                    dry_run: bool) -> PublishResult:
-    """No blog configured (or nothing to put in a post): the day's section is digests/D.md."""
-    path = digest_path(config, day)
+    """No blog configured (or nothing to put in a post): the section is digests/D.md."""
+    path = digest_path(config, key)
     shown = display_path(path)
     old = read_text(path) if path.is_file() else ""
     diff = unified_diff(old, markdown, shown)
+    what = block_key(key)
     if dry_run:
-        return PublishResult("dry-run", path, f"{shown}: would write the {day} section" if diff
+        return PublishResult("dry-run", path, f"{shown}: would write the {what} section" if diff
                              else f"{shown}: already up to date", diff, stories)
     write_atomic(path, markdown)
-    record = Publication(day, str(path.resolve()), block_hash(markdown), now)
+    record = Publication(key, str(path.resolve()), block_hash(markdown), now) if isinstance(key, date) else None
     return PublishResult("digest", path, f"wrote {shown} ({stories} stories)", diff, stories, record=record)

@@ -167,16 +167,16 @@ def heading_id(day: date) -> str:
 
 
 def render_section(day: date, lines: list[Line], notes: list[str], title: str = "### 데일리 트렌드",
-                   all_failed: bool = False) -> str:
+                   all_failed: bool = False, anchor: str | None = None, quiet: str | None = None) -> str:
     """The day's section. A quiet day is one line (a total outage says so instead); notes
     (failed or stale sources) close the section."""
-    parts = [f"{title.strip()} {{#{heading_id(day)}}}", ""]
+    parts = [f"{title.strip()} {{#{anchor or heading_id(day)}}}", ""]
     if lines:
         parts += [render_line(line) for line in lines]
     elif all_failed:
         parts.append(f"{day.isoformat()}: 모든 소스의 수집에 실패해 소식을 모으지 못했습니다.")
     else:
-        parts.append(f"{day.isoformat()}: 새로 수집된 소식이 없는 조용한 날입니다.")
+        parts.append(quiet or f"{day.isoformat()}: 새로 수집된 소식이 없는 조용한 날입니다.")
     if notes:
         parts.append("")
         parts += [f"<small>{escape_text('※ ' + note)}</small>  " for note in notes]

@@ -35,6 +35,7 @@ from trendbot.urls import canonicalize_url
 BUSY_TIMEOUT_S = 60
 SCHEMA_VERSION = 6  # the number of migrations in trendbot/migrations.py
 CHUNK = 500  # values in one IN (...) list, well under SQLite's limit
+TITLE_WEIGHT = 4.0  # in search, a word in the title counts four times one in the text
 # A published time this far ahead of the fetch, or before this, is not believed (see first_day).
 FUTURE_SLACK = timedelta(hours=1)
 EARLIEST_BELIEVABLE = datetime(1995, 1, 1, tzinfo=timezone.utc)
@@ -395,7 +396,8 @@ class Store:
         return {date.fromisoformat(day) for (day,) in found}
 
     def search(self, query: str, limit: int = 20) -> list[StoredItem]:
-        """Items whose title or text holds `query`'s words as substrings, best match first
+        """Items whose title or text holds `query`'s words as substrings, best match first (BM25,
+        titles weighted), or newest first when every word is shorter than three characters
         (quotes and FTS operators in the query are plain characters, so no query is an error).
         Words of three characters or more use the trigram index; shorter ones are looked for
         with LIKE."""
@@ -414,7 +416,7 @@ class Store:
                 match = " ".join('"' + word.replace('"', '""') + '"' for word in long_words)
                 ids = [row[0] for row in self._rows(
                     "select items.id from items_fts join items on items.rowid = items_fts.rowid "
-                    "where items_fts match ? order by items_fts.rank limit ?", [match, max(limit * 5, 100)])]
+                    "where items_fts match ? order by bm25(items_fts, ?, 1.0) limit ?", [match, TITLE_WEIGHT, max(limit * 5, 100)])]
                 if not ids:
                     return []
                 rank = {item_id: n for n, item_id in enumerate(ids)}
@@ -531,11 +533,12 @@ class Store:
         return None
 
     def last_published_day(self) -> date | None:
-        row = self.conn.execute("select max(day) from publications").fetchone()
+        row = self.conn.execute("select max(day) from publications where path not like '%#week'").fetchone()
         return date.fromisoformat(row[0]) if row and row[0] else None
 
     def published_days(self, since: date) -> set[date]:
-        rows = self.conn.execute("select distinct day from publications where day >= ?", [since.isoformat()])
+        rows = self.conn.execute("select distinct day from publications where day >= ? and path not like '%#week'",
+                                 [since.isoformat()])
         return {date.fromisoformat(day) for (day,) in rows}
 
     def integrity_check(self) -> str:

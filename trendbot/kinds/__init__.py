@@ -212,13 +212,13 @@ class FetchContext:
 
     def note(self, message: str) -> None:
         self.notes.append(message)
-        self.log.info("%s: %s", self.source.name, message)
+        self.log.debug("%s: %s", self.source.name, message)  # said once, with the source's line
 
     def warn(self, message: str) -> None:
         """Something is wrong but the fetch still counts (a broken document read in part):
         shown under the source's line and kept in `trendbot sources` until the next fetch."""
         self.warnings.append(message)
-        self.log.warning("%s: %s", self.source.name, message)
+        self.log.debug("%s: %s", self.source.name, message)  # said once, with the source's line
 
     async def each(self, parts: Iterable[T], fetch_one: Callable[[T], Awaitable[list[Item]]],
                    name: Callable[[T], str] = str) -> list[Item]:

@@ -366,9 +366,7 @@ async def fetch(ctx: FetchContext, source: GeekNewsSource) -> list[Item]:
             continue
         memory[topic_id] = {**asdict(details), "at": iso(ctx.now)}
     if failures:
-        message = f"{len(failures)} topic(s) kept with the feed's data only: " + "; ".join(failures)
-        ctx.notes.append(message)
-        ctx.log.warning("%s: %s", source.name, message)
+        ctx.warn(f"{len(failures)} topic(s) kept with the feed's data only: " + "; ".join(failures))
 
     in_feed = {t.id for t in topics}
     ctx.memory[MEMORY_KEY] = {str(key): value for key, value in memory.items() if key in in_feed}

@@ -250,12 +250,12 @@ async def fetch_day(ctx, source: HfPapersSource, day: date) -> tuple[list[Item],
     try:
         items = await fetch_day_api(ctx, source, day)
     except FetchError as api_error:
-        ctx.log.warning("%s: %s: API failed (%s), trying the papers page", source.name, day, api_error)
         try:
             items = await fetch_day_html(ctx, source, day)
         except FetchError as page_error:
             raise both_failed(api_error, page_error, "HTML fallback") from None
-        ctx.note(f"{day}: {len(items)} papers from the HTML fallback {listing_url(source.base_url, day)}")
+        ctx.warn(f"{day}: the API failed ({api_error.reason}); {len(items)} papers read from the "
+                 f"HTML fallback {listing_url(source.base_url, day)}")
         return items, f"HTML fallback (API: {api_error.reason})"
     ctx.note(f"{day}: {len(items)} papers from the API")
     return items, "API"
