@@ -1,6 +1,7 @@
 """A loopback HTTP server for benchmarks: recorded documents behind a fixed per-response delay.
 
-Serves the three sites' shapes and plain feeds from memory, answers conditional requests with
+Serves the sites' shapes (Hugging Face papers and trending, GeekNews, Nitter, Hacker News,
+Reddit, GitHub trending, Bluesky) and plain feeds from memory, answers conditional requests with
 304 (If-None-Match against the ETag, else If-Modified-Since against Last-Modified), and counts
 what it answered. Only binds 127.0.0.1.
 
@@ -116,7 +117,20 @@ class Documents:
             doc = atom.replace(b"https://news.hada.io/topic?id=", f"https://feed{index}.example/p?id=".encode())
             self.docs[f"/feeds/{index}.xml"] = ("application/atom+xml", doc)
 
+        # the five newer kinds, each from its recorded real answer (see tests/data/*/SOURCES.md)
+        self.docs["/hft/api/models"] = ("application/json",
+                                        (SAMPLES / "hf_trending" / "models_trending_2026-08-02.json").read_bytes())
+        self.docs["/hn/api/v1/search"] = ("application/json",
+                                          (SAMPLES / "hackernews" / "front_page_2026-08-09.json").read_bytes())
+        self.reddit = (SAMPLES / "reddit" / "top_localllama_2026-04-25.json").read_bytes()
+        self.docs["/gh/trending"] = ("text/html; charset=utf-8",
+                                     (SAMPLES / "github_trending" / "trending_daily_2026-07.html").read_bytes())
+        self.docs["/bsky/xrpc/app.bsky.feed.getAuthorFeed"] = (
+            "application/json", (SAMPLES / "bluesky" / "author_feed_benoist.dev_2024-11-03.json").read_bytes())
+
     def lookup(self, path: str, query: dict) -> tuple[str, bytes] | None:
+        if re.fullmatch(r"/reddit/r/\w+/top\.json", path):
+            return "application/json; charset=UTF-8", self.reddit
         if path == "/hf/api/daily_papers":
             page = int(query.get("p", ["0"])[0])
             return "application/json", (self.papers if page == 0 else b"[]")

@@ -54,3 +54,17 @@ def test_quick_run_prints_a_complete_table(tmp_path):
     assert (cold["returncode"], cold["entries"], cold["server"]["200"]) == (0, 150, 3)
     assert figures["digest"]["items"] == 2000 and figures["digest"]["stories"] > 0
     assert figures["merge"]["partition"]["items"] == 300
+
+
+def test_the_fetch_cycle_benchmark_runs_every_kind_from_its_recorded_answers(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_fetch.py"), "--delay", "0.005"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "FAILED" not in done.stdout, done.stdout
+    [stored] = [line for line in done.stdout.splitlines() if line.startswith("items stored per source")]
+    counts = {name: int(count) for name, count in (part.rsplit(" ", 1) for part in
+              stored.removeprefix("items stored per source").strip().split(", "))}
+    assert set(counts) == {"bluesky", "geeknews", "github", "hackernews", "hf-trending", "huggingface", "reddit",
+                           "x", "feeds"}, stored
+    assert all(count > 0 for count in counts.values()), stored
+    assert "0 items re-written" in done.stdout
