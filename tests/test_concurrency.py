@@ -57,6 +57,35 @@ def test_two_fetches_at_once_neither_locks_nor_duplicates(project, httpserver):
     assert integrity(project.db_path) == "ok"
 
 
+def test_opening_a_new_database_while_another_process_holds_its_lock_waits_for_it(tmp_path, monkeypatch):
+    # Two `trendbot fetch` started together both turn the new file to WAL; SQLite answers the
+    # second "database is locked" at once instead of waiting. Here a raw connection holds the
+    # write lock, and lets go only once trendbot has been refused and waits.
+    from trendbot.store import SCHEMA_VERSION, Store
+
+    path = tmp_path / "trendbot.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("create table other (a)")
+    holder.execute("begin immediate")
+    holder.execute("insert into other values (1)")
+    waits = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if holder.in_transaction:
+            holder.execute("commit")
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    with Store(path) as store:
+        assert store.conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+        assert store.conn.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
+    assert waits, "the lock was never contended, so this test proved nothing"
+    assert holder.execute("select a from other").fetchall() == [(1,)]
+    holder.close()
+
+
 def wait_for_file(marker: Path, proc: subprocess.Popen, limit: float = 120.0) -> None:
     """Until the process reaches its pause point (it creates the file); fail if it ends first."""
     deadline = time.monotonic() + limit

@@ -10,7 +10,9 @@ released. Everything leaves the store as the typed rows of `trendbot/models.py`.
 
 Concurrency: WAL mode plus a busy timeout, and every write transaction starts with
 `BEGIN IMMEDIATE` so that a cron `trendbot fetch` and the daemon queue for the write lock
-instead of failing with "database is locked" on a lock upgrade.
+instead of failing with "database is locked" on a lock upgrade. Turning a new file to WAL
+is the one step SQLite does not queue (it answers "locked" at once when another process holds
+the lock), so `use_wal` waits for it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import contextlib
 import json
 import shutil
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -143,6 +146,23 @@ def describe_sqlite(exc: sqlite3.Error, path: Path | None = None) -> str:
     return str(exc)
 
 
+def use_wal(conn: sqlite3.Connection, timeout: float = BUSY_TIMEOUT_S) -> None:
+    """Switch the database to WAL. Two processes opening a new file at once both try to switch
+    it, and SQLite answers the loser "database is locked" without waiting (the busy handler is
+    not called for a lock upgrade), so wait here until the winner is done."""
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
 class _Rollback(Exception):
     """Ends a scratch transaction."""
 
@@ -161,7 +181,7 @@ class Store:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
                                    check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             self.conn = conn
             if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
