@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import threading
 
 from conftest import read_data
 
@@ -36,6 +39,29 @@ def test_digest_writes_digests_folder_by_default(project, run, httpserver):
     assert "wrote digests/2026-11-20.md (2 stories)" in result.stderr
     run("digest", "--date", "2026-11-20", "--out", "elsewhere/day.md")
     assert (project.root / "elsewhere" / "day.md").read_text(encoding="utf-8") == EXPECTED_2026_11_20
+
+
+def test_out_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(project, run, httpserver):
+    # `--out /dev/stdout` or a FIFO: the atomic rename that protects a post would replace the
+    # device or pipe with a regular file (it once turned this machine's /dev/null into one)
+    fetch_hostile(project, run, httpserver)
+    fifo = project.root / "section.pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")), daemon=True)
+    reader.start()
+    result = run("digest", "--date", "2026-11-20", "--out", str(fifo))
+    reader.join(timeout=60)
+    assert result.exit_code == 0, result.output
+    assert received == [EXPECTED_2026_11_20]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert not [p.name for p in project.root.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_out_to_a_folder_is_a_clear_error(project, run):
+    (project.root / "here").mkdir()
+    result = run("digest", "--date", "2026-01-01", "--out", "here")
+    assert result.exit_code != 0 and "here: not written (it is a folder)" in result.stderr, result.output
 
 
 def test_day_boundaries_follow_the_configured_zone(project, run, httpserver):

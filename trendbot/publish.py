@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -472,13 +473,22 @@ def write_atomic(path: Path, text: str) -> None:
 
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
     try:
-        mode = path.stat().st_mode & 0o7777
+        info = path.stat()
+        mode = info.st_mode & 0o7777
     except FileNotFoundError:
+        info = None
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    data = text.encode("utf-8")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "it is a folder")
+        # a device or a pipe (`--out /dev/stdout`, a FIFO): written to, never replaced by a file
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return
     remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
