@@ -158,3 +158,26 @@ def test_the_store_knows_how_many_migrations_there_are(project):
             "print('sqlite_utils' in sys.modules, 'trendbot.migrations' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code, str(project.db_path)], capture_output=True, text=True)
     assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+def test_a_command_loads_only_the_kinds_its_sources_use(project, tmp_path):
+    project.add_source("papers", kind="feed", url="http://127.0.0.1:9/feed.xml")
+    script = ("import sys; from trendbot.cli import main; sys.argv = ['trendbot', 'sources']\n"
+              "try:\n    main()\nexcept SystemExit:\n    pass\n"
+              "print(sorted(m for m in sys.modules if m.startswith('trendbot.kinds.')), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", script], cwd=project.root, capture_output=True, text=True,
+                          env=dict(os.environ, TRENDBOT_CONFIG=str(project.root / "trendbot.toml")), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "['trendbot.kinds.feed']", done.stderr
+
+
+def test_a_new_database_does_not_load_numpy_for_sqlite_utils(tmp_path):
+    # sqlite-utils imports numpy (and pandas) when installed; trendbot stores neither's values
+    pytest.importorskip("numpy")
+    script = ("import sys; from trendbot.store import Store; Store(sys.argv[1]).close()\n"
+              "print('numpy' in sys.modules, 'sqlite_utils' in sys.modules)\n"
+              "import numpy  # still importable afterwards\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "new.db")], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]

@@ -8,7 +8,6 @@ listed here on 2024-08-27 (17일차) with upvotes set per round, served from 127
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 

@@ -36,7 +36,7 @@ from trendbot.store import Fetched, Store, UpsertResult
 from trendbot.timeutil import format_duration, utcnow
 
 log = logging.getLogger("trendbot.fetch")
-PARALLEL_FROM = 4  # sources in a cycle from which documents are parsed in a process per core
+PARALLEL_FROM = 4  # sources in a cycle from which documents are parsed in worker processes
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
@@ -95,9 +95,11 @@ def _die_with_parent() -> None:
 
 
 class _Parsers:
-    """Pure parsers in worker processes, one per core: feedparser and the HTML parser are CPU
-    work that threads would run one at a time (the GIL). The workers are forked before the
-    cycle starts any thread of its own, so none inherits a lock held by a thread."""
+    """Pure parsers in worker processes, one per core but one: feedparser and the HTML parser
+    are CPU work that threads would run one at a time (the GIL), and the main process keeps a
+    core for the network, the writes and the merge (parsing is about half of a cycle's CPU, so
+    on two cores one worker is as fast as two and costs a process less memory). The workers are
+    forked before the cycle starts any thread of its own, so none inherits a lock it holds."""
 
     def __init__(self, workers: int):
         self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
@@ -117,7 +119,7 @@ class _Parsers:
         cores = os.cpu_count() or 1
         if sources < PARALLEL_FROM or cores < 2 or threading.current_thread() is not threading.main_thread():
             return None
-        return cls(min(cores, sources))
+        return cls(min(cores - 1, sources))
 
 
 class _Writer:

@@ -19,12 +19,12 @@ import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, Iterable, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Iterator, Mapping, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from trendbot.config import SourceBase, display_path, read_toml, validation_error
 from trendbot.errors import ConfigError, FetchError, RetryLater
@@ -66,21 +66,51 @@ class Kind:
         return self.label or item.source
 
 
+class _Kinds(Mapping[str, Kind]):
+    """Every installed kind by name. A kind's module is imported when the kind is first asked
+    for, so a command pays only for the kinds its sources use."""
+
+    def __init__(self, entries: Iterable[EntryPoint]):
+        self._entries: dict[str, EntryPoint] = {}
+        for entry in entries:
+            self._entries.setdefault(entry.name, entry)
+        self._loaded: dict[str, Kind | None] = {}
+
+    def _load(self, name: str) -> Kind | None:
+        if name not in self._loaded:
+            entry = self._entries.get(name)
+            self._loaded[name] = None if entry is None else _load_entry(entry)
+        return self._loaded[name]
+
+    def __getitem__(self, name: str) -> Kind:
+        kind = self._load(name)
+        if kind is None:
+            raise KeyError(name)
+        return kind
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in list(self._entries) if self._load(name) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _load_entry(entry: EntryPoint) -> Kind | None:
+    try:
+        kind = entry.load()
+    except Exception as exc:  # a broken plugin must not take trendbot down
+        log.warning("kind %s (%s) cannot be loaded: %s: %s", entry.name, entry.value, type(exc).__name__, exc)
+        return None
+    if not isinstance(kind, Kind) or kind.name != entry.name:
+        log.warning("kind %s (%s) is not a trendbot Kind named %r; ignored", entry.name, entry.value, entry.name)
+        return None
+    return kind
+
+
 @functools.cache
-def registry() -> dict[str, Kind]:
-    """Every installed kind by name (read once per process, when a kind is first needed)."""
-    found: dict[str, Kind] = {}
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            kind = entry.load()
-        except Exception as exc:  # a broken plugin must not take trendbot down
-            log.warning("kind %s (%s) cannot be loaded: %s: %s", entry.name, entry.value, type(exc).__name__, exc)
-            continue
-        if not isinstance(kind, Kind) or kind.name != entry.name:
-            log.warning("kind %s (%s) is not a trendbot Kind named %r; ignored", entry.name, entry.value, entry.name)
-            continue
-        found.setdefault(kind.name, kind)
-    return found
+def registry() -> Mapping[str, Kind]:
+    """Every installed kind by name (the entry points read once per process)."""
+    return _Kinds(entry_points(group=ENTRY_POINT_GROUP))
 
 
 def get(name: str) -> Kind:
@@ -88,15 +118,6 @@ def get(name: str) -> Kind:
 
 
 # -- loading sources/*.toml --------------------------------------------------------------------
-
-
-@functools.cache
-def _adapter() -> TypeAdapter:
-    models = tuple(kind.config for kind in registry().values())
-    if not models:
-        raise ConfigError(ENTRY_POINT_GROUP, "no source kinds are installed (is trendbot installed with pip?)")
-    union = models[0] if len(models) == 1 else Annotated[Union[models], Field(discriminator="kind")]  # type: ignore[valid-type]
-    return TypeAdapter(union)
 
 
 def load_source(path: Path) -> SourceBase:
