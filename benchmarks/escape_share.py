@@ -50,7 +50,7 @@ def items_of(path: Path) -> tuple[list[Item], list[str]]:
     url = f"https://recorded/{folder}/{name}"
     if name.startswith(("gn_atom", "rss_news", "geeknews_atom")):
         return [geeknews.topic_item("geeknews", topic, None)
-                for topic in geeknews.parse_feed_topics(body, feed_url=url)], []
+                for topic in geeknews.parse_feed_topics(body, feed_url=url).topics], []
     if folder == "geeknews" and name.startswith("topic_"):
         topic_id = int(re.search(r"\d+", name).group())
         details = (geeknews.parse_topic_markdown(body, url=url) if name.endswith(".md")
@@ -63,7 +63,7 @@ def items_of(path: Path) -> tuple[list[Item], list[str]]:
     if name.startswith(("nitter", "rsshub", "xcancel")):
         return x.parse_timeline(body, source="x", feed_url=url, account="akhaliq").posts, []
     if path.suffix in (".xml", ".json"):
-        return feed.parse_feed(body, source=folder, feed_url=url), []
+        return feed.parse_feed(body, source=folder, feed_url=url).items, []
     return [], []
 
 
@@ -79,7 +79,7 @@ def collect(data: Path) -> tuple[list[str], list[str]]:
             continue  # the recorded broken answers (truncated, wrong shape, error pages)
         for item in items:
             title = clean(item.title)
-            summary = extractive_summary([item.model_dump()], MAX_CHARS)
+            summary = extractive_summary([item], MAX_CHARS)
             if item.kind == "x":
                 summary = summary_beyond_title(title, summary)
             titles.setdefault(title)

@@ -68,3 +68,13 @@ def test_the_fetch_cycle_benchmark_runs_every_kind_from_its_recorded_answers(tmp
                            "x", "feeds"}, stored
     assert all(count > 0 for count in counts.values()), stored
     assert "0 items re-written" in done.stdout
+
+
+def test_the_escape_share_counts_the_recorded_titles_and_summaries():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "escape_share.py"), "--show", "0"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[1:3]}
+    for what in ("titles", "summaries"):
+        count, before, _, _, now = rows[what][1:6]
+        assert int(count) > 50 and int(before) <= int(now) <= int(count), done.stdout
