@@ -6,6 +6,7 @@ config: every test runs in its own temporary folder with $HOME pointed there.
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 from pathlib import Path
@@ -60,8 +61,8 @@ class Project:
         for key, value in sections.items():
             if isinstance(value, dict) and isinstance(self.settings.get(key), dict):
                 self.settings[key].update(value)
-            else:
-                self.settings[key] = value
+            else:  # a copy: a later update must never change the caller's dict (a module's constant)
+                self.settings[key] = copy.deepcopy(value)
         (self.root / "trendbot.toml").write_text(dump_toml(self.settings), encoding="utf-8")
         return self
 
