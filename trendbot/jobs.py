@@ -61,8 +61,10 @@ def build_week(config: Config, store: Store, day: date, now: datetime, *, dry_ru
     top stories, each once, with the days they were on."""
     registry = kinds.registry()
     start = publish.week_start(config.settings.blog, day)
+    week = [start + timedelta(days=n) for n in range(7)]
     with store.scratch() if dry_run else contextlib.nullcontext():
-        days = [(start + timedelta(days=n), *_day(config, store, start + timedelta(days=n), now)) for n in range(7)]
+        _merge_around(config, store, week, now)
+        days = [(one, *_rows(store, one)) for one in week]
     stories = digests.select_week(days, config.settings.digest, registry)
     warnings = _summarize(config, store, stories, now, dry_run)
     result = digests.render_week(start, stories, config.settings.digest, registry)
@@ -72,8 +74,17 @@ def build_week(config: Config, store: Store, day: date, now: datetime, *, dry_ru
 
 def _day(config: Config, store: Store, day: date, now: datetime) -> tuple[list, list]:
     """A day's rows and their stories' members, once the items around it are merged."""
-    around = [day + timedelta(days=n) for n in range(-MERGE_LOOKBACK_DAYS, 2)]
+    _merge_around(config, store, [day], now)
+    return _rows(store, day)
+
+
+def _merge_around(config: Config, store: Store, days: list[date], now: datetime) -> None:
+    """Merge the unmerged items of these days and of a few days around them, in one pass."""
+    around = [days[0] + timedelta(days=n) for n in range(-MERGE_LOOKBACK_DAYS, (days[-1] - days[0]).days + 2)]
     ensure_merged(store, around, now, kinds.mirrors_of(config.sources))
+
+
+def _rows(store: Store, day: date) -> tuple[list, list]:
     rows = store.items_of_day(day)
     return rows, store.story_members({row.story_id for row in rows if row.story_id})
 
@@ -109,19 +120,9 @@ def publish_day(config: Config, store: Store, day: date, now: datetime, *, dry_r
     to digests/D.md. A day with no story goes to digests/D.md only: no post receives a quiet or
     failed day, and none is created for one."""
     made = build_digest(config, store, day, now, dry_run=dry_run)
-    where = publish.target(config, day)
-    if made.quiet and where.in_blog:
-        result = publish.publish_digest(config, day, now, made.markdown, 0, dry_run)
-        result.status = "quiet"
-        why = "every source failed" if made.all_failed else "no story"
-        result.message = f"{day}: {why}, so {publish.display_path(where.path)} is left as it is; {result.message}"
-    else:
-        previous = store.publication(day, where.path.resolve())
-        result = publish.publish_day(config, day, made.markdown, len(made.stories), previous, now,
-                                     dry_run=dry_run, force=force, commit=commit)
-    if result.record is not None and not dry_run:
-        store.record_publication(result.record)
-    return Published(result, made, made.warnings)
+    quiet = f"{day}: {'every source failed' if made.all_failed else 'no story'}"
+    return _publish(config, store, made, publish.day_slot(config.settings.blog, day), quiet, now,
+                    dry_run=dry_run, force=force, commit=commit)
 
 
 def fetch_and_publish(config: Config, store: Store, day: date, now: datetime) -> tuple[CycleReport, Published]:
@@ -137,15 +138,21 @@ def publish_week(config: Config, store: Store, day: date, now: datetime, *, dry_
     of the post when missing), with a day's rules: its own block, merged with your edits; a week
     without a story goes to digests/ only."""
     made = build_week(config, store, day, now, dry_run=dry_run)
-    start = made.day
-    slot = publish.week_slot(config.settings.blog, start)
-    where = publish.target(config, start)
+    return _publish(config, store, made, publish.week_slot(config.settings.blog, made.day),
+                    f"week of {made.day}: no story", now, dry_run=dry_run, force=force, commit=commit)
+
+
+def _publish(config: Config, store: Store, made: Digest, slot: publish.Slot, quiet: str, now: datetime, *,
+             dry_run: bool, force: bool, commit: bool | None) -> Published:
+    """A built section into its post (merged with the person's edits), or, when it holds no
+    story, to digests/ only; the publication is recorded with the base of the next merge."""
+    where = publish.target(config, slot.first_day)
     if made.quiet and where.in_blog:
         result = publish.publish_digest(config, slot.key, now, made.markdown, 0, dry_run)
         result.status = "quiet"
-        result.message = f"week of {start}: no story, so {publish.display_path(where.path)} is left as it is; {result.message}"
+        result.message = f"{quiet}, so {publish.display_path(where.path)} is left as it is; {result.message}"
     else:
-        previous = store.publication(start, publish.record_path(where.path, slot)) if where.in_blog else None
+        previous = store.publication(slot.first_day, publish.record_path(where.path, slot)) if where.in_blog else None
         result = publish.publish_section(config, slot, made.markdown, len(made.stories), previous, now,
                                          dry_run=dry_run, force=force, commit=commit)
     if result.record is not None and not dry_run:

@@ -9,14 +9,16 @@ The post belongs to the person. trendbot owns one block per day, between two mar
     ...
     <!-- trendbot:end 2026-11-20 -->
 
-Re-publishing replaces the text of that block and not one byte around it (front matter, the
-person's other sections, CRLF line endings). The person is expected to prune and comment the
-list; once the text in the block no longer matches the hash, it is theirs: trendbot leaves it
-alone and writes its new version to `digests/D.md` (`--force` overrides). A block that trendbot
-published and the person then deleted is not put back either.
+Re-publishing changes the text of that block and not one byte around it (front matter, the
+person's other sections, CRLF line endings). The person prunes and annotates the list: once the
+text in the block no longer matches the hash, trendbot's update is merged into their edits
+(`trendbot/blockmerge.py`, with the base kept in the publication record); only a block that
+cannot be read as lines of stories is left alone, the new version going to `digests/D.md`
+(`--force` overrides). A block that trendbot published and the person then deleted is not put
+back either.
 
-`place_section` is the pure part (text in, text out); `publish_day` adds the blog's files and
-git. It takes the section's text and knows nothing of how it was made; what it returns to
+`place_section` is the pure part (text in, text out); `publish_section` adds the blog's files
+and git. It takes the section's text and knows nothing of how it was made; what it returns to
 remember (`PublishResult.record`) the caller stores.
 """
 
@@ -606,21 +608,13 @@ def week_slot(blog: BlogConfig, start: date) -> Slot:
                 position=None if heading else "last")
 
 
-def publish_day(config: Config, day: date, section: str, stories: int, previous: Publication | None,
-                now: datetime, *, dry_run: bool = False, force: bool = False,
-                commit: bool | None = None) -> PublishResult:
-    """Write the day's section into its blog post when `[blog] repo` is set, else to
-    digests/D.md; `previous` is the store's record of the last publication there (with the base
-    of the merge). The result carries the record to keep (`record`); `dry_run` writes nothing
-    and returns the diff."""
-    return publish_section(config, day_slot(config.settings.blog, day), section, stories, previous, now,
-                           dry_run=dry_run, force=force, commit=commit)
-
-
 def publish_section(config: Config, slot: Slot, section: str, stories: int, previous: Publication | None,
                     now: datetime, *, dry_run: bool = False, force: bool = False,
                     commit: bool | None = None) -> PublishResult:
-    """A day's section or a week's roll-up into its post (see `publish_day`)."""
+    """A day's section or a week's roll-up into its blog post when `[blog] repo` is set, else
+    to digests/; `previous` is the store's record of the last publication there (with the base
+    of the merge). The result carries the record to keep (`record`); `dry_run` writes nothing
+    and returns the diff."""
     blog = config.settings.blog
     where = target(config, slot.first_day)
     if not where.in_blog:
