@@ -241,7 +241,7 @@ def test_run_fetches_on_its_interval_and_exits_0_on_sigterm(project, httpserver)
     finally:
         code, err = stop(process)
     assert code == 0, err
-    assert "started: 1 source(s) (lab every 1s)" in err
+    assert "started: 1 source(s) (lab every 1s), publish at 23:30, settle at 09:00, week at 23:45" in err
     assert "fetch:lab: ok in" in err and "items=2 new=2" in err
     assert err.rstrip().endswith("stopped")
     assert project.rows("select count(*) n from items")[0]["n"] == 2

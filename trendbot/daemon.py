@@ -238,10 +238,11 @@ class Daemon:
         schedule = self.schedule
         sources = self.config.chosen(None)
         log.info(
-            "started: %d source(s) (%s), publish at %s, settle at %s, catch-up %d day(s), zone %s, lock %s",
+            "started: %d source(s) (%s), publish at %s, settle at %s, week at %s, catch-up %d day(s), zone %s, lock %s",
             len(sources), ", ".join(f"{s.name} every {format_duration(s.every)}" for s in sources) or "none",
             schedule.publish_at.strftime("%H:%M"),
             schedule.settle_at.strftime("%H:%M") if schedule.settle_at else "off",
+            schedule.week_at.strftime("%H:%M") if schedule.week_at else "off",
             schedule.catch_up_days, self.config.settings.timezone, lock.path,
             extra={"fields": {"event": "started", "sources": [s.name for s in sources]}},
         )
