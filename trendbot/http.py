@@ -204,7 +204,6 @@ class HttpClient:
         self._intervals: dict[str, float] = {}
         self._slots = asyncio.Semaphore(self.config.concurrency)
         self._host_slots: dict[str, asyncio.Semaphore] = {}
-        self.requests = 0
 
     async def __aenter__(self) -> HttpClient:
         cfg = self.config
@@ -321,7 +320,6 @@ class HttpClient:
         """One request, its body read raw and decoded here under the size cap (httpx would
         decode each network chunk in one step, however much it expands)."""
         started = time.monotonic()
-        self.requests += 1
         async with self._client.stream("GET", url, headers=headers) as response:
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > limit:

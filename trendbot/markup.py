@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urljoin
-
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 from trendbot.text import clean
 from trendbot.urls import is_http_url

@@ -321,10 +321,6 @@ class Store:
             return self._items("items.day = ? and items.source = ?", [day.isoformat(), source])
         return self._items("items.day = ?", [day.isoformat()])
 
-    def items_of_days(self, days: Iterable[date]) -> list[StoredItem]:
-        marks = sorted({d.isoformat() for d in days})
-        return self._items(f"items.day in ({','.join('?' * len(marks))})", marks) if marks else []
-
     def items_by_id(self, ids: Iterable[str]) -> list[StoredItem]:
         """Items with their story assignment, in id order."""
         ids = sorted(set(ids))
@@ -410,11 +406,6 @@ class Store:
     def counts_by_source(self) -> dict[str, int]:
         return dict(self._rows("select source, count(*) from items group by source"))
 
-    def days_with_items(self, days: Iterable[date]) -> set[date]:
-        found = self._chunked("select distinct day from items where day in ({marks})",
-                              sorted({d.isoformat() for d in days}))
-        return {date.fromisoformat(day) for (day,) in found}
-
     def search(self, query: str, limit: int = 20) -> list[StoredItem]:
         """Items whose title or text holds `query`'s words as substrings, best match first (BM25,
         titles weighted), or newest first when every word is shorter than three characters
@@ -475,20 +466,13 @@ class Store:
                 "insert into source_kv (source, key, value, updated_at) values (?, ?, ?, ?)",
                 [(source, key, json.dumps(value, default=str), iso(now)) for key, value in memory.items()])
 
-    def save_fetch(self, name: str, kind: str, items: list[Item], validators: dict[str, Validators],
-                   now: datetime, tz: ZoneInfo, *, memory: dict[str, Any] | None = None,
-                   warning: str | None = None, not_modified: bool = False) -> UpsertResult:
-        """Store a successful fetch: items, then validators, the kind's memory and the source's
-        state, in one transaction.
+    def save_fetches(self, fetched: list[Fetched], now: datetime, tz: ZoneInfo) -> list[UpsertResult]:
+        """Successful fetches, each its items, then its validators, its kind's memory and its
+        state, all in one transaction (the fetch cycle groups the sources that finish together:
+        one commit instead of one each); each source is all or nothing.
 
         Validators are saved with the items they describe, never before: a crash in between
-        must not leave an ETag that would make the next fetch skip items never stored.
-        """
-        return self.save_fetches([Fetched(name, kind, items, validators, memory, warning, not_modified)], now, tz)[0]
-
-    def save_fetches(self, fetched: list[Fetched], now: datetime, tz: ZoneInfo) -> list[UpsertResult]:
-        """Several sources' fetches in one transaction (the fetch cycle groups the sources that
-        finish together: one commit instead of one each). Each source is still all or nothing."""
+        must not leave an ETag that would make the next fetch skip items never stored."""
         results = []
         with self.write():
             states = self.states()

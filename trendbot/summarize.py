@@ -21,13 +21,13 @@ import re
 from typing import TYPE_CHECKING, Any, Iterable
 
 from trendbot import __version__
-
-if TYPE_CHECKING:
-    import httpx
 from trendbot.config import SummarizerConfig
 from trendbot.markup import strip_html
 from trendbot.models import StoredItem, canonical_json, short_hash
 from trendbot.text import clean, cut, first_sentence
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("trendbot.summarize")
 

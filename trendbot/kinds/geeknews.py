@@ -26,7 +26,6 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import Field
 
-
 from trendbot.config import BaseUrl, SourceBase
 from trendbot.errors import FetchError, ParseError, RetryLater
 from trendbot.feeds import entry_html, entry_time, entry_title, read_feed, require_entries
