@@ -204,6 +204,17 @@ def test_a_bracket_escaped_in_a_title_does_not_hide_the_story():
     assert report(merged) == "merged with your edits: 1 line kept as you wrote it; 1 line refreshed"
 
 
+def test_a_title_ending_in_an_escaped_bracket_still_names_its_story():
+    # `[\\](](url)`: the escaped `](` and the real one overlap; found by the property test below
+    odd = paper("00010", "](", "", 0)
+    base = block([paper("00001", ":", "", 0), odd, paper("00002", ":", "", 0)])
+    mine = base.replace(render_line(odd), "- [다른 글](https://example.com/0)")
+    theirs = block([paper("00001", ":", "", 0), paper("00010", "](", "", 1)])
+    merged = merge_block(base, mine, theirs).text
+    assert "papers/00010" not in merged  # the person replaced that line: it stays gone
+    assert "- [다른 글](https://example.com/0)" in merged
+
+
 def unmergeable_edits() -> dict[str, str]:
     base_lines = [paper(*EVO, 118), paper(*MINIMAX, 103), topic(*LEAK, 12, 3)]
     head, tail = head_and_tail(block(base_lines), base_lines)

@@ -131,10 +131,13 @@ class _Block:
 
 def _address(line: str) -> str | None:
     """The target of the line's first link (a `]` escaped with a backslash opens none)."""
-    for match in _LINK.finditer(line):
+    match = _LINK.search(line)
+    while match is not None:
         before = line[:match.start()]
         if (len(before) - len(before.rstrip("\\"))) % 2 == 0:
             return match.group(1)
+        # the next `](` may lie inside this match (a title ending in an escaped `]`: `[a\](](url)`)
+        match = _LINK.search(line, match.start() + 1)
     return None
 
 
