@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from trendbot.blockmerge import Unmergeable, merge_block, report
-from trendbot.publish import block_body
+from trendbot.sections import block_body
 from trendbot.render import Line, render_line, render_section
 
 DAY = date(2026, 9, 29)

@@ -16,7 +16,8 @@ from selectolax.lexbor import LexborHTMLParser
 
 from conftest import read_data
 from trendbot.config import BlogConfig
-from trendbot.publish import day_heading, place_section
+from trendbot.posts import day_heading
+from trendbot.sections import place_section
 from trendbot.render import Line, escape_text, link, render_section
 from trendbot.text import clean
 

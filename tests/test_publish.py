@@ -15,7 +15,8 @@ import yaml
 from conftest import read_data
 from trendbot.jobs import load as load_config
 from trendbot.jobs import publish_day
-from trendbot.publish import place_section, weekday_number
+from trendbot.posts import weekday_number
+from trendbot.sections import place_section
 from trendbot.store import Store
 
 DAY = "2026-09-29"  # a Tuesday: 18일차 of a course that started on Friday 2026-09-04

@@ -2,7 +2,7 @@
 as a complete run leaves it, never partial (temporary file + rename).
 
 The kill lands at a known point of the write, not at a random time: the test-only hook
-`TRENDBOT_TEST_PAUSE=POINT:FILE` (trendbot/publish.py, `pause_point`) makes the process create
+`TRENDBOT_TEST_PAUSE=POINT:FILE` (trendbot/pause.py, `pause_point`) makes the process create
 FILE when it reaches POINT and stop there; the test waits for FILE, then kills. The points are
 the temporary file half written, the temporary file complete but not yet renamed, and the rename
 done.

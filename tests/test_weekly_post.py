@@ -19,7 +19,7 @@ import pytest
 from conftest import read_data
 from test_publish import block_of, git, headings, make_repo
 from trendbot.config import BlogConfig
-from trendbot.publish import day_fields, day_heading
+from trendbot.posts import day_fields, day_heading
 
 WEEK4 = "_posts/2024-08-24-boostcamp-week4.md"
 WEEK3 = "_posts/2024-08-17-boostcamp-week3.md"

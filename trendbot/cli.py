@@ -348,7 +348,7 @@ def digest(app: Context, day_text: str, week_text: str | None, fetch_first: bool
     if out == "-":
         click.echo(made.markdown, nl=False)
     else:
-        from trendbot.publish import write_atomic
+        from trendbot.files import write_atomic
 
         target = Path(out) if out else app.config.digests_dir / f"{made.name}.md"
         write_atomic(target, made.markdown)

@@ -98,7 +98,7 @@ class SummarizerConfig(Strict):
 
 
 class BlogConfig(Strict):
-    """Where `digest --publish` and the daemon put the day's section (see `trendbot/publish.py`).
+    """Where `digest --publish` and the daemon put the day's section (see `trendbot/publish.py` and `trendbot/posts.py`).
 
     Templates take the day's fields: `{date:%Y-%m-%d}` (any strftime), `{week_start}` and
     `{week_end}` (the first and last day of the day's week, which starts on `week_starts`: dates

@@ -39,7 +39,7 @@ from trendbot.errors import TrendbotError
 from trendbot.fetch import CycleReport
 from trendbot.lock import DaemonLock
 from trendbot.models import SourceState
-from trendbot.publish import WEEKDAYS
+from trendbot.posts import WEEKDAYS
 from trendbot.store import Store
 from trendbot.timeutil import format_duration, utcnow
 

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
 from trendbot import digest as digests
-from trendbot import kinds, publish, schedule
+from trendbot import kinds, posts, publish, schedule
 from trendbot.config import Config, load_config
 from trendbot.digest import Digest
 from trendbot.merge import ensure_merged
@@ -60,7 +60,7 @@ def build_week(config: Config, store: Store, day: date, now: datetime, *, dry_ru
     """The roll-up of the week holding `day` (weeks begin on `[blog] week_starts`): the week's
     top stories, each once, with the days they were on."""
     registry = kinds.registry()
-    start = publish.week_start(config.settings.blog, day)
+    start = posts.week_start(config.settings.blog, day)
     week = [start + timedelta(days=n) for n in range(7)]
     with store.scratch() if dry_run else contextlib.nullcontext():
         _merge_around(config, store, week, now)
@@ -121,7 +121,7 @@ def publish_day(config: Config, store: Store, day: date, now: datetime, *, dry_r
     failed day, and none is created for one."""
     made = build_digest(config, store, day, now, dry_run=dry_run)
     quiet = f"{day}: {'every source failed' if made.all_failed else 'no story'}"
-    return _publish(config, store, made, publish.day_slot(config.settings.blog, day), quiet, now,
+    return _publish(config, store, made, posts.day_slot(config.settings.blog, day), quiet, now,
                     dry_run=dry_run, force=force, commit=commit)
 
 
@@ -138,21 +138,21 @@ def publish_week(config: Config, store: Store, day: date, now: datetime, *, dry_
     of the post when missing), with a day's rules: its own block, merged with your edits; a week
     without a story goes to digests/ only."""
     made = build_week(config, store, day, now, dry_run=dry_run)
-    return _publish(config, store, made, publish.week_slot(config.settings.blog, made.day),
+    return _publish(config, store, made, posts.week_slot(config.settings.blog, made.day),
                     f"week of {made.day}: no story", now, dry_run=dry_run, force=force, commit=commit)
 
 
-def _publish(config: Config, store: Store, made: Digest, slot: publish.Slot, quiet: str, now: datetime, *,
+def _publish(config: Config, store: Store, made: Digest, slot: posts.Slot, quiet: str, now: datetime, *,
              dry_run: bool, force: bool, commit: bool | None) -> Published:
     """A built section into its post (merged with the person's edits), or, when it holds no
     story, to digests/ only; the publication is recorded with the base of the next merge."""
-    where = publish.target(config, slot.first_day)
+    where = posts.target(config, slot.first_day)
     if made.quiet and where.in_blog:
         result = publish.publish_digest(config, slot.key, now, made.markdown, 0, dry_run)
         result.status = "quiet"
-        result.message = f"{quiet}, so {publish.display_path(where.path)} is left as it is; {result.message}"
+        result.message = f"{quiet}, so {posts.display_path(where.path)} is left as it is; {result.message}"
     else:
-        previous = store.publication(slot.first_day, publish.record_path(where.path, slot)) if where.in_blog else None
+        previous = store.publication(slot.first_day, posts.record_path(where.path, slot)) if where.in_blog else None
         result = publish.publish_section(config, slot, made.markdown, len(made.stories), previous, now,
                                          dry_run=dry_run, force=force, commit=commit)
     if result.record is not None and not dry_run:
