@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from conftest import read_data
 from trendbot.config import BlogConfig
-from trendbot.posts import day_heading
+from trendbot.posts import day_heading, day_slot
 from trendbot.sections import place_section
 from trendbot.render import Line, escape_text, link, render_section
 from trendbot.text import clean
@@ -50,7 +50,7 @@ def literal(rendered: str, written: str) -> bool:
 
 def section_html(html: str, day: date = DAY) -> str:
     """The HTML between trendbot's marker comments (kramdown keeps HTML comments as they are)."""
-    match = re.search(rf"<!-- trendbot:begin {day} sha256:[0-9a-f]{{64}} -->(.*?)<!-- trendbot:end {day} -->",
+    match = re.search(rf"<!-- trendbot:begin {day} sha256:[0-9a-f]{{64}}(?: listed:[0-9a-f.]*)? -->(.*?)<!-- trendbot:end {day} -->",
                       html, re.S)
     assert match, html
     return match.group(1)
@@ -145,8 +145,9 @@ def test_random_hostile_titles_render_as_literal_links(jekyll, lines):
     rendered = [Line(title=title, url=f"https://example.com/p/{path}", summary=summary)
                 for title, summary, path in lines]
     section = render_section(DAY, rendered, [], "### 데일리 트렌드")
+    slot = day_slot(WEEKLY, DAY)
     post = place_section(read_data("publish/boostcamp_week5.md").decode("utf-8"), DAY, section,
-                         day_heading(WEEKLY, DAY), lambda d: day_heading(WEEKLY, d)).text
+                         slot.heading, slot.days, slot.ends).text
     source = post[post.index("<!-- trendbot:begin"):post.index("<!-- trendbot:end")]
     assert "{{" not in source and "{%" not in source
     html = jekyll.post(post)

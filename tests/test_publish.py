@@ -75,7 +75,7 @@ def weekly_blog(project, run, httpserver, post: bytes | None = None, **blog) -> 
 
 def block_of(text: str, day: str = DAY) -> re.Match:
     """The day's block as a user sees it in the file: begin marker to end marker and its newline."""
-    match = re.search(rf"<!-- trendbot:begin {day} sha256:[0-9a-f]{{64}} -->\r?\n.*?<!-- trendbot:end {day} -->\r?\n",
+    match = re.search(rf"<!-- trendbot:begin {day} sha256:[0-9a-f]{{64}}(?: listed:[0-9a-f.]*)? -->\r?\n.*?<!-- trendbot:end {day} -->\r?\n",
                       text, re.S)
     assert match, f"no block for {day} in:\n{text}"
     return match
@@ -239,15 +239,19 @@ def test_trailing_spaces_trimmed_by_an_editor_are_not_an_edit(project, run, http
 
 
 def test_block_removed_by_hand_is_not_put_back(project, run, httpserver):
+    """A block the person deleted on purpose stays deleted and no run goes red for it (the
+    Actions run of every morning's settle): exit 0, the post untouched, one line saying so."""
     post = weekly_blog(project, run, httpserver)
     assert run("digest", "--date", DAY, "--publish").exit_code == 0
     text = post.read_text(encoding="utf-8")
     removed = text.replace(block_of(text).group(), "")
     post.write_text(removed, encoding="utf-8")
-    result = run("digest", "--date", DAY, "--publish")
-    assert result.exit_code == 1
-    assert f"the {DAY} block was removed by hand since trendbot wrote it" in result.stderr
-    assert post.read_text(encoding="utf-8") == removed
+    before = post.stat().st_mtime_ns
+    for _ in range(2):
+        result = run("digest", "--date", DAY, "--publish")
+        assert result.exit_code == 0, result.stderr
+        assert f"you deleted the {DAY} block; it stays deleted (--force writes it back)" in result.stderr
+        assert post.read_text(encoding="utf-8") == removed and post.stat().st_mtime_ns == before
     assert run("digest", "--date", DAY, "--publish", "--force").exit_code == 0
     assert block_of(post.read_text(encoding="utf-8"))
 
@@ -348,7 +352,8 @@ def test_publish_day_is_what_the_daemon_calls(project, run, httpserver):
         second = publish_day(config, store, date(2026, 9, 29), now).result
         dry = publish_day(config, store, date(2026, 9, 30), now, dry_run=True).result
     assert (first.status, first.path, first.stories) == ("written", post, 15)
-    assert first.diff.startswith("--- a/") and "+## 18일차" in first.diff
+    assert first.diff == ""  # a diff is made for a dry run only (a 50 MB post would pay for it)
+    assert "## 18일차" in post.read_text(encoding="utf-8")
     assert (second.status, second.diff) == ("unchanged", "")
     assert dry.status == "dry-run" and "+## 19일차" not in dry.diff and "+<!-- trendbot:begin 2026-09-30" in dry.diff
 
@@ -377,14 +382,28 @@ def test_weekly_post_created_where_new_post_says(project, run, httpserver):
         "## 18일차", "## 19일차"]
 
 
-def test_missing_post_without_create_is_an_error(project, run, httpserver):
-    make_repo(project.root)
+def test_missing_post_without_create_is_an_error_and_the_section_goes_to_digests(project, run, httpserver):
+    repo = make_repo(project.root)
     project.write_config(blog={"repo": "blog", "create": False})
     serve_feed(project, httpserver)
     assert run("fetch").exit_code == 0
     result = run("digest", "--date", DAY, "--publish")
     assert result.exit_code == 1
-    assert f"blog/_posts/{DAY}-daily-trends.md: no post for {DAY} and [blog] create = false" in result.stderr
+    assert (f"blog/_posts/{DAY}-daily-trends.md: there is no post for {DAY} and [blog] create = false: "
+            f"made none and wrote digests/{DAY}.md") in result.stderr
+    assert not (repo / f"_posts/{DAY}-daily-trends.md").exists()
+    assert "### 데일리 트렌드" in (project.root / f"digests/{DAY}.md").read_text(encoding="utf-8")
+
+
+def test_a_read_only_post_is_left_as_it_is(project, run, httpserver):
+    post = weekly_blog(project, run, httpserver)
+    text = post.read_text(encoding="utf-8")
+    post.chmod(0o444)
+    result = run("digest", "--date", DAY, "--publish")
+    assert result.exit_code == 1
+    assert "the post is read-only (its mode says so); left it as it is and wrote digests/" in result.stderr
+    assert post.read_text(encoding="utf-8") == text and post.stat().st_mode & 0o777 == 0o444
+    assert "### 데일리 트렌드" in (project.root / f"digests/{DAY}.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("blog, message", [

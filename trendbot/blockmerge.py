@@ -15,7 +15,9 @@ How a block is read. A story line is a list item that starts at the first column
 `+` or `1.`) outside a code fence. Its story is the address of its first link, the `URL` of
 the first `](URL)` (a line without a link is known by its text; a copy of a line is a line of
 the person's), so a rewritten title still names the same story and nothing is added that a
-reader would see. Every line after a story line, up to the next one, hangs under it: the
+reader would see. Where two stories lead with the same address (two Hacker News threads of
+one article), each is known by that address and the addresses of its other links, never by
+its rank, so the person's note stays with its story when the ranking changes. Every line after a story line, up to the next one, hangs under it: the
 person's sub-bullets, remarks, paragraphs, images, blank lines. The lines before the first
 story line are the head (trendbot's heading); the blank lines at the end, with trendbot's
 notes (what base has after its last story line) if they still close the block, are the tail.
@@ -44,6 +46,15 @@ The rules:
 So merge(base, base, theirs) == theirs, merge(base, mine, base) == mine, and merging the same
 theirs again changes nothing: merge(theirs, merged, theirs) == merged.
 
+`listed` (the ids of `story_id`) names the stories trendbot has put into the block before and
+the person may since have deleted: a story of theirs listed there and absent from mine was
+deleted and never comes back, even after trendbot's rendering dropped it for a while.
+
+Without a base (the database that kept it is gone), `merge_without_base` is the conservative
+merge: every line of mine stays byte for byte and in its order, nothing is refreshed or
+removed, and only the stories that are neither in mine nor listed are added, at the end of
+the list.
+
 A block is not merged (`Unmergeable`) when a code fence in it is never closed (trendbot could
 not tell the person's code from the list) or when it has no list item left at all but still
 names one of base's stories: the list was turned into something else (a table, a quote, an
@@ -54,6 +65,7 @@ stories are added.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
 
@@ -87,6 +99,7 @@ class Merged:
     refreshed: int = 0  # lines that now read as theirs renders them
     added: int = 0  # new stories
     removed: int = 0  # stories theirs dropped, removed
+    without_base: bool = False  # merged conservatively: no record of trendbot's last text
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -99,6 +112,10 @@ def report(merged: Merged) -> str:
     empty when nothing of the person's was involved (then it was a plain update)."""
     if not merged.edited:
         return ""
+    if merged.without_base:
+        added = f", {_count(merged.added, 'story added', 'stories added')}" if merged.added else ""
+        return ("no record of trendbot's last version of this block (a new database?): your block kept "
+                f"as it is, nothing refreshed{added}")
     yours = [text for n, text in [
         (merged.kept, _count(merged.kept, "line kept as you wrote it", "lines kept as you wrote them")),
         (merged.deleted, _count(merged.deleted, "deletion kept", "deletions kept")),
@@ -115,11 +132,20 @@ def report(merged: Merged) -> str:
     return "; ".join(["merged with your edits: " + (", ".join(yours) or "your spacing kept")] + ours)
 
 
+Key = tuple  # (address,), or (address, other addresses[, copy number]) where the address repeats
+
+
 @dataclass
 class _Item:
     line: str
     extra: list[str] = field(default_factory=list)  # the lines hanging under it
-    key: tuple[str, int] = ("", 0)  # (address, occurrence): a copied line is a line of its own
+    address: str = ""  # the first link's target, else the line's text
+    key: Key = ("",)
+
+
+def story_id(address: str) -> str:
+    """A short id of a story's address, as the begin marker lists it."""
+    return hashlib.sha256(address.encode("utf-8")).hexdigest()[:6]
 
 
 @dataclass
@@ -129,16 +155,24 @@ class _Block:
     tail: list[str]
 
 
-def _address(line: str) -> str | None:
-    """The target of the line's first link (a `]` escaped with a backslash opens none)."""
+def _addresses(line: str) -> list[str]:
+    """The targets of the line's links, in order (a `]` escaped with a backslash opens none)."""
+    found: list[str] = []
     match = _LINK.search(line)
     while match is not None:
         before = line[:match.start()]
         if (len(before) - len(before.rstrip("\\"))) % 2 == 0:
-            return match.group(1)
+            found.append(match.group(1))
+            match = _LINK.search(line, match.end())
+            continue
         # the next `](` may lie inside this match (a title ending in an escaped `]`: `[a\](](url)`)
         match = _LINK.search(line, match.start() + 1)
-    return None
+    return found
+
+
+def _address(line: str) -> str | None:
+    """The target of the line's first link."""
+    return next(iter(_addresses(line)), None)
 
 
 def _closes(line: str, fence: str) -> bool:
@@ -188,12 +222,40 @@ def _read(lines: list[str], notes: list[str]) -> _Block:
         (items[-1].extra if items else head).append(line)
     if fence:
         raise Unmergeable(f"a code block ({fence}) in it is never closed")
-    seen: dict[str, int] = {}
     for item in items:
-        address = _address(item.line) or "\0" + item.line.rstrip()
-        seen[address] = seen.get(address, 0) + 1
-        item.key = (address, seen[address])
+        item.address = _address(item.line) or "\0" + item.line.rstrip()
+        item.key = (item.address,)
     return _Block(head, items, lines[end:])
+
+
+def _key_items(*blocks: _Block) -> None:
+    """Give every story line its key. An address that leads several lines in any of the blocks
+    is not enough: those lines are told apart by their other links, then by copy number (a
+    line the person copied is a line of its own)."""
+    shared = set()
+    for block in blocks:
+        seen: set[str] = set()
+        for item in block.items:
+            if item.address in seen:
+                shared.add(item.address)
+            seen.add(item.address)
+    for block in blocks:
+        copies: dict[Key, int] = {}
+        for item in block.items:
+            key: Key = (item.address,)
+            if item.address in shared:
+                key = (item.address, *_addresses(item.line)[1:])
+            copies[key] = copies.get(key, 0) + 1
+            item.key = key if copies[key] == 1 else (*key, copies[key])
+
+
+def story_addresses(text: str) -> list[str]:
+    """The addresses of a block's story lines, in order (an unreadable block names none)."""
+    lines = text.split("\n")
+    try:
+        return [item.address for item in _read(lines, _notes(lines)).items]
+    except Unmergeable:
+        return []
 
 
 def _unreadable(base: _Block, mine: _Block) -> bool:
@@ -214,10 +276,10 @@ def _filled(lines: list[str]) -> list[str]:
     return [line.rstrip() for line in lines if line.strip()]
 
 
-def _in_order(keys: list[tuple[str, int]], order: list[tuple[str, int]]) -> set[tuple[str, int]]:
+def _in_order(keys: list[Key], order: list[Key]) -> set[Key]:
     """The keys that keep `order`: a longest increasing run of their ranks (the rest moved)."""
     rank = {key: i for i, key in enumerate(order)}
-    best: list[list[tuple[str, int]]] = []  # best[i]: the longest increasing run ending at keys[i]
+    best: list[list[Key]] = []  # best[i]: the longest increasing run ending at keys[i]
     for i, key in enumerate(keys):
         runs = [best[j] for j in range(i) if rank[keys[j]] < rank[key]]
         best.append(max(runs, key=len, default=[]) + [key])
@@ -228,7 +290,7 @@ def _in_order(keys: list[tuple[str, int]], order: list[tuple[str, int]]) -> set[
 class _Entry:
     line: str
     extra: list[str]
-    key: tuple[str, int]
+    key: Key
     free: bool = False  # trendbot's, in place, nothing under it: follows theirs' ranking
     anchor: bool = False  # trendbot's and in place: new stories are ranked against it
     before: list[str] = field(default_factory=list)  # new stories just above it
@@ -250,7 +312,10 @@ def _needs_blank(out: list[str]) -> bool:
     return not (_ITEM.match(out[start]) or out[start][:1] in " \t")
 
 
-def merge_block(base: str, mine: str, theirs: str) -> Merged:
+_NOT_A_LIST = "it no longer holds a list of stories (a table, a quote or an indented list?)"
+
+
+def merge_block(base: str, mine: str, theirs: str, listed: frozenset[str] = frozenset()) -> Merged:
     """The block with theirs' update merged into the person's edits (see the module's rules).
 
     Raises `Unmergeable` when mine cannot be read as lines of stories; then nothing is merged.
@@ -259,24 +324,61 @@ def merge_block(base: str, mine: str, theirs: str) -> Merged:
     old = _read(base_lines, _notes(base_lines))
     new = _read(theirs_lines, _notes(theirs_lines))
     now = _read(mine_lines, _notes(base_lines))
+    _key_items(old, new, now)
     if _unreadable(old, now):
-        raise Unmergeable("it no longer holds a list of stories (a table, a quote or an indented list?)")
-    merged = _merge(old, now, new, remove=True)
+        raise Unmergeable(_NOT_A_LIST)
+    merged = _merge(old, now, new, remove=True, listed=listed)
     result = _read(merged.text.split("\n"), _notes(theirs_lines))
+    _key_items(result)
     if _unreadable(new, result):
         # Removing the stories theirs dropped would leave only text naming theirs' stories,
         # which the next merge could not read: keep those lines instead.
-        merged = _merge(old, now, new, remove=False)
+        merged = _merge(old, now, new, remove=False, listed=listed)
     edited = [line.rstrip() for line in mine_lines] != [line.rstrip() for line in base_lines]
     return replace(merged, edited=edited)
 
 
-def _merge(old: _Block, now: _Block, new: _Block, remove: bool) -> Merged:
+def _trendbot_notes(lines: list[str]) -> list[str]:
+    """The notes trendbot closed a block with (`<small>※ …</small>`), where they still close it."""
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start and lines[start - 1].lstrip().startswith("<small>※"):
+        start -= 1
+    return lines[start:end]
+
+
+def merge_without_base(mine: str, theirs: str, listed: frozenset[str] | None) -> Merged:
+    """The conservative merge, for a block that differs from what trendbot wrote when nothing
+    says what trendbot wrote: mine as it is, plus theirs' stories that are neither in it nor
+    `listed` (None: nothing says which stories the person deleted, so none is added)."""
+    mine_lines, theirs_lines = mine.split("\n"), theirs.split("\n")
+    now = _read(mine_lines, _trendbot_notes(mine_lines))
+    new = _read(theirs_lines, _notes(theirs_lines))
+    if _unreadable(new, now):
+        raise Unmergeable(_NOT_A_LIST)
+    present = {item.address for item in now.items}
+    missing = [item for item in new.items if item.address not in present]
+    added = [item.line for item in missing if listed is not None and story_id(item.address) not in listed]
+    if not added:
+        return Merged(mine, True, deleted=len(missing), without_base=True)
+    out = now.head + [line for item in now.items for line in [item.line, *item.extra]]
+    while out and not out[-1].strip() and now.items:
+        out.pop()  # the new lines join the list, above the blank lines that close it
+    trailing = len(now.head) + sum(1 + len(item.extra) for item in now.items) - len(out)
+    if _needs_blank(out):
+        out.append("")
+    out += added + [""] * trailing + now.tail
+    return Merged("\n".join(out), True, deleted=len(missing) - len(added), added=len(added), without_base=True)
+
+
+def _merge(old: _Block, now: _Block, new: _Block, remove: bool, listed: frozenset[str] = frozenset()) -> Merged:
     counts = dict.fromkeys(["kept", "deleted", "notes", "moved", "held", "refreshed", "added", "removed"], 0)
     rank = {item.key: i for i, item in enumerate(new.items)}
     entries = _entries(old, now, new, remove, counts)
     _follow_ranking(entries, rank)
-    at_end = _place_new(entries, old, now, new, rank, counts)
+    at_end = _place_new(entries, old, now, new, rank, counts, listed)
     head = _part(now.head, old.head, new.head)
     tail = _part(now.tail, old.tail, new.tail)
     for mine_part, base_part, part in ((now.head, old.head, head), (now.tail, old.tail, tail)):
@@ -337,7 +439,7 @@ def _entries(old: _Block, now: _Block, new: _Block, remove: bool, counts: dict[s
     return entries
 
 
-def _follow_ranking(entries: list[_Entry], rank: dict[tuple[str, int], int]) -> None:
+def _follow_ranking(entries: list[_Entry], rank: dict[Key, int]) -> None:
     """Each run of free lines between the person's fixed ones takes theirs' order."""
     start = 0
     while start < len(entries):
@@ -349,14 +451,19 @@ def _follow_ranking(entries: list[_Entry], rank: dict[tuple[str, int], int]) -> 
 
 
 def _place_new(entries: list[_Entry], old: _Block, now: _Block, new: _Block,
-               rank: dict[tuple[str, int], int], counts: dict[str, int]) -> list[str]:
+               rank: dict[Key, int], counts: dict[str, int], listed: frozenset[str]) -> list[str]:
     """Put each new story beside the anchors in the gap that puts the fewest of them on the
-    wrong side of its rank; the stories for the end of the list when there is no anchor."""
+    wrong side of its rank; the stories for the end of the list when there is no anchor. A
+    story `listed` before and not in mine was deleted by the person: it stays out."""
     known = {item.key for item in old.items} | {item.key for item in now.items}
+    present = {item.address for item in now.items}
     anchors = [entry for entry in entries if entry.anchor]
     at_end: list[str] = []
     for item in new.items:
         if item.key in known:
+            continue
+        if item.address not in present and story_id(item.address) in listed:
+            counts["deleted"] += 1
             continue
         counts["added"] += 1
         if not anchors:

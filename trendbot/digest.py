@@ -182,13 +182,15 @@ def story_line(story: Story, kinds: Mapping[str, Kind]) -> Line:
 
 
 def source_notes(sources: list[SourceBase], states: Mapping[str, SourceState], now: datetime,
-                 stale_after: timedelta) -> list[str]:
+                 stale_after: timedelta, delivered: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """One short Korean note per enabled source whose last fetch failed (`수집 실패`) or that has
-    brought nothing new for longer than its `stale_after` (`업데이트 없음 (N일)`). The reasons
-    stay in `trendbot sources` and the log: a reader of the blog needs only the fact."""
+    brought nothing new for longer than its `stale_after` (`업데이트 없음 (N일)`), as of `now`
+    (for a past day, its end: the note is the day's, not today's). A source that `delivered`
+    items of the day gets none. The reasons stay in `trendbot sources` and the log: a reader of
+    the blog needs only the fact."""
     notes = []
     for source in sources:
-        if not source.enabled:
+        if not source.enabled or source.name in delivered:
             continue
         state = states.get(source.name)
         if state is None or state.last_attempt_at is None:
@@ -209,9 +211,11 @@ def all_sources_failed(sources: list[SourceBase], states: Mapping[str, SourceSta
 
 
 def render_digest(day: date, stories: list[Story], sources: list[SourceBase], states: Mapping[str, SourceState],
-                  now: datetime, settings: DigestConfig, kinds: Mapping[str, Kind]) -> Digest:
-    """The section for `day` from ranked stories whose summaries are filled in."""
-    notes = source_notes(sources, states, now, settings.stale_after)
+                  as_of: datetime, settings: DigestConfig, kinds: Mapping[str, Kind],
+                  delivered: frozenset[str] | set[str] = frozenset()) -> Digest:
+    """The section for `day` from ranked stories whose summaries are filled in; the notes on
+    failed and stale sources as of `as_of` (the day's end, or now while the day lasts)."""
+    notes = source_notes(sources, states, as_of, settings.stale_after, delivered)
     failed = not stories and all_sources_failed(sources, states)
     lines = [story_line(story, kinds) for story in stories]
     markdown = render_section(day, lines, notes, settings.section_title, all_failed=failed)

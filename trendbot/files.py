@@ -8,17 +8,40 @@ killed run leaves nothing but a temporary file the next run removes.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import errno
 import glob
 import os
 import re
 import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from trendbot.config import display_path
 from trendbot.errors import PublishError
 from trendbot.pause import pause_point
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a file was when it was read: enough to tell that it changed since."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+def snapshot(path: Path) -> Snapshot | None:
+    try:
+        info = path.stat()
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return Snapshot(info.st_size, info.st_mtime_ns, digest.hexdigest())
 
 
 def read_text(path: Path) -> str:
@@ -47,17 +70,23 @@ def remove_stale_temporaries(path: Path) -> None:
             pass
 
 
-def write_atomic(path: Path, text: str) -> None:
+class Changed(Exception):
+    """The file is no longer what was read: someone saved it while trendbot was writing."""
+
+
+def write_atomic(path: Path, text: str, expect: Snapshot | None = None) -> None:
     """Temporary file in the same folder, fsync, rename: a reader sees the old or the new file.
-    A failure (a full disk, a read-only folder) leaves the old file and says which file."""
+    A failure (a full disk, a read-only folder) leaves the old file and says which file. With
+    `expect`, the file must still be what was read right before the rename (an editor's save
+    in the meantime raises `Changed`, the file as the person saved it)."""
     try:
-        _write_atomic(path, text)
+        _write_atomic(path, text, expect)
     except OSError as exc:
         reason = "no space left on the device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
         raise PublishError(f"{display_path(path)}: not written ({reason}); the file is as it was") from None
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str, expect: Snapshot | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = text.encode("utf-8")
     try:
@@ -87,6 +116,8 @@ def _write_atomic(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         pause_point("tmp-written")
+        if expect is not None and snapshot(path) != expect:
+            raise Changed(display_path(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -18,6 +18,7 @@ from trendbot import digest as digests
 from trendbot import kinds, posts, publish, schedule
 from trendbot.config import Config, load_config
 from trendbot.digest import Digest
+from trendbot.errors import PublishError, TrendbotError
 from trendbot.merge import ensure_merged
 from trendbot.store import Store
 from trendbot.summarize import Summarizer
@@ -51,7 +52,8 @@ def build_digest(config: Config, store: Store, day: date, now: datetime, *, dry_
     settings = config.settings
     stories = digests.select(rows, members, day, settings.digest, registry)
     warnings = _summarize(config, store, stories, now, dry_run)
-    result = digests.render_digest(day, stories, config.sources, store.states(), now, settings.digest, registry)
+    result = digests.render_digest(day, stories, config.sources, store.states(), schedule.day_end(day, now, config.tz),
+                                   settings.digest, registry, delivered={row.source for row in rows})
     result.warnings = warnings
     return result
 
@@ -153,8 +155,23 @@ def _publish(config: Config, store: Store, made: Digest, slot: posts.Slot, quiet
         result.message = f"{quiet}, so {posts.display_path(where.path)} is left as it is; {result.message}"
     else:
         previous = store.publication(slot.first_day, posts.record_path(where.path, slot)) if where.in_blog else None
-        result = publish.publish_section(config, slot, made.markdown, len(made.stories), previous, now,
-                                         dry_run=dry_run, force=force, commit=commit)
+        block = posts.block_key(slot.key)
+        result = publish.publish_section(
+            config, slot, made.markdown, len(made.stories), previous, now, bases=store.block_bases(block),
+            remember=lambda content_hash, text: store.save_block_base(block, content_hash, text, now),
+            dry_run=dry_run, force=force, commit=commit)
     if result.record is not None and not dry_run:
-        store.record_publication(result.record)
+        _record(store, result)
     return Published(result, made, made.warnings)
+
+
+def _record(store: Store, result: publish.PublishResult) -> None:
+    """Record the publication; a post already written says so when the record fails (the next
+    run still knows trendbot's text by the hash its begin marker names)."""
+    try:
+        store.record_publication(result.record)
+    except TrendbotError as exc:
+        if result.status != "written":
+            raise
+        raise PublishError(f"{result.message}, but the database could not record it ({exc}); the next publish "
+                           "still knows trendbot's text by its begin marker") from None

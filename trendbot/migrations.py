@@ -12,6 +12,7 @@ killed on the first open leaves an empty file that the next one completes.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import sys
 from typing import Iterator
 
@@ -125,6 +126,22 @@ def m006_trigram_search_and_merge_base(db: sqlite_utils.Database) -> None:
     db["items"].enable_fts(["title", "excerpt"], create_triggers=True, tokenize="trigram")
     # What trendbot last rendered for a day: the base of the three-way merge with the person's edits.
     db["publications"].add_column("base", str)
+
+
+@migrations()
+def m009_block_bases(db: sqlite_utils.Database) -> None:
+    # Every text trendbot wrote into a block, by the hash its begin marker names it with: the
+    # base of the next merge is the one the post names, so a record that lags behind the post
+    # (a crash between the two, a locked database) never makes trendbot's lines look like the
+    # person's. Kept here before the post is replaced.
+    db["block_bases"].create({"block": str, "hash": str, "base": str, "written_at": str}, pk=("block", "hash"))
+    rows = db.execute("select day, path, base, published_at from publications where base is not null").fetchall()
+    for day, path, base, written_at in rows:
+        block = f"week-{day}" if path.endswith("#week") else day
+        lines = [line.rstrip() for line in base.replace("\r\n", "\n").split("\n")]
+        digest = hashlib.sha256("\n".join(lines).strip("\n").encode("utf-8")).hexdigest()  # as the marker's hash
+        db["block_bases"].insert({"block": block, "hash": digest, "base": base, "written_at": written_at},
+                                 replace=True)
 
 
 def apply(conn) -> int:

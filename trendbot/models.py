@@ -186,4 +186,3 @@ class Publication:
     path: str
     content_hash: str
     published_at: datetime | None = None
-    base: str | None = None  # trendbot's own rendering last written: the base of the next merge

@@ -11,10 +11,10 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from trendbot.config import BlogConfig, Config, display_path
 from trendbot.errors import PublishError
@@ -153,15 +153,20 @@ def target(config: Config, day: date) -> Target:
     return Target(post, exists, True)
 
 
+HEADING_SEARCH_DAYS = 45  # how far from the day the other day headings are looked for
+
+
 @dataclass
 class Slot:
     """Where a section goes in a post: its block's key (a day, or a week), the heading it sits
-    under, and how to find the other day headings around it."""
+    under, and the other headings that mark where a day begins: the day headings of the days
+    around it (with their dates) and the week's headings."""
 
     key: date | str
     first_day: date                      # the day whose fields fill the templates
     heading: str | None
-    heading_of: Callable[[date], str | None] | None = None
+    days: dict[str, date] = field(default_factory=dict)
+    ends: frozenset[str] = frozenset()
     what: str = ""                       # "the 2026-11-20 section", for messages
     position: str | None = None          # else `[blog] position`
 
@@ -169,15 +174,35 @@ class Slot:
         self.what = self.what or f"the {block_key(self.key)} section"
 
 
+def nearby_headings(blog: BlogConfig, day: date) -> tuple[dict[str, date], frozenset[str]]:
+    """The day headings of the days around `day`, each with its date (a recurring `## 토요일`
+    names the nearest Saturday), and the week headings of those days' weeks."""
+    days: dict[str, date] = {}
+    weeks: set[str] = set()
+    for offset in sorted(range(-HEADING_SEARCH_DAYS, HEADING_SEARCH_DAYS + 1), key=abs):
+        other = day + timedelta(days=offset)
+        try:
+            if blog.week_heading:
+                weeks.add(fill(blog.week_heading, blog, week_start(blog, other)))
+            name = day_heading(blog, other)
+        except PublishError:
+            continue  # e.g. before first_day
+        if name:
+            days.setdefault(" ".join(name.split()), other)
+    return days, frozenset(weeks)
+
+
 def day_slot(blog: BlogConfig, day: date) -> Slot:
-    return Slot(day, day, day_heading(blog, day), lambda d: day_heading(blog, d))
+    days, weeks = nearby_headings(blog, day)
+    return Slot(day, day, day_heading(blog, day), days, weeks)
 
 
 def week_slot(blog: BlogConfig, start: date) -> Slot:
     """A week's roll-up: under `[blog] week_heading` (created at the end of the post when it is
     missing), or at the end of the post without one."""
     heading = fill(blog.week_heading, blog, start) if blog.week_heading else None
-    return Slot(f"week-{start.isoformat()}", start, heading, None, f"the roll-up of the week of {start}",
+    days, weeks = nearby_headings(blog, start)
+    return Slot(f"week-{start.isoformat()}", start, heading, days, weeks, f"the roll-up of the week of {start}",
                 position=None if heading else "last")
 
 

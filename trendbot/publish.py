@@ -13,11 +13,11 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Callable, Mapping
 
 from trendbot.blockmerge import report
 from trendbot.config import Config, display_path
-from trendbot.errors import PublishError
-from trendbot.files import read_text, unified_diff, write_atomic
+from trendbot.files import Changed, read_text, snapshot, unified_diff, write_atomic
 from trendbot.gitops import commit_post, git_changes
 from trendbot.models import Publication
 from trendbot.posts import (
@@ -30,18 +30,14 @@ from trendbot.posts import (
     record_path,
     target,
 )
-from trendbot.sections import (
-    EditedBlock,
-    OwnSection,
-    block_body,
-    block_hash,
-    place_section,
-)
+from trendbot.sections import DeletedBlock, EditedBlock, OwnSection, block_hash, place_section
 
 
 @dataclass
 class PublishResult:
-    """What publishing a day did. `status` is one of written, unchanged, conflict, dry-run, digest."""
+    """What publishing a day did. `status` is one of written, unchanged, conflict (the post left as
+    it is, the section in digests/), own-section, deleted (the person deleted the block), dry-run,
+    digest, quiet."""
 
     status: str
     path: Path | None
@@ -53,12 +49,15 @@ class PublishResult:
 
 
 def publish_section(config: Config, slot: Slot, section: str, stories: int, previous: Publication | None,
-                    now: datetime, *, dry_run: bool = False, force: bool = False,
-                    commit: bool | None = None) -> PublishResult:
+                    now: datetime, *, bases: Mapping[str, str] | None = None,
+                    remember: Callable[[str, str], None] | None = None, dry_run: bool = False,
+                    force: bool = False, commit: bool | None = None, tries: int = 3) -> PublishResult:
     """A day's section or a week's roll-up into its blog post when `[blog] repo` is set, else
-    to digests/; `previous` is the store's record of the last publication there (with the base
-    of the merge). The result carries the record to keep (`record`); `dry_run` writes nothing
-    and returns the diff."""
+    to digests/. `previous` is the store's record of the last publication there, `bases` the
+    texts trendbot wrote into this block before, by the hash its begin marker names them with
+    (the base of the merge). `remember(hash, text)` keeps trendbot's new text before the post
+    is replaced, so that the post never names a text the store does not have. The result
+    carries the record to keep (`record`); `dry_run` writes nothing and returns the diff."""
     blog = config.settings.blog
     where = target(config, slot.first_day)
     if not where.in_blog:
@@ -66,46 +65,58 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
     repo = blog_repo(config)
     post, exists = where.path, where.exists
     shown, name = display_path(post), os.path.relpath(post, repo)
-    if not exists and not blog.create:
-        raise PublishError(f"{shown}: no post for {slot.first_day} and [blog] create = false")
-    old = read_text(post) if exists else ""
-    start = old if exists else front_matter_text(blog, slot.first_day)
-    place = dict(heading=slot.heading, heading_of=slot.heading_of, position=slot.position or blog.position,
-                 base=previous.base if previous else None, was_published=previous is not None)
     fallback = digest_path(config, slot.key)
+
+    def refuse(status: str, reason: str, diff: str = "", then: str = "") -> PublishResult:
+        """The post left as it is, the section in digests/D.md instead."""
+        verb = "would write" if dry_run else "wrote"
+        if not dry_run:
+            write_atomic(fallback, section)
+        return PublishResult(status, post, f"{reason} and {verb} {display_path(fallback)}{then}", diff, stories)
+
+    if not exists and not blog.create:
+        return refuse("conflict", f"{shown}: there is no post for {slot.first_day} and [blog] create = false: made none")
+    seen = snapshot(post) if exists else None
+    old = read_text(post) if exists else ""
+    if exists and not post.stat().st_mode & 0o222:
+        return refuse("conflict", f"{shown}: the post is read-only (its mode says so); left it as it is")
+    start = old if exists else front_matter_text(blog, slot.first_day)
+    place = dict(heading=slot.heading, days=slot.days, ends=slot.ends, position=slot.position or blog.position,
+                 bases=bases, was_published=previous is not None)
     try:
         placed = place_section(start, slot.key, section, **place, force=force)
     except OwnSection as own:
-        if not dry_run:
-            write_atomic(fallback, section)
-        verb = "would write" if dry_run else "wrote"
-        return PublishResult("own-section", post, f"{shown}: {own}; left it as it is and {verb} "
-                                                  f"{display_path(fallback)}", "", stories)
+        return refuse("own-section", f"{shown}: {own}; left it as it is")
+    except DeletedBlock as deleted:
+        return PublishResult("deleted", post, f"{shown}: {deleted}", "", stories)
     except EditedBlock as edited:
         forced = ""
-        if edited.forceable:
+        if edited.forceable and dry_run:
             forced = unified_diff(old, place_section(start, slot.key, section, **place, force=True).text, name, exists)
-        if dry_run:
-            message = f"{shown}: {edited.reason}; would leave it and write {display_path(fallback)}"
-        else:
-            write_atomic(fallback, section)
-            message = f"{shown}: {edited.reason}; left it as it is and wrote {display_path(fallback)}"
-        if edited.forceable:
-            message += " (--force overwrites it)"
-        return PublishResult("conflict", post, message, forced, stories)
+        return refuse("conflict", f"{shown}: {edited.reason}; left it as it is", forced,
+                      " (--force overwrites it)" if edited.forceable else "")
     new = placed.text
-    diff = unified_diff(old, new, name, exists)
-    record = Publication(slot.first_day, record_path(post, slot), block_hash(placed.body), now, base=block_body(section))
+    record = Publication(slot.first_day, record_path(post, slot), block_hash(placed.written), now)
     merged = f" ({report(placed.merged)})" if placed.merged and placed.merged.edited else ""
     if dry_run:
+        diff = unified_diff(old, new, name, exists)
         message = f"{shown}: would {'update' if exists else 'create'} {slot.what}{merged}" if diff else \
-            f"{shown}: {slot.what} is already up to date"
+            f"{shown}: {slot.what} is already up to date{merged}"
         return PublishResult("dry-run", post, message, diff, stories)
     if exists and new == old:
-        return PublishResult("unchanged", post, f"{shown}: {slot.what} is already up to date",
+        return PublishResult("unchanged", post, f"{shown}: {slot.what} is already up to date{merged}",
                              "", stories, record=record)
+    if remember is not None:
+        remember(record.content_hash, placed.written)
     theirs = exists and bool(git_changes(repo, post))  # the person's edits not yet committed
-    write_atomic(post, new)
+    try:
+        write_atomic(post, new, expect=seen)
+    except Changed:
+        if tries > 1:  # saved by an editor meanwhile: merge again with what was saved
+            return publish_section(config, slot, section, stories, previous, now, bases=bases, remember=remember,
+                                   force=force, commit=commit, tries=tries - 1)
+        return refuse("conflict", f"{shown}: changed while trendbot was writing it, three times; "
+                                  "left it as you saved it")
     verb = "updated" if exists else "created"
     message = f"{shown}: {verb} with {slot.what} ({stories} stories){merged}"
     committed = None
@@ -116,7 +127,7 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
             committed = commit_post(repo, post, fill(blog.commit_message, blog, slot.first_day))
             if committed:
                 message += f", committed {committed}"
-    return PublishResult("written", post, message, diff, stories, committed, record=record)
+    return PublishResult("written", post, message, "", stories, committed, record=record)
 
 
 def publish_digest(config: Config, key: date | str, now: datetime, markdown: str, stories: int,

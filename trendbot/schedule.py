@@ -70,6 +70,13 @@ def fetch_jitter(every: timedelta, jitter: timedelta) -> float | None:
     return seconds if seconds > 0 else None
 
 
+def day_end(day: date, now: datetime, tz: ZoneInfo) -> datetime:
+    """The moment a day's section speaks for: `now` while the day lasts, else the day's end, so
+    that a past day's notes do not change because the clock moved."""
+    end = datetime.combine(day + timedelta(days=1), time(0), tz)
+    return min(now, end)
+
+
 def stale_since(now: datetime, state: SourceState | None, stale_after: timedelta) -> datetime | None:
     """Since when a source has brought nothing new, when that is longer than `stale_after`, else
     None. Stale: its fetches keep succeeding (or answering "not modified") but no new item came

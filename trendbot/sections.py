@@ -19,17 +19,15 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Callable
+from datetime import date
+from typing import Iterable, Mapping
 
-from trendbot.blockmerge import Merged, Unmergeable, merge_block
-from trendbot.errors import PublishError
+from trendbot.blockmerge import Merged, Unmergeable, merge_block, merge_without_base, story_addresses, story_id
 from trendbot.posts import block_key
 
-HEADING_SEARCH_DAYS = 45  # how far from the day an existing day heading is looked for
-
 # a block's key: the day (2026-11-20), or the week it rolls up (week-2026-11-14)
-_BEGIN = re.compile(r"<!-- trendbot:begin ((?:week-)?\d{4}-\d{2}-\d{2}) sha256:([0-9a-f]{64}) -->[ \t]*")
+_BEGIN = re.compile(r"<!-- trendbot:begin ((?:week-)?\d{4}-\d{2}-\d{2}) sha256:([0-9a-f]{64})"
+                    r"(?: listed:((?:[0-9a-f]{6}(?:\.[0-9a-f]{6})*)?))? -->[ \t]*")
 _END = re.compile(r"<!-- trendbot:end ((?:week-)?\d{4}-\d{2}-\d{2}) -->[ \t]*")
 _ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
@@ -58,10 +56,19 @@ def block_body(section: str) -> str:
     return "\n" + section.strip("\n") + "\n\n"
 
 
-def render_block(day: date | str, body: str) -> str:
-    """The block as it stands in the post: the markers around `body` (see `block_body`)."""
+def render_block(day: date | str, body: str, listed: Iterable[str] = ()) -> str:
+    """The block as trendbot writes it: the markers around `body` (see `block_body`). The begin
+    marker carries the hash of `body` (it vouches for trendbot's own text, never for a merge
+    with the person's) and the ids of the stories the block listed or the person deleted, so
+    that a merge without the database still keeps every deletion."""
+    return wrap_block(day, body, block_hash(body), listed)
+
+
+def wrap_block(day: date | str, text: str, written_hash: str, listed: Iterable[str]) -> str:
+    """`text` between the day's markers, the begin marker naming trendbot's own text by its hash."""
     key = block_key(day)
-    return f"<!-- trendbot:begin {key} sha256:{block_hash(body)} -->\n{body}<!-- trendbot:end {key} -->\n"
+    return (f"<!-- trendbot:begin {key} sha256:{written_hash} listed:{'.'.join(sorted(listed))} -->\n{text}"
+            f"<!-- trendbot:end {key} -->\n")
 
 
 @dataclass
@@ -84,9 +91,10 @@ def split_lines(text: str) -> list[_Line]:
 @dataclass
 class _Block:
     day: str
-    recorded: str
+    recorded: str  # the hash of trendbot's own text, from the begin marker
     begin: int  # line indexes
     end: int | None
+    listed: frozenset[str] | None = None  # None: a marker written before markers listed stories
 
 
 def find_blocks(lines: list[_Line]) -> list[_Block]:
@@ -94,7 +102,8 @@ def find_blocks(lines: list[_Line]) -> list[_Block]:
     open_block: _Block | None = None
     for index, line in enumerate(lines):
         if match := _BEGIN.fullmatch(line.text):
-            open_block = _Block(match.group(1), match.group(2), index, None)
+            listed = None if match.group(3) is None else frozenset(filter(None, match.group(3).split(".")))
+            open_block = _Block(match.group(1), match.group(2), index, None, listed)
             blocks.append(open_block)
         elif (match := _END.fullmatch(line.text)) and open_block and open_block.day == match.group(1):
             open_block.end = index
@@ -150,8 +159,9 @@ class Placed:
     """The post's new text and how the day's block got there."""
 
     text: str
-    how: str                    # "inserted", "replaced", "merged"
-    body: str                   # the block's text as written (its hash goes in the begin marker)
+    how: str                    # "inserted", "replaced", "merged", "kept" (merged without a base), "deleted"
+    body: str                   # the block's text as it now stands in the post
+    written: str = ""           # trendbot's own rendering of it (its hash goes in the begin marker)
     merged: Merged | None = None
 
 
@@ -159,19 +169,26 @@ class OwnSection(Exception):
     """The day already holds the person's own hand-written section with trendbot's title."""
 
 
+class DeletedBlock(Exception):
+    """The person deleted the day's block since trendbot wrote it: it stays deleted."""
+
+
 def place_section(text: str, day: date | str, section: str, heading: str | None = None,
-                  heading_of: Callable[[date], str | None] | None = None, *, position: str = "first",
-                  base: str | None = None, was_published: bool = False, force: bool = False) -> Placed:
+                  days: Mapping[str, date] | None = None, ends: Iterable[str] = (), *,
+                  position: str = "first", bases: Mapping[str, str] | None = None, was_published: bool = False,
+                  force: bool = False) -> Placed:
     """The post's text with the day's block written into it.
 
     An existing block for the day is brought up to date in place: replaced when it is still
-    what trendbot wrote, else merged with the person's edits (`base` is what trendbot last
-    wrote there, see trendbot/blockmerge.py). A missing one goes directly under the day's
-    heading (`position = "first"`) or at the end of the day's section (`"last"`), the heading
-    itself created in date order among the other day headings (`heading_of(d)` names the
-    heading of day d) if absent; without day headings, the post is the day's section. Raises
-    `OwnSection` when that section already has the person's own section with the same title,
-    and `EditedBlock` when the block cannot be read or was removed by hand, unless `force`.
+    what trendbot wrote, else merged with the person's edits (`bases` maps a begin marker's
+    hash to the text trendbot wrote with it, see trendbot/blockmerge.py). A missing one goes
+    directly under the day's heading (`position = "first"`) or at the end of the day's part of
+    the post (`"last"`), the heading itself created after the whole previous day if absent
+    (`new_heading_at`: `days` maps the day headings near the day to their dates, `ends` are the
+    week's headings). Without a heading the post is the day's section. Raises `OwnSection` when
+    the day already has the person's own section with the same title, `DeletedBlock` when the
+    person deleted the block trendbot published (unless `force`), and `EditedBlock` when the
+    block cannot be read.
     """
     newline = "\r\n" if "\r\n" in text else "\n"
     body = block_body(section)
@@ -181,59 +198,74 @@ def place_section(text: str, day: date | str, section: str, heading: str | None 
     if len(mine) > 1:
         raise EditedBlock(f"the post holds {len(mine)} blocks for {day}; keep one", forceable=False)
     if mine:
-        return update_block(text, lines, mine[0], day, body, base, force, newline)
+        return update_block(text, lines, mine[0], day, body, bases or {}, force, newline)
     if was_published and not force:
-        raise EditedBlock(f"the {day} block was removed by hand since trendbot wrote it")
-    block = render_block(day, body).replace("\n", newline)
+        raise DeletedBlock(f"you deleted the {day} block; it stays deleted (--force writes it back)")
+    block = render_block(day, body, listed_ids(frozenset(), "", body)).replace("\n", newline)
     headings = heading_lines(lines, blocks)
     title = heading_key(section.strip().splitlines()[0].split(" {#")[0]) if section.strip() else None
+    dates = {heading_key(name): when for name, when in (days or {}).items()}
+    bounds = set(dates) | {heading_key(name) for name in ends}
     if heading is None:
         start, stop = front_matter_end(lines), len(lines)
         check_own_section(headings, start, stop, title, day)
         at = start if position == "first" else stop
-        return Placed(insert_at(text, lines, at, block, newline), "inserted", body)
+        return Placed(insert_at(text, lines, at, block, newline), "inserted", body, body)
     key = heading_key(heading)
     for index, found_heading in headings.items():
         if found_heading == key:
-            stop = section_end(headings, index, len(lines))
+            stop = day_end(headings, index, len(lines), bounds)
             check_own_section(headings, index + 1, stop, title, day)
             at = index + 1 if position == "first" else stop
-            return Placed(insert_at(text, lines, at, block, newline), "inserted", body)
+            return Placed(insert_at(text, lines, at, block, newline), "inserted", body, body)
     content = heading.strip() + newline + newline + block
-    earlier, later = neighbours(headings, key[0], day, heading_of)
-    if earlier is not None:
-        at = section_end(headings, earlier, len(lines))
-    else:
-        at = later if later is not None else len(lines)
-    return Placed(insert_at(text, lines, at, content, newline), "inserted", body)
+    at = new_heading_at(headings, len(lines), day, dates, bounds) if isinstance(day, date) else len(lines)
+    return Placed(insert_at(text, lines, at, content, newline), "inserted", body, body)
 
 
-def update_block(text: str, lines: list[_Line], found: _Block, day: date | str, body: str, base: str | None,
-                 force: bool, newline: str) -> Placed:
-    """The day's existing block replaced (still trendbot's, or `force`) or merged."""
+def listed_ids(listed: frozenset[str], mine: str, result: str, base: str = "") -> frozenset[str]:
+    """What the begin marker lists after a write: the stories now in the block, and those the
+    person has deleted (listed before, or in trendbot's last text, and not in their block)."""
+    gone = (listed | {story_id(a) for a in story_addresses(base)}) - {story_id(a) for a in story_addresses(mine)}
+    return frozenset(story_id(a) for a in story_addresses(result)) | gone
+
+
+def update_block(text: str, lines: list[_Line], found: _Block, day: date | str, body: str,
+                 bases: Mapping[str, str], force: bool, newline: str) -> Placed:
+    """The day's existing block replaced (still trendbot's own text, or `force`) or merged: with
+    the text trendbot last wrote when it is known by the marker's hash, else conservatively."""
     if found.end is None:
         raise EditedBlock(f"the end marker of the {day} block is missing", forceable=False)
     begin, end = lines[found.begin], lines[found.end]
     current = text[begin.end:end.start].replace("\r\n", "\n")
-    untouched = block_hash(current) == found.recorded
+    listed = found.listed if found.listed is not None else frozenset()
     merged = None
+    base = ""
     if force:
-        how = "replaced"
-    elif base is None and untouched:
-        how = "replaced"  # no record of trendbot's last text, but the block is exactly that text
-    elif base is None:
-        raise EditedBlock(f"the {day} block was edited by hand and the database has no record of what "
-                          f"trendbot wrote there to merge with")
+        how, result, listed = "replaced", body, frozenset()
+    elif block_hash(current) == found.recorded:
+        # the block is exactly what trendbot wrote: the update, less the stories deleted before
+        how, result = "replaced", merge_block(current, current, body, listed).text if listed else body
     else:
+        base = bases.get(found.recorded)
         try:
-            merged = merge_block(base, current, body)
+            if base is not None:
+                merged = merge_block(base, current, body, listed)
+                how = "merged"
+            else:
+                merged = merge_without_base(current, body, found.listed)
+                how, base = "kept", ""
         except Unmergeable as exc:
             raise EditedBlock(f"the {day} block cannot be merged: {exc.reason}") from None
-        body, how = merged.text, "merged"
-    block = render_block(day, body).replace("\n", newline)
+        result = merged.text
+    if found.listed is None and not force and merged is not None and merged.without_base:
+        listed = frozenset(story_id(a) for a in story_addresses(body))  # whatever was missing stays out
+    block = wrap_block(day, result, block_hash(body), listed_ids(listed, current, result, base)).replace("\n", newline)
     if end.end == len(text) and not text.endswith("\n"):
         block = block.removesuffix(newline)
-    return Placed(text[:begin.start] + block + text[end.end:], how, body, merged)
+    if result == current and not force:
+        return Placed(text, how, result, body, merged)  # the block stays as the person left it
+    return Placed(text[:begin.start] + block + text[end.end:], how, result, body, merged)
 
 
 def check_own_section(headings: dict[int, tuple[int, str]], start: int, stop: int,
@@ -242,35 +274,36 @@ def check_own_section(headings: dict[int, tuple[int, str]], start: int, stop: in
         raise OwnSection(f"the {day} section already has your own {'#' * title[0]} {title[1]}")
 
 
-def section_end(headings: dict[int, tuple[int, str]], index: int, count: int) -> int:
-    """Index of the line that ends the section of the heading at `index`."""
+def day_end(headings: dict[int, tuple[int, str]], index: int, count: int, bounds: set[tuple[int, str]]) -> int:
+    """Index of the line that ends the day whose heading is at `index`: the next heading that is
+    a day's or the week's, or one above the day's level (the person's own `## 부캠 강의` under
+    `## 16일차` is part of the day)."""
     level = headings[index][0]
-    return min((i for i, (lvl, _) in headings.items() if i > index and lvl <= level), default=count)
+    return min((i for i, found in headings.items() if i > index and (found in bounds or found[0] < level)),
+               default=count)
 
 
-def neighbours(headings: dict[int, tuple[int, str]], level: int, day: date,
-               heading_of: Callable[[date], str | None] | None) -> tuple[int | None, int | None]:
-    """Line indexes of the nearest day heading before the day and after it, in the post."""
-    if heading_of is None:
-        return None, None
-    dates: dict[tuple[int, str], date] = {}
-    for offset in sorted(range(-HEADING_SEARCH_DAYS, HEADING_SEARCH_DAYS + 1), key=abs):
-        other = day + timedelta(days=offset)
-        try:
-            name = heading_of(other)
-        except PublishError:
-            continue  # e.g. before first_day
-        if name and offset:
-            dates.setdefault(heading_key(name), other)  # "## 토요일" recurs: the nearest one wins
-    earlier = later = None
+def new_heading_at(headings: dict[int, tuple[int, str]], count: int, day: date,
+                   days: Mapping[tuple[int, str], date], bounds: set[tuple[int, str]]) -> int:
+    """Where a missing day heading goes: after the whole previous day (the nearest earlier day
+    heading, down to the next heading that is a day's or the week's, else the end of the post);
+    with no earlier day, before the next day's heading, else before the week's heading, else at
+    the end."""
+    earlier = later = first_bound = None
     for index, found in sorted(headings.items()):
-        if found[0] != level or found not in dates:
+        if found in bounds and first_bound is None:
+            first_bound = index
+        if found not in days:
             continue
-        if dates[found] < day:
+        if days[found] < day:
             earlier = index
-        elif later is None:
+        elif later is None and days[found] > day:
             later = index
-    return earlier, later
+    if earlier is not None:
+        return day_end(headings, earlier, count, bounds)
+    if later is not None:
+        return later
+    return first_bound if first_bound is not None else count
 
 
 def insert_at(text: str, lines: list[_Line], before: int, content: str, newline: str) -> str:

@@ -36,7 +36,8 @@ from trendbot.timeutil import day_of, from_iso, iso
 from trendbot.urls import canonicalize_url
 
 BUSY_TIMEOUT_S = 60
-SCHEMA_VERSION = 6  # the number of migrations in trendbot/migrations.py
+SCHEMA_VERSION = 7  # the number of migrations in trendbot/migrations.py
+BASES_KEPT = 30  # texts kept per block: a post names the last one, or one a few publishes back
 CHUNK = 500  # values in one IN (...) list, well under SQLite's limit
 TITLE_WEIGHT = 4.0  # in search, a word in the title counts four times one in the text
 # A published time this far ahead of the fetch, or before this, is not believed (see first_day).
@@ -525,16 +526,28 @@ class Store:
     def record_publication(self, publication: Publication) -> None:
         with self.write():
             self.conn.execute(
-                "insert or replace into publications (day, path, content_hash, published_at, base) values (?, ?, ?, ?, ?)",
+                "insert or replace into publications (day, path, content_hash, published_at) values (?, ?, ?, ?)",
                 [publication.day.isoformat(), publication.path, publication.content_hash,
-                 iso(publication.published_at), publication.base])
+                 iso(publication.published_at)])
 
     def publication(self, day: date, path: str | Path) -> Publication | None:
         """The record of day's last publication into `path`, if any."""
         for row in self._dicts("select * from publications where day = ? and path = ?", [day.isoformat(), str(path)]):
             return Publication(day=day, path=row["path"], content_hash=row["content_hash"],
-                               published_at=from_iso(row["published_at"]), base=row.get("base"))
+                               published_at=from_iso(row["published_at"]))
         return None
+
+    def block_bases(self, block: str) -> dict[str, str]:
+        """The texts trendbot wrote into a block (`2026-11-20`, `week-2026-11-14`), by hash."""
+        return dict(self.conn.execute("select hash, base from block_bases where block = ?", [block]))
+
+    def save_block_base(self, block: str, content_hash: str, base: str, now: datetime) -> None:
+        """Keep a text trendbot is about to write into a block, and the last few before it."""
+        with self.write():
+            self.conn.execute("insert or replace into block_bases (block, hash, base, written_at) values (?, ?, ?, ?)",
+                              [block, content_hash, base, iso(now)])
+            self.conn.execute("delete from block_bases where block = ? and hash not in (select hash from block_bases "
+                              "where block = ? order by written_at desc limit ?)", [block, block, BASES_KEPT])
 
     def last_published_day(self) -> date | None:
         row = self.conn.execute("select max(day) from publications where path not like '%#week'").fetchone()
