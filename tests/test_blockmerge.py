@@ -360,3 +360,25 @@ def test_merging_random_edits(blocks, script):
             assert url not in out  # dropped
         if url not in after and now.get(url) == line and any(text.strip() for text in under[url]):
             assert out[url] == line  # dropped, but the person's notes hang under it
+
+
+def test_two_stories_with_one_address_keep_their_notes_when_the_ranking_swaps_them():
+    """Two Hacker News threads of one article lead with the article's address: each line is
+    known by its other links too, never by its rank, so the note stays with its thread."""
+    article = "https://example.com/gpt-6-launch"
+    first = Line("GPT-6 launch", article, "", ["HN 300p"], [("HN", "https://news.ycombinator.com/item?id=1")])
+    second = Line("GPT-6 launch (discussion 2)", article, "", ["HN 120p"],
+                  [("HN", "https://news.ycombinator.com/item?id=2")])
+    other = topic(34489, *LEAK[1:], 10, 1)
+    base = block([first, second, other])
+    note = "  - 두 번째 스레드가 더 유익함"
+    mine = base.replace(render_line(second) + "\n", render_line(second) + "\n" + note + "\n")
+    swapped = [replace_meta(second, "HN 400p"), replace_meta(first, "HN 310p"), other]
+    merged = merge_block(base, mine, block(swapped)).text
+    lines = merged.split("\n")
+    assert lines[lines.index(note) - 1] == render_line(swapped[0])  # still under thread 2
+    assert merged.count("item?id=1") == 1 and merged.count("item?id=2") == 1
+
+
+def replace_meta(line: Line, meta: str) -> Line:
+    return Line(line.title, line.url, line.summary, [meta], line.mentions)

@@ -457,3 +457,16 @@ def test_readme_blog_examples_are_valid_config(project):
         assert blog.repo == "~/blog"
     assert blog.day_heading == "## {day_index}일차"
     assert weekday_number(blog.first_day, date(2024, 8, 28)) == 18
+
+
+def test_a_bom_stays_the_first_character_of_the_post(project, run, httpserver):
+    """A post saved by an editor with a UTF-8 BOM and no front matter: the block goes after the
+    BOM (before it, U+FEFF would end up in the middle of the file and Jekyll would see no BOM)."""
+    repo = make_repo(project.root, {"_posts/2026-09-29-daily-trends.md": "\ufeff오늘의 메모\n".encode("utf-8")})
+    project.write_config(blog={"repo": "blog"})
+    serve_feed(project, httpserver)
+    assert run("fetch").exit_code == 0
+    assert run("digest", "--date", DAY, "--publish").exit_code == 0
+    text = (repo / "_posts/2026-09-29-daily-trends.md").read_bytes().decode("utf-8")
+    assert text.startswith("\ufeff<!-- trendbot:begin 2026-09-29 ") and text.count("\ufeff") == 1
+    assert text.endswith("\n오늘의 메모\n")

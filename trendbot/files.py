@@ -17,6 +17,7 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator, Sequence
 
 from trendbot.config import display_path
 from trendbot.errors import PublishError
@@ -74,8 +75,10 @@ class Changed(Exception):
     """The file is no longer what was read: someone saved it while trendbot was writing."""
 
 
-def write_atomic(path: Path, text: str, expect: Snapshot | None = None) -> None:
+def write_atomic(path: Path, text: str | Sequence[Piece], expect: Snapshot | None = None) -> None:
     """Temporary file in the same folder, fsync, rename: a reader sees the old or the new file.
+    `text` may be a sequence of pieces (the spans of a large post around the block that changed),
+    written one after the other a megabyte at a time: nothing holds the new file whole in memory.
     A failure (a full disk, a read-only folder) leaves the old file and says which file. With
     `expect`, the file must still be what was read right before the rename (an editor's save
     in the meantime raises `Changed`, the file as the person saved it)."""
@@ -86,9 +89,27 @@ def write_atomic(path: Path, text: str, expect: Snapshot | None = None) -> None:
         raise PublishError(f"{display_path(path)}: not written ({reason}); the file is as it was") from None
 
 
-def _write_atomic(path: Path, text: str, expect: Snapshot | None = None) -> None:
+CHUNK = 1 << 20  # characters encoded at a time
+
+
+Piece = str | tuple[str, int, int]  # a text, or the span text[start:stop] of one (never copied whole)
+
+
+def _span(piece: Piece) -> tuple[str, int, int]:
+    return (piece, 0, len(piece)) if isinstance(piece, str) else piece
+
+
+def _parts(pieces: Sequence[Piece]) -> Iterator[str]:
+    for piece in pieces:
+        text, start, stop = _span(piece)
+        for at in range(start, stop, CHUNK):
+            yield text[at:min(at + CHUNK, stop)]
+
+
+def _write_atomic(path: Path, text: str | Sequence[Piece], expect: Snapshot | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode("utf-8")
+    pieces = [text] if isinstance(text, str) else list(text)
+    half = sum(stop - start for _, start, stop in map(_span, pieces)) // 2
     try:
         info = path.stat()
         mode = info.st_mode & 0o7777
@@ -102,16 +123,22 @@ def _write_atomic(path: Path, text: str, expect: Snapshot | None = None) -> None
             raise IsADirectoryError(errno.EISDIR, "it is a folder")
         # a device or a pipe (`--out /dev/stdout`, a FIFO): written to, never replaced by a file
         with open(path, "wb") as handle:
-            handle.write(data)
+            for part in _parts(pieces):
+                handle.write(part.encode("utf-8"))
         return
     remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data[: len(data) // 2])
-            handle.flush()
-            pause_point("tmp-partial")
-            handle.write(data[len(data) // 2:])
+            written, paused = 0, False
+            for part in _parts(pieces):
+                if not paused and written + len(part) > half:  # halfway, for the crash tests
+                    handle.write(part[:half - written].encode("utf-8"))
+                    handle.flush()
+                    pause_point("tmp-partial")
+                    part, written, paused = part[half - written:], half, True
+                handle.write(part.encode("utf-8"))
+                written += len(part)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)

@@ -2,7 +2,8 @@
 
 Crash tests (SIGKILL in the middle of a write) must not depend on timing: the process under test
 runs with `TRENDBOT_TEST_PAUSE=POINT:FILE`; on reaching POINT it creates FILE (holding its pid)
-and sleeps until it is killed. Without the variable, which only the tests set, nothing happens.
+and waits until it is killed, or until the test creates `FILE.go` (after doing what must happen
+at that point, such as an editor's save). Without the variable, which only the tests set, nothing happens.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ PAUSE_ENV = "TRENDBOT_TEST_PAUSE"
 
 def pause_point(name: str) -> None:
     """Test-only hook: with `TRENDBOT_TEST_PAUSE=NAME:FILE` set, the process creates FILE on
-    reaching point NAME and stops there until killed, so a crash test kills it at a known point
-    instead of at a random time. Unset (always, outside the tests) it does nothing."""
+    reaching point NAME and stops there until killed (or told to go on by `FILE.go`), so a crash
+    test kills it at a known point instead of at a random time. Unset (always, outside the tests) it does nothing."""
     wanted = os.environ.get(PAUSE_ENV)
     if not wanted:
         return
@@ -25,5 +26,7 @@ def pause_point(name: str) -> None:
     if point != name or not marker:
         return
     Path(marker).write_text(str(os.getpid()), encoding="ascii")
-    while True:
-        time.sleep(3600)
+    go = Path(marker + ".go")  # a test that does something meanwhile lets the process go on
+    while not go.exists():
+        time.sleep(0.01)
+    go.unlink()

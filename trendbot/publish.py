@@ -95,22 +95,21 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
             forced = unified_diff(old, place_section(start, slot.key, section, **place, force=True).text, name, exists)
         return refuse("conflict", f"{shown}: {edited.reason}; left it as it is", forced,
                       " (--force overwrites it)" if edited.forceable else "")
-    new = placed.text
     record = Publication(slot.first_day, record_path(post, slot), block_hash(placed.written), now)
     merged = f" ({report(placed.merged)})" if placed.merged and placed.merged.edited else ""
     if dry_run:
-        diff = unified_diff(old, new, name, exists)
+        diff = unified_diff(old, placed.text, name, exists)
         message = f"{shown}: would {'update' if exists else 'create'} {slot.what}{merged}" if diff else \
             f"{shown}: {slot.what} is already up to date{merged}"
         return PublishResult("dry-run", post, message, diff, stories)
-    if exists and new == old:
+    if exists and not placed.changed:
         return PublishResult("unchanged", post, f"{shown}: {slot.what} is already up to date{merged}",
                              "", stories, record=record)
     if remember is not None:
         remember(record.content_hash, placed.written)
     theirs = exists and bool(git_changes(repo, post))  # the person's edits not yet committed
     try:
-        write_atomic(post, new, expect=seen)
+        write_atomic(post, placed.pieces, expect=seen)
     except Changed:
         if tries > 1:  # saved by an editor meanwhile: merge again with what was saved
             return publish_section(config, slot, section, stories, previous, now, bases=bases, remember=remember,

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Mapping
@@ -71,21 +73,54 @@ def wrap_block(day: date | str, text: str, written_hash: str, listed: Iterable[s
             f"<!-- trendbot:end {key} -->\n")
 
 
-@dataclass
 class _Line:
-    start: int
-    end: int  # offset after the line's newline
-    text: str  # without the newline and a trailing \r
+    """One line of the post, read off the text when asked (a 50 MB post has a million lines)."""
+
+    __slots__ = ("start", "end", "_source")
+
+    def __init__(self, start: int, end: int, source: str):
+        self.start, self.end, self._source = start, end, source  # end: offset after the newline
+
+    @property
+    def text(self) -> str:
+        """The line without its newline and a trailing \\r."""
+        return self._source[self.start:self.end].rstrip("\n").removesuffix("\r")
 
     @property
     def blank(self) -> bool:
         return not self.text.strip()
 
 
-def split_lines(text: str) -> list[_Line]:
+class _Lines(Sequence):
+    """The post's lines as their offsets: eight bytes a line, the line itself made when used."""
+
+    def __init__(self, text: str):
+        self.text = text
+        starts = array("q", [0])
+        at = text.find("\n")
+        while at != -1:
+            starts.append(at + 1)
+            at = text.find("\n", at + 1)
+        if starts[-1] != len(text):
+            starts.append(len(text))
+        self._starts = starts
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return _Line(self._starts[index], self._starts[index + 1], self.text)
+
+
+def split_lines(text: str) -> _Lines:
     # Only \n ends a line here (str.splitlines would also split at U+2028 and friends).
-    return [_Line(m.start(), m.end(), m.group().rstrip("\n").removesuffix("\r"))
-            for m in re.finditer(r"[^\n]*\n|[^\n]+\Z", text)]
+    return _Lines(text)
 
 
 @dataclass
@@ -97,7 +132,7 @@ class _Block:
     listed: frozenset[str] | None = None  # None: a marker written before markers listed stories
 
 
-def find_blocks(lines: list[_Line]) -> list[_Block]:
+def find_blocks(lines: _Lines) -> list[_Block]:
     blocks: list[_Block] = []
     open_block: _Block | None = None
     for index, line in enumerate(lines):
@@ -123,7 +158,7 @@ def heading_key(heading: str) -> tuple[int, str]:
     return parse_heading(heading.strip()) or (6, " ".join(heading.split()))
 
 
-def heading_lines(lines: list[_Line], blocks: list[_Block]) -> dict[int, tuple[int, str]]:
+def heading_lines(lines: _Lines, blocks: list[_Block]) -> dict[int, tuple[int, str]]:
     """Line index -> (level, text) of every heading outside front matter, code fences and
     trendbot's blocks (the section title inside a block is never a day heading)."""
     inside = {i for b in blocks for i in range(b.begin, (b.end if b.end is not None else b.begin) + 1)}
@@ -144,7 +179,7 @@ def heading_lines(lines: list[_Line], blocks: list[_Block]) -> dict[int, tuple[i
     return headings
 
 
-def front_matter_end(lines: list[_Line]) -> int:
+def front_matter_end(lines: _Lines) -> int:
     """Index of the first line after Jekyll's front matter (0 when there is none)."""
     if not lines or lines[0].text.lstrip("\ufeff").rstrip() != "---":
         return 0
@@ -156,13 +191,30 @@ def front_matter_end(lines: list[_Line]) -> int:
 
 @dataclass
 class Placed:
-    """The post's new text and how the day's block got there."""
+    """The post's new text, as the old one with `source[start:stop]` replaced by `insert` (a
+    large post is written in pieces, never copied whole), and how the day's block got there."""
 
-    text: str
-    how: str                    # "inserted", "replaced", "merged", "kept" (merged without a base), "deleted"
+    source: str
+    start: int
+    stop: int
+    insert: str
+    how: str                    # "inserted", "replaced", "merged", "kept" (merged without a base)
     body: str                   # the block's text as it now stands in the post
     written: str = ""           # trendbot's own rendering of it (its hash goes in the begin marker)
     merged: Merged | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.source[self.start:self.stop] != self.insert
+
+    @property
+    def pieces(self) -> tuple[tuple[str, int, int], str, tuple[str, int, int]]:
+        """The new text as spans of the old one around the insert (see trendbot/files.py)."""
+        return (self.source, 0, self.start), self.insert, (self.source, self.stop, len(self.source))
+
+    @property
+    def text(self) -> str:
+        return self.source[:self.start] + self.insert + self.source[self.stop:]
 
 
 class OwnSection(Exception):
@@ -210,17 +262,17 @@ def place_section(text: str, day: date | str, section: str, heading: str | None 
         start, stop = front_matter_end(lines), len(lines)
         check_own_section(headings, start, stop, title, day)
         at = start if position == "first" else stop
-        return Placed(insert_at(text, lines, at, block, newline), "inserted", body, body)
+        return Placed(text, *insert_at(text, lines, at, block, newline), "inserted", body, body)
     key = heading_key(heading)
     for index, found_heading in headings.items():
         if found_heading == key:
             stop = day_end(headings, index, len(lines), bounds)
             check_own_section(headings, index + 1, stop, title, day)
             at = index + 1 if position == "first" else stop
-            return Placed(insert_at(text, lines, at, block, newline), "inserted", body, body)
+            return Placed(text, *insert_at(text, lines, at, block, newline), "inserted", body, body)
     content = heading.strip() + newline + newline + block
     at = new_heading_at(headings, len(lines), day, dates, bounds) if isinstance(day, date) else len(lines)
-    return Placed(insert_at(text, lines, at, content, newline), "inserted", body, body)
+    return Placed(text, *insert_at(text, lines, at, content, newline), "inserted", body, body)
 
 
 def listed_ids(listed: frozenset[str], mine: str, result: str, base: str = "") -> frozenset[str]:
@@ -230,7 +282,7 @@ def listed_ids(listed: frozenset[str], mine: str, result: str, base: str = "") -
     return frozenset(story_id(a) for a in story_addresses(result)) | gone
 
 
-def update_block(text: str, lines: list[_Line], found: _Block, day: date | str, body: str,
+def update_block(text: str, lines: _Lines, found: _Block, day: date | str, body: str,
                  bases: Mapping[str, str], force: bool, newline: str) -> Placed:
     """The day's existing block replaced (still trendbot's own text, or `force`) or merged: with
     the text trendbot last wrote when it is known by the marker's hash, else conservatively."""
@@ -264,8 +316,8 @@ def update_block(text: str, lines: list[_Line], found: _Block, day: date | str, 
     if end.end == len(text) and not text.endswith("\n"):
         block = block.removesuffix(newline)
     if result == current and not force:
-        return Placed(text, how, result, body, merged)  # the block stays as the person left it
-    return Placed(text[:begin.start] + block + text[end.end:], how, result, body, merged)
+        return Placed(text, 0, 0, "", how, result, body, merged)  # the block stays as the person left it
+    return Placed(text, begin.start, end.end, block, how, result, body, merged)
 
 
 def check_own_section(headings: dict[int, tuple[int, str]], start: int, stop: int,
@@ -306,10 +358,11 @@ def new_heading_at(headings: dict[int, tuple[int, str]], count: int, day: date,
     return first_bound if first_bound is not None else count
 
 
-def insert_at(text: str, lines: list[_Line], before: int, content: str, newline: str) -> str:
-    """Insert `content` after the last non-blank line before line `before`, blank-line separated."""
+def insert_at(text: str, lines: _Lines, before: int, content: str, newline: str) -> tuple[int, int, str]:
+    """Where to insert `content` (offset, offset, text) to put it after the last non-blank line
+    before line `before`, blank-line separated."""
     last = next((i for i in range(before - 1, -1, -1) if not lines[i].blank), None)
-    offset = lines[last].end if last is not None else 0
+    offset = lines[last].end if last is not None else int(text.startswith("\ufeff"))  # a BOM stays first
     prefix = ""
     if last is not None:
         if not text[:offset].endswith("\n"):
@@ -317,4 +370,4 @@ def insert_at(text: str, lines: list[_Line], before: int, content: str, newline:
         prefix += newline
     following = last + 1 if last is not None else 0
     suffix = newline if following < len(lines) and not lines[following].blank else ""
-    return text[:offset] + prefix + content + suffix + text[offset:]
+    return offset, offset, prefix + content + suffix
