@@ -78,3 +78,11 @@ def test_the_escape_share_counts_the_recorded_titles_and_summaries():
     for what in ("titles", "summaries"):
         count, before, _, _, now = rows[what][1:6]
         assert int(count) > 50 and int(before) <= int(now) <= int(count), done.stdout
+
+
+def test_the_large_post_benchmark_publishes_both_posts_and_prints_its_figures():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_large_post.py"), "--mb", "0.3"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "small (1 kB)" in done.stdout and "large (0 MB)" in done.stdout
+    assert "x the post's size (goal: under 4x)" in done.stdout and "machine: " in done.stdout
