@@ -244,3 +244,12 @@ def test_a_publish_killed_before_its_record_never_freezes_the_day(project, run, 
     assert "merged with your edits" in result.stderr and "refreshed" in result.stderr
     block = block_of(week.read_text(encoding="utf-8"), D17.isoformat()).group()
     assert "r2 " in block and all(line in block for line in mine)
+
+
+def test_a_typo_in_the_post_glob_says_it_made_a_second_post_for_the_week(project, run, httpserver, week):
+    project.write_config(blog={**BLOG, "post": "_posts/*-bootcamp-week{week_index}.md",
+                               "new_post": "_posts/{week_start:%Y-%m-%d}-bootcamp-week{week_index}.md"})
+    result = publish(run, httpserver, D17)
+    assert ("blog/_posts/2024-08-24-bootcamp-week4.md: created with the 2024-08-27 section (15 stories); note: "
+            f"blog/{POST} already holds this week's days: a typo in [blog] post?") in result.stderr
+    assert week.read_bytes() == read_data("publish/boostcamp_week4_parts.md")

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable, Mapping
 
 from trendbot.blockmerge import report
-from trendbot.config import Config, display_path
+from trendbot.config import BlogConfig, Config, display_path
 from trendbot.files import Changed, read_text, snapshot, unified_diff, write_atomic
 from trendbot.gitops import commit_post, git_changes
 from trendbot.models import Publication
@@ -29,6 +29,7 @@ from trendbot.posts import (
     front_matter_text,
     record_path,
     target,
+    week_start,
 )
 from trendbot.sections import DeletedBlock, EditedBlock, OwnSection, block_hash, place_section
 
@@ -118,6 +119,9 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
                                   "left it as you saved it")
     verb = "updated" if exists else "created"
     message = f"{shown}: {verb} with {slot.what} ({stories} stories){merged}"
+    if not exists and (twin := same_week_post(post, blog, slot)):
+        message += (f"; note: {display_path(twin)} already holds this week's days: a typo in [blog] post? "
+                    f"(this run made a second post for the week)")
     committed = None
     if blog.commit if commit is None else commit:
         if theirs:
@@ -127,6 +131,24 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
             if committed:
                 message += f", committed {committed}"
     return PublishResult("written", post, message, "", stories, committed, record=record)
+
+
+def same_week_post(post: Path, blog: BlogConfig, slot: Slot) -> Path | None:
+    """Another post in the new post's folder that is already this week's: named by one of the
+    week's dates, or holding the day's heading."""
+    if not blog.day_heading:
+        return None  # a post a day: another post of the day may well be the person's own
+    start = week_start(blog, slot.first_day)
+    dates = {(start + timedelta(days=n)).isoformat() for n in range(7)}
+    heading = f"\n{slot.heading.strip()}\n" if slot.heading else None
+    for other in sorted(post.parent.glob("*.md")):
+        if other == post or not other.is_file():
+            continue
+        if any(other.name.startswith(day) for day in dates):
+            return other
+        if heading and heading in "\n" + read_text(other).replace("\r\n", "\n"):
+            return other
+    return None
 
 
 def publish_digest(config: Config, key: date | str, now: datetime, markdown: str, stories: int,
