@@ -371,3 +371,21 @@ def _place_new(entries: list[_Entry], old: _Block, now: _Block, new: _Block,
                 best, gap = cost, index
         (anchors[0].before if gap < 0 else anchors[gap].after).append(item.line)
     return at_end
+
+
+@dataclass(frozen=True)
+class StoryLine:
+    """A story line of a block as the merge reads it: its key (the address of its first link,
+    and which copy of it), the line, and what hangs under it."""
+
+    key: tuple[str, int]
+    line: str
+    extra: tuple[str, ...]
+
+
+def story_lines(block: str, base: str | None = None) -> list[StoryLine]:
+    """The story lines of `block` ("\\n"-separated), read as `merge_block` reads them; `base`
+    (what trendbot wrote there) says which closing notes are trendbot's. Raises `Unmergeable`
+    when a code fence in it is never closed."""
+    notes = _notes((block if base is None else base).split("\n"))
+    return [StoryLine(item.key, item.line, tuple(item.extra)) for item in _read(block.split("\n"), notes).items]

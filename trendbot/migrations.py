@@ -127,6 +127,18 @@ def m006_trigram_search_and_merge_base(db: sqlite_utils.Database) -> None:
     db["publications"].add_column("base", str)
 
 
+@migrations()
+def m008_verdicts(db: sqlite_utils.Database) -> None:
+    # What the person did with each of trendbot's story lines, per day (trendbot/taste.py): one
+    # row per day and story, the story known by the address of its line's link. The features
+    # are the story's as the taste model reads them (JSON), kept so a verdict outlives its items.
+    db["verdicts"].create(
+        {"day": str, "story": str, "verdict": str, "title": str, "features": str, "line": str,
+         "recorded_at": str},
+        pk=("day", "story"), not_null={"verdict"},
+    )
+
+
 def apply(conn) -> int:
     """Apply what is pending on this connection (inside the caller's transaction); the version."""
     db = sqlite_utils.Database(conn)

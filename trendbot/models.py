@@ -187,3 +187,22 @@ class Publication:
     content_hash: str
     published_at: datetime | None = None
     base: str | None = None  # trendbot's own rendering last written: the base of the next merge
+
+
+VERDICTS = ("deleted", "kept", "moved", "annotated")  # weakest "yes" to strongest, after "no"
+
+
+@dataclass
+class Verdict:
+    """What the person did with one of trendbot's story lines on a day: `deleted` it, `kept` it
+    as written, `moved` it up, or kept it with changes or notes (`annotated`, whose `line` is
+    the person's line as they left it). `features` are the story's, as the taste model reads
+    them, saved with the verdict so that it can be learned from when the items are gone."""
+
+    day: date
+    story: str                     # the address of the line's link
+    verdict: str
+    title: str = ""
+    features: list[str] = field(default_factory=list)
+    line: str | None = None
+    recorded_at: datetime | None = None
