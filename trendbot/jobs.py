@@ -156,14 +156,18 @@ def _posts(config: Config) -> list[Path]:
 
 
 def _day_blocks(text: str) -> list[tuple[date, str]]:
-    """Each complete day block of a post (not a week's roll-up) and its text, as the merge reads it."""
+    """Each complete day block of a post (not a week's roll-up) that the person edited since
+    trendbot last wrote it, and its text as the merge reads it. A block still as trendbot wrote
+    it (its begin marker's hash) says nothing new: the lines a merge just added to it have not
+    been read yet, and what the person did before is already recorded."""
     lines = publish.split_lines(text)
     found = []
     for block in publish.find_blocks(lines):
         if block.end is None or block.day.startswith("week-"):
             continue
         body = text[lines[block.begin].end:lines[block.end].start].replace("\r\n", "\n")
-        found.append((date.fromisoformat(block.day), body))
+        if publish.block_hash(body) != block.recorded:
+            found.append((date.fromisoformat(block.day), body))
     return found
 
 

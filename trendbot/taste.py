@@ -71,8 +71,11 @@ def _filled(lines: Iterable[str]) -> list[str]:
 
 
 def _unchanged(base: str, mine: str) -> bool:
-    return [line.rstrip() for line in base.strip("\n").split("\n")] == \
-        [line.rstrip() for line in mine.strip("\n").split("\n")]
+    """The same text, blank lines around it and trailing spaces aside (an editor's doing)."""
+    def lines(text: str) -> list[str]:
+        return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n").split("\n")
+
+    return lines(base) == lines(mine)
 
 
 def _kept_in_order(keys: list[tuple[str, int]], rank: dict[tuple[str, int], int]) -> set[tuple[str, int]]:
