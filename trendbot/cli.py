@@ -377,7 +377,7 @@ def items(app: Context, day_text: str, source: str | None, as_json: bool) -> Non
     app.check_source(source)
     with app.store() as store:
         rows = store.items_of_day(day, source)
-        terms = {}
+        terms = None
         if as_json:
             from trendbot import jobs
 
@@ -472,7 +472,7 @@ def sources(app: Context, as_json: bool) -> None:
 @cli.command()
 @click.argument("query")
 @click.option("--limit", default=20, show_default=True, metavar="N", help="At most N results.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON array with the fields of `items --json`.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array with the fields of `items --json` (`taste` too).")
 @pass_app
 @handle_errors
 def search(app: Context, query: str, limit: int, as_json: bool) -> None:
@@ -493,7 +493,14 @@ def search(app: Context, query: str, limit: int, as_json: bool) -> None:
         raise UsageError("search needs a non-empty QUERY")
     with app.store() as store:
         rows = store.search(query, limit)
-    show_items(rows, as_json, "no matches", lambda row: row.day.isoformat())
+        terms = None
+        if as_json:
+            from trendbot import jobs
+
+            terms = {}
+            for day in sorted({row.day for row in rows}):
+                terms.update(jobs.taste_terms(app.config, store, day))
+    show_items(rows, as_json, "no matches", lambda row: row.day.isoformat(), terms)
 
 
 @cli.command()
