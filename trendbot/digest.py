@@ -31,7 +31,7 @@ from trendbot.kinds import Kind
 from trendbot.models import SourceState, StoredItem, Verdict
 from trendbot.render import Line, render_section, summary_beyond_title
 from trendbot.schedule import stale_since
-from trendbot.taste import Taste, person_title, story_features, strongest
+from trendbot.taste import Taste, person_title, story_features, strongest, verdict_rank
 from trendbot.urls import strip_tracking
 
 SOURCE_BONUS = 0.5
@@ -281,9 +281,12 @@ def select_week(days: list[tuple[date, list[StoredItem], list[StoredItem]]], set
     stories = list(seen.values())
     add_taste(stories, kinds, taste, weight)
     said = strongest(verdicts or [])
-    group: dict[str, int] = {}
+    group: dict[str, int | None] = {}
     for story in stories:
-        verdict = said.get(main_url(story.lead, kinds))
+        # the line the person judged may have led with another of the story's items that day
+        heard = [said[url] for url in dict.fromkeys(main_url(item, kinds) for item in [story.lead, *story.items])
+                 if url in said]
+        verdict = max(heard, key=verdict_rank) if heard else None
         group[story.key] = VERDICT_GROUP.get(verdict.verdict, 2) if verdict else 2
         if verdict and verdict.verdict == "annotated":
             story.own_title = person_title(verdict.line)

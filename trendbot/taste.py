@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Iterable
 from urllib.parse import urlsplit
 
@@ -137,13 +138,18 @@ def line_titles(block: str) -> dict[str, str]:
         return {}
 
 
+def verdict_rank(verdict: Verdict) -> tuple[int, date]:
+    """How much a verdict says: annotated, moved, kept, deleted; the latest day among equals."""
+    return VERDICTS.index(verdict.verdict), verdict.day
+
+
 def strongest(verdicts: Iterable[Verdict]) -> dict[str, Verdict]:
-    """Per story, the verdict that says most (annotated, moved, kept, deleted; the latest day
-    among equals): a story kept on one day and deleted on another was kept."""
+    """Per story, the verdict that says most (`verdict_rank`): a story kept on one day and
+    deleted on another was kept."""
     best: dict[str, Verdict] = {}
     for verdict in verdicts:
         known = best.get(verdict.story)
-        if known is None or (VERDICTS.index(verdict.verdict), verdict.day) >= (VERDICTS.index(known.verdict), known.day):
+        if known is None or verdict_rank(verdict) >= verdict_rank(known):
             best[verdict.story] = verdict
     return best
 
