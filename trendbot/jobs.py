@@ -132,8 +132,10 @@ def learn_taste(config: Config, store: Store, now: datetime) -> Learned:
             continue
         learned.posts += 1
         for day, body in _day_blocks(text):
-            publication = store.publication(day, publish.record_path(post, publish.day_slot(config.settings.blog, day)))
-            if day < since or publication is None or publication.base is None:
+            if day < since:
+                continue
+            publication = store.publication(day, publish.record_path(post, publish.Slot(day, day, None)))
+            if publication is None or publication.base is None:
                 continue
             learned.blocks += 1
             verdicts += _verdicts_of(store, day, publication.base, body, registry)
