@@ -346,3 +346,10 @@ def test_a_short_replay_over_real_days_improves_the_order(tmp_path):
     assert second["top5_taste"] > second["top5_weight0"]
     assert figures["notes_lost"] == 0
     assert "| 2 (2026-06-08, 5 days) |" in done.stdout
+
+
+def test_learn_without_a_blog_is_a_usage_error_and_taste_still_reports(project, run):
+    result = run("taste", "--learn")
+    assert result.exit_code == 2 and "[blog] repo is not set" in result.stderr
+    result = run("taste")
+    assert result.exit_code == 0 and "0 verdicts" in result.stdout and "nothing learned yet" in result.stdout
