@@ -276,7 +276,7 @@ def _filled(lines: list[str]) -> list[str]:
     return [line.rstrip() for line in lines if line.strip()]
 
 
-def _in_order(keys: list[Key], order: list[Key]) -> set[Key]:
+def in_order(keys: list[Key], order: list[Key]) -> set[Key]:
     """The keys that keep `order`: a longest increasing run of their ranks (the rest moved)."""
     rank = {key: i for i, key in enumerate(order)}
     best: list[list[Key]] = []  # best[i]: the longest increasing run ending at keys[i]
@@ -406,7 +406,7 @@ def _entries(old: _Block, now: _Block, new: _Block, remove: bool, counts: dict[s
     added ones as they are, untouched lines of stories theirs dropped left out."""
     before = {item.key: item.line for item in old.items}
     after = {item.key: item.line for item in new.items}
-    in_place = _in_order([item.key for item in now.items if item.key in before], [item.key for item in old.items])
+    in_place = in_order([item.key for item in now.items if item.key in before], [item.key for item in old.items])
     trendbots = set(_filled(old.head + [item.line for item in old.items] + old.tail))
     entries: list[_Entry] = []
     for item in now.items:
@@ -478,3 +478,21 @@ def _place_new(entries: list[_Entry], old: _Block, now: _Block, new: _Block,
                 best, gap = cost, index
         (anchors[0].before if gap < 0 else anchors[gap].after).append(item.line)
     return at_end
+
+
+@dataclass(frozen=True)
+class StoryLine:
+    """A story line of a block as the merge reads it: its key (the address of its first link,
+    and which copy of it), the line, and what hangs under it."""
+
+    key: Key
+    line: str
+    extra: tuple[str, ...]
+
+
+def story_lines(block: str, base: str | None = None) -> list[StoryLine]:
+    """The story lines of `block` ("\\n"-separated), read as `merge_block` reads them; `base`
+    (what trendbot wrote there) says which closing notes are trendbot's. Raises `Unmergeable`
+    when a code fence in it is never closed."""
+    notes = _notes((block if base is None else base).split("\n"))
+    return [StoryLine(item.key, item.line, tuple(item.extra)) for item in _read(block.split("\n"), notes).items]

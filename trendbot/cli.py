@@ -365,6 +365,9 @@ def digest(app: Context, day_text: str, week_text: str | None, fetch_first: bool
 def items(app: Context, day_text: str, source: str | None, as_json: bool) -> None:
     """List the stored items of a day.
 
+    With --json each item also has `taste`: its story's taste term in the day's ranking
+    ([taste] weight × what your edits taught; 0 before any, see `trendbot taste`).
+
     \b
     Examples:
       trendbot items --date yesterday
@@ -374,14 +377,22 @@ def items(app: Context, day_text: str, source: str | None, as_json: bool) -> Non
     app.check_source(source)
     with app.store() as store:
         rows = store.items_of_day(day, source)
+        terms = None
+        if as_json:
+            from trendbot import jobs
+
+            terms = jobs.taste_terms(app.config, store, day)
     show_items(rows, as_json, f"no items for {day.isoformat()}",
-               lambda row: row.published_at.astimezone(app.config.tz).strftime("%H:%M") if row.published_at else "--:--")
+               lambda row: row.published_at.astimezone(app.config.tz).strftime("%H:%M") if row.published_at else "--:--",
+               terms)
 
 
-def show_items(rows: list, as_json: bool, none: str, when) -> None:
+def show_items(rows: list, as_json: bool, none: str, when, terms: dict[str, float] | None = None) -> None:
     """Items as one JSON array (the same fields for `items` and `search`), or two lines each."""
     if as_json:
-        click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=2))
+        listed = [row.to_json() | ({"taste": round(terms.get(row.id, 0.0), 4)} if terms is not None else {})
+                  for row in rows]
+        click.echo(json.dumps(listed, ensure_ascii=False, indent=2))
         return
     if not rows:
         click.echo(none)
@@ -461,7 +472,7 @@ def sources(app: Context, as_json: bool) -> None:
 @cli.command()
 @click.argument("query")
 @click.option("--limit", default=20, show_default=True, metavar="N", help="At most N results.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON array with the fields of `items --json`.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array with the fields of `items --json` (`taste` too).")
 @pass_app
 @handle_errors
 def search(app: Context, query: str, limit: int, as_json: bool) -> None:
@@ -482,7 +493,96 @@ def search(app: Context, query: str, limit: int, as_json: bool) -> None:
         raise UsageError("search needs a non-empty QUERY")
     with app.store() as store:
         rows = store.search(query, limit)
-    show_items(rows, as_json, "no matches", lambda row: row.day.isoformat())
+        terms = None
+        if as_json:
+            from trendbot import jobs
+
+            terms = {}
+            for day in sorted({row.day for row in rows}):
+                terms.update(jobs.taste_terms(app.config, store, day))
+    show_items(rows, as_json, "no matches", lambda row: row.day.isoformat(), terms)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
+@click.option("--learn", is_flag=True, help="Read your edits in the blog's recent posts now (a publish does it too).")
+@click.option("--forget", is_flag=True, help="Delete every verdict: the ranking is popularity alone again.")
+@click.option("--top", default=10, show_default=True, metavar="N", type=click.IntRange(1, 1000),
+              help="Show the N features that most raise and the N that most lower a story.")
+@pass_app
+@handle_errors
+def taste(app: Context, as_json: bool, learn: bool, forget: bool, top: int) -> None:
+    """What trendbot learned from your edits of its lines: how many stories you deleted, kept,
+    moved up or annotated, and the words, sources, accounts and sites that most raise and lower
+    a story, with their weights.
+
+    Your verdicts are read from trendbot's blocks in the blog's posts of the last
+    [taste] lookback (8 weeks by default) whenever trendbot publishes, or now with --learn;
+    a block you have not touched says nothing. A story's score gains [taste] weight × taste,
+    taste being in (-1, 1). Nothing of it leaves this machine, and learning never writes to
+    a post. --forget and --learn together start over from what the posts say now.
+
+    \b
+    Examples:
+      trendbot taste
+      trendbot taste --learn --json
+      trendbot taste --forget
+    """
+    from trendbot import jobs
+    from trendbot import taste as tastes
+    from trendbot.timeutil import utcnow
+
+    config = app.config
+    done: dict = {}
+    with app.store() as store:
+        if forget:
+            done["forgot"] = store.forget_verdicts()
+        if learn:
+            if config.settings.blog.repo is None:
+                raise UsageError("--learn reads the blog's posts, and [blog] repo is not set in trendbot.toml")
+            learned = jobs.learn_taste(config, store, utcnow())
+            for warning in learned.warnings:
+                log.warning("%s", warning)
+            done["learned"] = {"posts": learned.posts, "blocks": learned.blocks, "verdicts": learned.verdicts,
+                               "recorded": learned.recorded}
+        counts = store.verdict_counts()
+        model = tastes.learn(store.verdicts())
+    raising, lowering = model.explain(top)
+    report = {
+        "verdicts": {name: counts.get(name, 0) for name in ("deleted", "kept", "moved", "annotated")},
+        "total": sum(counts.values()), "weight": config.settings.taste.weight,
+        "lookback_days": config.settings.taste.lookback.days,
+        "raising": [_weight_json(w) for w in raising], "lowering": [_weight_json(w) for w in lowering],
+        **done,
+    }
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    show_taste(report, model.empty)
+
+
+def _weight_json(weight) -> dict:
+    return {"feature": weight.feature, "weight": round(weight.weight, 3),
+            "yes": round(weight.yes, 2), "no": round(weight.no, 2)}
+
+
+def show_taste(report: dict, empty: bool) -> None:
+    if "forgot" in report:
+        click.echo(f"forgot {report['forgot']} verdicts")
+    if "learned" in report:
+        learned = report["learned"]
+        click.echo(f"read {learned['blocks']} blocks in {learned['posts']} posts: {learned['verdicts']} verdicts, "
+                   f"{learned['recorded']} new or changed")
+    counts = report["verdicts"]
+    click.echo(f"{report['total']} verdicts: " + ", ".join(f"{counts[name]} {name}" for name in counts)
+               + f"  (weight {report['weight']:g}, lookback {report['lookback_days']} days)")
+    if empty:
+        click.echo("nothing learned yet: the ranking is popularity alone until you have both deleted and kept lines")
+        return
+    for title, rows in (("raise a story", report["raising"]), ("lower a story", report["lowering"])):
+        click.echo(f"most {title}:")
+        for row in rows:
+            click.echo(f"  {row['weight']:+.2f}  {row['feature']:<40} yes {row['yes']:g}, no {row['no']:g}")
 
 
 @cli.command()

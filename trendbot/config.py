@@ -209,6 +209,13 @@ class ScheduleConfig(Strict):
         return value
 
 
+class TasteConfig(Strict):
+    """What trendbot learns from the person's edits of its lines (see `trendbot/taste.py`)."""
+
+    weight: float = Field(2.0, ge=0, le=100, description="how much the taste term counts in a story's score; 0 turns it off")
+    lookback: DurationIn(DAY, YEAR) = Field(timedelta(weeks=8), description="how far back the blog's posts are read for edits")
+
+
 class Settings(Strict):
     """The contents of trendbot.toml."""
 
@@ -221,6 +228,7 @@ class Settings(Strict):
     summarizer: SummarizerConfig = Field(default_factory=SummarizerConfig)
     blog: BlogConfig = Field(default_factory=BlogConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    taste: TasteConfig = Field(default_factory=TasteConfig)
 
     @field_validator("timezone")
     @classmethod

@@ -6,11 +6,14 @@ Score of a story on day D (documented in the README):
 
     score = max over its items on D of popularity(item) / max popularity of that source on D
             + 0.5 for every source beyond the first that mentions the story (D ± 1 day)
+            + [taste] weight × taste(story)
 
 where each kind says what an item's popularity is (HF upvotes, GeekNews points + comments, HN
-points + comments, stars gained, likes; 0 for feeds). Ties go to the more recent story, then the
-title. `[digest] per_source` caps how many stories one source may lead (the source of the main
-link), `[digest] limit` caps the section.
+points + comments, stars gained, likes; 0 for feeds) and taste(story), in (-1, 1), is what the
+person's edits taught (`trendbot/taste.py`): 0 without verdicts, so `weight = 0` or no verdicts
+leave the order as it was. Ties go to the more recent story, then the title. `[digest]
+per_source` caps how many stories one source may lead (the source of the main link), `[digest]
+limit` caps the section.
 
 The item that leads a story is the one whose kind has the lowest `lead` (a paper's page before
 the article a feed carried, before the GeekNews topic, before a post); the other items follow as
@@ -25,9 +28,10 @@ from typing import Mapping
 
 from trendbot.config import DigestConfig, SourceBase
 from trendbot.kinds import Kind
-from trendbot.models import SourceState, StoredItem
+from trendbot.models import SourceState, StoredItem, Verdict
 from trendbot.render import Line, render_section, summary_beyond_title
 from trendbot.schedule import stale_since
+from trendbot.taste import Taste, person_title, story_features, strongest, verdict_rank
 from trendbot.urls import strip_tracking
 
 SOURCE_BONUS = 0.5
@@ -44,6 +48,8 @@ class Story:
     summary: str = ""
     popular: float = 0.0                    # the popularity part of the score (0 to 1)
     days: list[date] = field(default_factory=list)            # a week's roll-up: the days it was on
+    taste: float = 0.0                      # the taste term of the score: weight × taste(story)
+    own_title: str | None = None            # a week's roll-up: the person's own title (markdown)
 
     @property
     def lead(self) -> StoredItem:
@@ -122,8 +128,23 @@ def score_stories(stories: list[Story], kinds: Mapping[str, Kind]) -> None:
         story.score = story.popular + SOURCE_BONUS * (len(story.sources) - 1)
 
 
-def rank(stories: list[Story], limit: int, per_source: dict[str, int], kinds: Mapping[str, Kind]) -> list[Story]:
+def add_taste(stories: list[Story], kinds: Mapping[str, Kind], taste: Taste | None, weight: float) -> None:
+    """Add each story's taste term, weight × taste(story), to its score (nothing without a model)."""
+    if taste is None or taste.empty or not weight:
+        return
+    for story in stories:
+        story.taste = weight * taste.score(features_of(story, kinds))
+        story.score += story.taste
+
+
+def features_of(story: Story, kinds: Mapping[str, Kind]) -> list[str]:
+    return story_features(story.items + story.mentions, main_url(story.lead, kinds))
+
+
+def rank(stories: list[Story], limit: int, per_source: dict[str, int], kinds: Mapping[str, Kind],
+         taste: Taste | None = None, weight: float = 0.0) -> list[Story]:
     score_stories(stories, kinds)
+    add_taste(stories, kinds, taste, weight)
     ordered = sorted(stories, key=lambda s: (-s.score, -(s.newest.timestamp() if s.newest else 0),
                                              s.lead.title, s.key))
     chosen: list[Story] = []
@@ -140,10 +161,11 @@ def rank(stories: list[Story], limit: int, per_source: dict[str, int], kinds: Ma
 
 
 def select(rows: list[StoredItem], members: list[StoredItem], day: date, settings: DigestConfig,
-           kinds: Mapping[str, Kind]) -> list[Story]:
+           kinds: Mapping[str, Kind], taste: Taste | None = None, weight: float = 0.0) -> list[Story]:
     """The day's stories, best first, as many as the section holds; an item its source took
     back (a withdrawn paper) is neither a story nor a mention."""
-    return rank(group_stories(*_listed(rows, members), day, kinds), settings.limit, settings.per_source, kinds)
+    return rank(group_stories(*_listed(rows, members), day, kinds), settings.limit, settings.per_source, kinds,
+                taste, weight)
 
 
 def main_url(item: StoredItem, kinds: Mapping[str, Kind]) -> str:
@@ -178,7 +200,7 @@ def story_line(story: Story, kinds: Mapping[str, Kind]) -> Line:
         summary = summary_beyond_title(lead.title, summary)
     meta = kind.meta(lead) if kind is not UNKNOWN else [lead.source]
     return Line(title=lead.title, url=main_url(lead, kinds), summary=summary, meta=meta,
-                mentions=mention_links(story, kinds))
+                mentions=mention_links(story, kinds), own_title=story.own_title)
 
 
 def source_notes(sources: list[SourceBase], states: Mapping[str, SourceState], now: datetime,
@@ -229,11 +251,16 @@ WEEKDAY_LETTERS = "월화수목금토일"
 
 
 def select_week(days: list[tuple[date, list[StoredItem], list[StoredItem]]], settings: DigestConfig,
-                kinds: Mapping[str, Kind]) -> list[Story]:
+                kinds: Mapping[str, Kind], taste: Taste | None = None, weight: float = 0.0,
+                verdicts: list[Verdict] | None = None) -> list[Story]:
     """The week's top stories, each once: for every story, its best day's popularity, plus 0.5
     for every source beyond the first that carried it during the week and for every day beyond
-    the first it was on. Its line holds what the whole week brought (the paper page leads even if
-    its best day was GeekNews'); `days` lists the days it appeared."""
+    the first it was on, plus its taste term. Its line holds what the whole week brought (the
+    paper page leads even if its best day was GeekNews'); `days` lists the days it appeared.
+
+    The person's verdicts of the week's days come first: the stories they annotated (under their
+    own title), then those they kept or moved up; a story they deleted (and kept on no day) is
+    never in it."""
     seen: dict[str, Story] = {}
     sources: dict[str, set[str]] = {}
     items: dict[str, dict[str, StoredItem]] = {}
@@ -255,9 +282,25 @@ def select_week(days: list[tuple[date, list[StoredItem], list[StoredItem]]], set
         story.mentions = [item for item in story.mentions if item.id not in items[key]]
         story.score = (story.popular + SOURCE_BONUS * (len(sources[key]) - 1)
                        + WEEK_DAY_BONUS * (len(story.days) - 1))
-    ordered = sorted(seen.values(), key=lambda s: (-s.score, -(s.newest.timestamp() if s.newest else 0),
-                                                   s.lead.title, s.key))
+    stories = list(seen.values())
+    add_taste(stories, kinds, taste, weight)
+    said = strongest(verdicts or [])
+    group: dict[str, int | None] = {}
+    for story in stories:
+        # the line the person judged may have led with another of the story's items that day
+        heard = [said[url] for url in dict.fromkeys(main_url(item, kinds) for item in [story.lead, *story.items])
+                 if url in said]
+        verdict = max(heard, key=verdict_rank) if heard else None
+        group[story.key] = VERDICT_GROUP.get(verdict.verdict, 2) if verdict else 2
+        if verdict and verdict.verdict == "annotated":
+            story.own_title = person_title(verdict.line)
+    ordered = sorted((s for s in stories if group[s.key] is not None),
+                     key=lambda s: (group[s.key], -s.score, -(s.newest.timestamp() if s.newest else 0),
+                                    s.lead.title, s.key))
     return ordered[: settings.week_limit]
+
+
+VERDICT_GROUP = {"annotated": 0, "moved": 1, "kept": 1, "deleted": None}  # the roll-up's order; None: left out
 
 
 def _listed(rows: list[StoredItem], members: list[StoredItem]) -> tuple[list[StoredItem], list[StoredItem]]:

@@ -2,6 +2,10 @@
 them. Nothing else orchestrates: the modules below each do one job and are handed what they
 need (rows, kinds, `now`), so a step here reads as the list of what happens, in order.
 
+Before a publish ranks (a day, a settle, a week's roll-up), `learn_taste` reads the person's
+edits of trendbot's blocks in the blog's recent posts and records their verdicts; the ranking
+then adds the taste learned from every verdict stored (`trendbot/taste.py`).
+
 `dry_run` is honoured here once for all: the story merge runs in a transaction that is rolled
 back, the summarizer uses only its cache and calls no model, and nothing is written to the
 store, `digests/` or the blog.
@@ -10,18 +14,22 @@ store, `digests/` or the blog.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from trendbot import digest as digests
-from trendbot import kinds, posts, publish, schedule
+from trendbot import files, kinds, posts, publish, schedule, sections, taste
 from trendbot.config import Config, load_config
 from trendbot.digest import Digest
 from trendbot.errors import PublishError, TrendbotError
 from trendbot.merge import ensure_merged
+from trendbot.models import Verdict
 from trendbot.store import Store
 from trendbot.summarize import Summarizer
+from trendbot.timeutil import day_of
 
 if TYPE_CHECKING:
     from trendbot.fetch import CycleReport, SourceOutcome
@@ -50,7 +58,7 @@ def build_digest(config: Config, store: Store, day: date, now: datetime, *, dry_
     with store.scratch() if dry_run else contextlib.nullcontext():
         rows, members = _day(config, store, day, now)
     settings = config.settings
-    stories = digests.select(rows, members, day, settings.digest, registry)
+    stories = digests.select(rows, members, day, settings.digest, registry, *_taste(config, store))
     warnings = _summarize(config, store, stories, now, dry_run)
     result = digests.render_digest(day, stories, config.sources, store.states(), schedule.day_end(day, now, config.tz),
                                    settings.digest, registry, delivered={row.source for row in rows})
@@ -67,11 +75,128 @@ def build_week(config: Config, store: Store, day: date, now: datetime, *, dry_ru
     with store.scratch() if dry_run else contextlib.nullcontext():
         _merge_around(config, store, week, now)
         days = [(one, *_rows(store, one)) for one in week]
-    stories = digests.select_week(days, config.settings.digest, registry)
+    stories = digests.select_week(days, config.settings.digest, registry, *_taste(config, store),
+                                  verdicts=store.verdicts(start, week[-1]))
     warnings = _summarize(config, store, stories, now, dry_run)
     result = digests.render_week(start, stories, config.settings.digest, registry)
     result.warnings = warnings
     return result
+
+
+def _taste(config: Config, store: Store) -> tuple[taste.Taste | None, float]:
+    """The model learned from every stored verdict, and its weight (no model at weight 0)."""
+    weight = config.settings.taste.weight
+    return (taste.learn(store.verdicts()) if weight else None), weight
+
+
+def taste_terms(config: Config, store: Store, day: date) -> dict[str, float]:
+    """Each of the day's items' story's taste term (weight × taste), by item id, for `items --json`."""
+    registry = kinds.registry()
+    model, weight = _taste(config, store)
+    rows, members = _rows(store, day)
+    stories = digests.group_stories(rows, members, day, registry)
+    digests.add_taste(stories, registry, model, weight)
+    return {item.id: story.taste for story in stories for item in story.items}
+
+
+@dataclass
+class Learned:
+    """What reading the blog's posts for the person's edits found."""
+
+    posts: int = 0
+    blocks: int = 0        # trendbot's day blocks with a stored base, read
+    verdicts: int = 0      # verdicts read from them
+    recorded: int = 0      # of which new or changed in the store
+    warnings: list[str] = field(default_factory=list)
+
+
+def learn_taste(config: Config, store: Store, now: datetime) -> Learned:
+    """Record the person's verdicts from every trendbot day block of the blog's posts of the last
+    `[taste] lookback`, each read against the base stored with its publication. Reads the posts
+    and writes only to the store."""
+    learned = Learned()
+    if config.settings.blog.repo is None:
+        return learned
+    since = day_of(now, config.tz) - config.settings.taste.lookback
+    registry = kinds.registry()
+    verdicts: list[Verdict] = []
+    try:
+        blog_posts = _posts(config)
+    except PublishError as exc:  # no blog folder yet: the publish says so itself
+        learned.warnings.append(str(exc))
+        return learned
+    for post in blog_posts:
+        try:
+            text = files.read_text(post)
+        except PublishError as exc:
+            learned.warnings.append(str(exc))
+            continue
+        learned.posts += 1
+        for day, body, written in _day_blocks(text):
+            if day < since:
+                continue
+            base = store.block_bases(day.isoformat()).get(written)  # what trendbot rendered there
+            left = store.publication(day, posts.record_path(post, posts.Slot(day, day, None)))
+            if base is None or (left is not None and left.content_hash == sections.block_hash(body)):
+                continue  # as trendbot left it: the lines a merge just added have not been read yet
+            learned.blocks += 1
+            verdicts += _verdicts_of(store, day, base, body, registry)
+    learned.verdicts = len(verdicts)
+    learned.recorded = store.save_verdicts(verdicts, now)
+    return learned
+
+
+def _posts(config: Config) -> list[Path]:
+    """The blog's posts: the Markdown files under the folder of `[blog] post`'s template (the
+    part of its path before any field or glob)."""
+    repo = posts.blog_repo(config)
+    fixed = []
+    for part in Path(config.settings.blog.post).parts[:-1]:
+        if re.search(r"[{}*?\[]", part):
+            break
+        fixed.append(part)
+    folder = repo.joinpath(*fixed)
+    return sorted(path for pattern in ("*.md", "*.markdown") for path in folder.rglob(pattern) if path.is_file())
+
+
+def _day_blocks(text: str) -> list[tuple[date, str, str]]:
+    """Each complete day block of a post (not a week's roll-up) that is not trendbot's own
+    rendering as it is: its day, its text as the merge reads it, and the hash of trendbot's own
+    text its begin marker names."""
+    lines = sections.split_lines(text)
+    found = []
+    for block in sections.find_blocks(lines):
+        if block.end is None or block.day.startswith("week-"):
+            continue
+        body = text[lines[block.begin].end:lines[block.end].start].replace("\r\n", "\n")
+        if sections.block_hash(body) != block.recorded:
+            found.append((date.fromisoformat(block.day), body, block.recorded))
+    return found
+
+
+def _verdicts_of(store: Store, day: date, base: str, mine: str, registry) -> list[Verdict]:
+    """The verdicts of one block, each with its story's features (from the day's stored items,
+    else from the line trendbot wrote)."""
+    read = taste.read_verdicts(base, mine)
+    if not read:
+        return []
+    rows, members = _rows(store, day)
+    stories = {}
+    for story in digests.group_stories(rows, members, day, registry):
+        for item in story.items:
+            stories.setdefault(digests.main_url(item, registry), story)
+        stories[digests.main_url(story.lead, registry)] = story
+    written = taste.line_titles(base)
+    found = []
+    for one in read:
+        story = stories.get(one.story)
+        if story is not None:
+            title, features = story.lead.title, digests.features_of(story, registry)
+        else:
+            title = written.get(one.story, "")
+            features = taste.story_features([], one.story) + taste.title_features(title)
+        found.append(Verdict(day, one.story, one.verdict, title, features, one.line))
+    return found
 
 
 def _day(config: Config, store: Store, day: date, now: datetime) -> tuple[list, list]:
@@ -121,6 +246,8 @@ def publish_day(config: Config, store: Store, day: date, now: datetime, *, dry_r
     """Build the day's digest and publish it: into the blog post when `[blog] repo` is set, else
     to digests/D.md. A day with no story goes to digests/D.md only: no post receives a quiet or
     failed day, and none is created for one."""
+    if not dry_run:
+        learn_taste(config, store, now)
     made = build_digest(config, store, day, now, dry_run=dry_run)
     quiet = f"{day}: {'every source failed' if made.all_failed else 'no story'}"
     return _publish(config, store, made, posts.day_slot(config.settings.blog, day), quiet, now,
@@ -139,6 +266,8 @@ def publish_week(config: Config, store: Store, day: date, now: datetime, *, dry_
     """The week's roll-up into the week's post, under `[blog] week_heading` (created at the end
     of the post when missing), with a day's rules: its own block, merged with your edits; a week
     without a story goes to digests/ only."""
+    if not dry_run:
+        learn_taste(config, store, now)
     made = build_week(config, store, day, now, dry_run=dry_run)
     return _publish(config, store, made, posts.week_slot(config.settings.blog, made.day),
                     f"week of {made.day}: no story", now, dry_run=dry_run, force=force, commit=commit)

@@ -129,6 +129,18 @@ def m006_trigram_search_and_merge_base(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m008_verdicts(db: sqlite_utils.Database) -> None:
+    # What the person did with each of trendbot's story lines, per day (trendbot/taste.py): one
+    # row per day and story, the story known by the address of its line's link. The features
+    # are the story's as the taste model reads them (JSON), kept so a verdict outlives its items.
+    db["verdicts"].create(
+        {"day": str, "story": str, "verdict": str, "title": str, "features": str, "line": str,
+         "recorded_at": str},
+        pk=("day", "story"), not_null={"verdict"},
+    )
+
+
+@migrations()
 def m009_block_bases(db: sqlite_utils.Database) -> None:
     # Every text trendbot wrote into a block, by the hash its begin marker names it with: the
     # base of the next merge is the one the post names, so a record that lags behind the post

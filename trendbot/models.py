@@ -184,5 +184,24 @@ class Publication:
 
     day: date
     path: str
-    content_hash: str
+    content_hash: str  # the hash of the block as trendbot left it in the post (its text merged with the person's)
     published_at: datetime | None = None
+
+
+VERDICTS = ("deleted", "kept", "moved", "annotated")  # weakest "yes" to strongest, after "no"
+
+
+@dataclass
+class Verdict:
+    """What the person did with one of trendbot's story lines on a day: `deleted` it, `kept` it
+    as written, `moved` it up, or kept it with changes or notes (`annotated`, whose `line` is
+    the person's line as they left it). `features` are the story's, as the taste model reads
+    them, saved with the verdict so that it can be learned from when the items are gone."""
+
+    day: date
+    story: str                     # the address of the line's link
+    verdict: str
+    title: str = ""
+    features: list[str] = field(default_factory=list)
+    line: str | None = None
+    recorded_at: datetime | None = None

@@ -96,7 +96,7 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
             forced = unified_diff(old, place_section(start, slot.key, section, **place, force=True).text, name, exists)
         return refuse("conflict", f"{shown}: {edited.reason}; left it as it is", forced,
                       " (--force overwrites it)" if edited.forceable else "")
-    record = Publication(slot.first_day, record_path(post, slot), block_hash(placed.written), now)
+    record = Publication(slot.first_day, record_path(post, slot), block_hash(placed.body), now)
     merged = f" ({report(placed.merged)})" if placed.merged and placed.merged.edited else ""
     if dry_run:
         diff = unified_diff(old, placed.text, name, exists)
@@ -107,7 +107,7 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
         return PublishResult("unchanged", post, f"{shown}: {slot.what} is already up to date{merged}",
                              "", stories, record=record)
     if remember is not None:
-        remember(record.content_hash, placed.written)
+        remember(block_hash(placed.written), placed.written)
     theirs = exists and bool(git_changes(repo, post))  # the person's edits not yet committed
     try:
         write_atomic(post, placed.pieces, expect=seen)

@@ -123,6 +123,7 @@ class Line:
     summary: str = ""
     meta: list[str] = field(default_factory=list)
     mentions: list[tuple[str, str]] = field(default_factory=list)  # (label, url)
+    own_title: str | None = None  # the person's own link text (markdown as they wrote it), kept as it is
 
 
 TITLE_CHARS = 200    # longest title written into the section (cut at a word, with "…")
@@ -148,7 +149,11 @@ def summary_beyond_title(title: str, summary: str) -> str:
 
 
 def render_line(line: Line) -> str:
-    out = "- " + link(cut(line.title, TITLE_CHARS), line.url)
+    target = escape_url(line.url) if line.url else None
+    if line.own_title and target:
+        out = f"- [{line.own_title}]({target})"
+    else:
+        out = "- " + link(cut(line.title, TITLE_CHARS), line.url)
     summary = cut(line.summary, SUMMARY_CHARS)
     if summary and summary != clean(line.title):
         out += " — " + escape_text(summary)

@@ -29,14 +29,14 @@ from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from trendbot.errors import StoreError
-from trendbot.models import EXCERPT_CHARS, Item, Publication, SourceState, StoredItem, Validators
+from trendbot.models import EXCERPT_CHARS, Item, Publication, SourceState, StoredItem, Validators, Verdict
 from trendbot.pause import pause_point
 from trendbot.text import valid_unicode
 from trendbot.timeutil import day_of, from_iso, iso
 from trendbot.urls import canonicalize_url
 
 BUSY_TIMEOUT_S = 60
-SCHEMA_VERSION = 7  # the number of migrations in trendbot/migrations.py
+SCHEMA_VERSION = 8  # the number of migrations in trendbot/migrations.py
 BASES_KEPT = 30  # texts kept per block: a post names the last one, or one a few publishes back
 CHUNK = 500  # values in one IN (...) list, well under SQLite's limit
 TITLE_WEIGHT = 4.0  # in search, a word in the title counts four times one in the text
@@ -557,6 +557,43 @@ class Store:
         rows = self.conn.execute("select distinct day from publications where day >= ? and path not like '%#week'",
                                  [since.isoformat()])
         return {date.fromisoformat(day) for (day,) in rows}
+
+    # -- the person's verdicts ------------------------------------------------------------
+
+    def save_verdicts(self, verdicts: Iterable[Verdict], now: datetime) -> int:
+        """Record what the person did with each story line, one row per day and story: the
+        same reading again changes nothing, a later reading of that day's block replaces it.
+        Returns how many rows were new or changed."""
+        rows = [(v.day.isoformat(), v.story, v.verdict, v.title, json.dumps(v.features, ensure_ascii=False),
+                 v.line, iso(now)) for v in verdicts]
+        if not rows:
+            return 0
+        with self.write():
+            before = self.conn.total_changes
+            self.conn.executemany(
+                "insert into verdicts (day, story, verdict, title, features, line, recorded_at) "
+                "values (?, ?, ?, ?, ?, ?, ?) on conflict (day, story) do update set verdict = excluded.verdict, "
+                "title = excluded.title, features = excluded.features, line = excluded.line, "
+                "recorded_at = excluded.recorded_at where verdict is not excluded.verdict "
+                "or title is not excluded.title or features is not excluded.features or line is not excluded.line",
+                rows)
+            return self.conn.total_changes - before
+
+    def verdicts(self, since: date | None = None, until: date | None = None) -> list[Verdict]:
+        """The recorded verdicts (of the days from `since` to `until`, when given), by day."""
+        sql = "select day, story, verdict, title, features, line, recorded_at from verdicts where day >= ? and day <= ?"
+        args = [since.isoformat() if since else "", until.isoformat() if until else "9999"]
+        return [Verdict(date.fromisoformat(day), story, verdict, title or "", json.loads(features or "[]"), line,
+                        from_iso(recorded)) for day, story, verdict, title, features, line, recorded
+                in self._rows(sql + " order by day, story", args)]
+
+    def verdict_counts(self) -> dict[str, int]:
+        return dict(self._rows("select verdict, count(*) from verdicts group by verdict"))
+
+    def forget_verdicts(self) -> int:
+        """Delete every verdict; how many there were."""
+        with self.write():
+            return self.conn.execute("delete from verdicts").rowcount
 
     def integrity_check(self) -> str:
         return self.conn.execute("pragma integrity_check").fetchone()[0]
