@@ -3,27 +3,41 @@
 A post is replaced by a temporary file in the same folder, fsynced and renamed over it, so a
 reader (Jekyll, an editor, git) sees the old file or the new one, never half of one, and a
 killed run leaves nothing but a temporary file the next run removes.
+
+Inside the blog repository a file is reached from the repository's folder one folder at a time
+with O_NOFOLLOW, and the temporary file is made and renamed relative to that folder: a symbolic
+link (`_posts/x.md -> ../.git/config`, a linked `_posts`) is refused, never read or written
+through, even if it is swapped in after trendbot looked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
-import glob
 import os
 import re
+import secrets
 import stat
-import tempfile
 from pathlib import Path
 
 from trendbot.config import display_path
 from trendbot.errors import PublishError
 from trendbot.pause import pause_point
 
+NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY
 
-def read_text(path: Path) -> str:
+
+class NotRegular(PublishError):
+    """A path inside the blog repository that trendbot does not follow or write: a symbolic
+    link (the file or a folder on its way), or something that is not a regular file."""
+
+
+def read_text(path: Path, inside: Path | None = None) -> str:
+    """The file's text; `inside` (the blog repository) makes every folder below it and the file
+    itself be opened without following a symbolic link, and the file be a regular one."""
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if inside is None else _read_inside(inside, path)
     except OSError as exc:
         raise PublishError(f"{display_path(path)}: cannot read: {exc.strerror}") from None
     try:
@@ -32,51 +46,136 @@ def read_text(path: Path) -> str:
         raise PublishError(f"{display_path(path)}: not UTF-8 (byte {exc.start}); left as it is") from None
 
 
-def remove_stale_temporaries(path: Path) -> None:
-    """Delete the temporary files a killed trendbot left beside `path` (`.NAME.PID.*.tmp` whose
-    process is gone); a live process's file is left to it."""
-    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
+def _read_inside(root: Path, path: Path) -> bytes:
+    folder = open_folder(root, path, create=False)
+    try:
+        fd = _open_nofollow(root, path, folder, os.O_RDONLY | os.O_NONBLOCK)
+    finally:
+        os.close(folder)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegular(f"{display_path(path)}: not a regular file; trendbot reads and writes only "
+                             "regular files inside the blog repository")
+        return handle.read()
+
+
+def open_folder(root: Path, path: Path, create: bool) -> int:
+    """A descriptor of `path`'s folder, reached from `root` one folder at a time, none of them
+    followed if it is a symbolic link (a link swapped in between a check and the write is not
+    followed either); missing folders are made when `create`."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        raise NotRegular(f"{display_path(path)}: outside the blog repository {display_path(root)}") from None
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for index, part in enumerate(parts[:-1]):
+            where = root.joinpath(*parts[: index + 1])
+            try:
+                child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                os.mkdir(part, dir_fd=fd)
+                child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise _refusal(where) from None
+                raise
+            os.close(fd)
+            fd = child
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _open_nofollow(root: Path, path: Path, folder: int, flags: int, mode: int = 0o600) -> int:
+    try:
+        return os.open(path.name, flags | NOFOLLOW, mode, dir_fd=folder)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _refusal(path) from None
+        raise
+
+
+def _refusal(where: Path) -> NotRegular:
+    return NotRegular(f"{display_path(where)}: a symbolic link; trendbot reads and writes only regular files "
+                      "inside the blog repository and follows no link")
+
+
+def remove_stale_temporaries(folder: int, name: str) -> None:
+    """Delete the temporary files a killed trendbot left beside `name` in the folder open as
+    `folder` (`.NAME.PID.*.tmp` whose process is gone); a live process's file is left to it."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)\..*\.tmp")
+    for leftover in os.listdir(folder):
+        match = pattern.fullmatch(leftover)
+        if not match or int(match.group(1)) == os.getpid():
             continue
         try:
-            os.kill(int(pid), 0)
+            os.kill(int(match.group(1)), 0)
         except ProcessLookupError:
-            leftover.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover, dir_fd=folder)
         except OSError:
             pass
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, inside: Path | None = None) -> None:
     """Temporary file in the same folder, fsync, rename: a reader sees the old or the new file.
-    A failure (a full disk, a read-only folder) leaves the old file and says which file."""
+    A failure (a full disk, a read-only folder) leaves the old file and says which file.
+    `inside` (the blog repository): no symbolic link below it is followed, and only a regular
+    file is replaced."""
     try:
-        _write_atomic(path, text)
+        _write_atomic(path, text, inside)
+    except NotRegular:
+        raise
     except OSError as exc:
         reason = "no space left on the device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
         raise PublishError(f"{display_path(path)}: not written ({reason}); the file is as it was") from None
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _write_atomic(path: Path, text: str, inside: Path | None) -> None:
     data = text.encode("utf-8")
+    if inside is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    else:
+        folder = open_folder(inside, path, create=True)
     try:
-        info = path.stat()
-        mode = info.st_mode & 0o7777
-    except FileNotFoundError:
-        info = None
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    if info is not None and not stat.S_ISREG(info.st_mode):
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "it is a folder")
-        # a device or a pipe (`--out /dev/stdout`, a FIFO): written to, never replaced by a file
-        with open(path, "wb") as handle:
-            handle.write(data)
-        return
-    remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+        try:
+            info = os.stat(path.name, dir_fd=folder, follow_symlinks=inside is None)
+            mode = info.st_mode & 0o7777
+        except FileNotFoundError:
+            info = None
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(errno.EISDIR, "it is a folder")
+            if inside is not None:
+                raise _refusal(path) if stat.S_ISLNK(info.st_mode) else NotRegular(
+                    f"{display_path(path)}: not a regular file; trendbot reads and writes only regular files "
+                    "inside the blog repository")
+            # a device or a pipe (`--out /dev/stdout`, a FIFO): written to, never replaced by a file
+            with open(path, "wb") as handle:
+                handle.write(data)
+            return
+        _replace(folder, path, data, mode)
+    finally:
+        os.close(folder)
+
+
+def _replace(folder: int, path: Path, data: bytes, mode: int) -> None:
+    remove_stale_temporaries(folder, path.name)
+    while True:
+        tmp = f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600, dir_fd=folder)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data[: len(data) // 2])
@@ -85,23 +184,16 @@ def _write_atomic(path: Path, text: str) -> None:
             handle.write(data[len(data) // 2:])
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+            os.fchmod(handle.fileno(), mode)
         pause_point("tmp-written")
-        os.replace(tmp, path)
+        os.rename(tmp, path.name, src_dir_fd=folder, dst_dir_fd=folder)  # replaces a link, never follows it
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=folder)
         raise
     pause_point("renamed")
-    try:
-        folder = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
+    with contextlib.suppress(OSError):
         os.fsync(folder)
-    except OSError:
-        pass
-    finally:
-        os.close(folder)
 
 
 def unified_diff(old: str, new: str, name: str, exists: bool = True) -> str:

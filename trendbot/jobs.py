@@ -110,8 +110,9 @@ class Published:
 
     @property
     def failed(self) -> bool:
-        """A step failed: the post was left because its block cannot be merged, or every source failed."""
-        return self.result.status == "conflict" or self.digest.all_failed
+        """A step failed: the post was left because its block cannot be merged or it may not be
+        touched, its commit or push failed, or every source failed."""
+        return self.result.status == "conflict" or self.result.failed or self.digest.all_failed
 
 
 def publish_day(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False,

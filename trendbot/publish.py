@@ -3,8 +3,10 @@
 The steps of one publication, each owned by its module: which post and which heading
 (`trendbot/posts.py`), where the block goes in the post's text and how an edited block is
 merged (`trendbot/sections.py`, pure), writing the file atomically (`trendbot/files.py`), and the
-commit (`trendbot/gitops.py`). `publish_section` takes the section's text and knows nothing of
-how it was made; what it returns to remember (`PublishResult.record`) the caller stores.
+commit of trendbot's own change (`trendbot/commit.py`, with git in `trendbot/gitops.py`).
+`publish_section` takes the section's text and knows nothing of how it was made; what it returns
+to remember (`PublishResult.record`) the caller stores. A post reached through a symbolic link,
+or outside the blog repository, is never read or written.
 """
 
 from __future__ import annotations
@@ -15,19 +17,19 @@ from datetime import date, datetime
 from pathlib import Path
 
 from trendbot.blockmerge import report
+from trendbot.commit import commit_own
 from trendbot.config import Config, display_path
 from trendbot.errors import PublishError
 from trendbot.files import read_text, unified_diff, write_atomic
-from trendbot.gitops import commit_post, git_changes
 from trendbot.models import Publication
 from trendbot.posts import (
     Slot,
     block_key,
     blog_repo,
     digest_path,
-    fill,
     front_matter_text,
     record_path,
+    refusal,
     target,
 )
 from trendbot.sections import (
@@ -50,6 +52,7 @@ class PublishResult:
     stories: int = 0
     committed: str | None = None  # the blog commit's id when one was made
     record: Publication | None = None  # what to remember of this publication (none for a dry run)
+    failed: bool = False  # a step failed (the post refused, the commit or the push): exit 1
 
 
 def publish_section(config: Config, slot: Slot, section: str, stories: int, previous: Publication | None,
@@ -66,9 +69,11 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
     repo = blog_repo(config)
     post, exists = where.path, where.exists
     shown, name = display_path(post), os.path.relpath(post, repo)
+    if reason := refusal(repo, post):
+        return refuse(config, slot, post, reason, section, stories, dry_run)
     if not exists and not blog.create:
         raise PublishError(f"{shown}: no post for {slot.first_day} and [blog] create = false")
-    old = read_text(post) if exists else ""
+    old = read_text(post, repo) if exists else ""
     start = old if exists else front_matter_text(blog, slot.first_day)
     place = dict(heading=slot.heading, heading_of=slot.heading_of, position=slot.position or blog.position,
                  base=previous.base if previous else None, was_published=previous is not None)
@@ -101,22 +106,32 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
         message = f"{shown}: would {'update' if exists else 'create'} {slot.what}{merged}" if diff else \
             f"{shown}: {slot.what} is already up to date"
         return PublishResult("dry-run", post, message, diff, stories)
+    committing = blog.commit if commit is None else commit
     if exists and new == old:
-        return PublishResult("unchanged", post, f"{shown}: {slot.what} is already up to date",
-                             "", stories, record=record)
-    theirs = exists and bool(git_changes(repo, post))  # the person's edits not yet committed
-    write_atomic(post, new)
-    verb = "updated" if exists else "created"
-    message = f"{shown}: {verb} with {slot.what} ({stories} stories){merged}"
-    committed = None
-    if blog.commit if commit is None else commit:
-        if theirs:
-            message += "; not committed: the post has changes of yours that are not committed (commit them, then publish again)"
-        else:
-            committed = commit_post(repo, post, fill(blog.commit_message, blog, slot.first_day))
-            if committed:
-                message += f", committed {committed}"
-    return PublishResult("written", post, message, diff, stories, committed, record=record)
+        result = PublishResult("unchanged", post, f"{shown}: {slot.what} is already up to date",
+                               "", stories, record=record)
+    else:
+        write_atomic(post, new, repo)
+        verb = "updated" if exists else "created"
+        result = PublishResult("written", post, f"{shown}: {verb} with {slot.what} ({stories} stories){merged}",
+                               diff, stories, record=record)
+    if committing:
+        outcome = commit_own(config, slot, repo, post, old if exists else None, new)
+        result.message += outcome.note
+        result.committed, result.failed = outcome.committed, outcome.failed
+    return result
+
+
+def refuse(config: Config, slot: Slot, post: Path, reason: str, section: str, stories: int,
+           dry_run: bool) -> PublishResult:
+    """A post trendbot must not read or write (a symbolic link, outside the repository): left
+    alone, nothing followed or committed; the section goes to digests/ and the step failed."""
+    fallback = digest_path(config, slot.key)
+    if not dry_run:
+        write_atomic(fallback, section)
+    verb = "would write" if dry_run else "wrote"
+    return PublishResult("refused", post, f"{reason}: left it alone and {verb} {display_path(fallback)}",
+                         "", stories, failed=True)
 
 
 def publish_digest(config: Config, key: date | str, now: datetime, markdown: str, stories: int,

@@ -1,0 +1,128 @@
+"""Whether and what trendbot commits into the person's blog repository after writing a post.
+
+Only trendbot's own change is ever committed. trendbot tells its own change from the person's
+without remembering anything: the post as committed (`HEAD`), with every block of trendbot's in
+the post written into it again the way trendbot writes one, must give the post exactly. A block
+that still hashes to its begin marker is trendbot's text; any other difference (a line of the
+person's, an edited block, a deleted one) is the person's, and then nothing is committed. So a
+write an earlier run could not commit (a failing hook, a lock, no `user.name`, a merge in
+progress) is trendbot's, not "changes of yours", and is committed by the next publish once git
+works again. trendbot never stages into a merge, a rebase or a cherry-pick in progress, and
+commits only on a branch.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from trendbot.config import Config, display_path
+from trendbot.errors import PublishError
+from trendbot.gitops import Git
+from trendbot.posts import Slot, block_key, day_slot, fill, front_matter_text, week_slot
+from trendbot.sections import (
+    EditedBlock,
+    OwnSection,
+    block_hash,
+    find_blocks,
+    place_section,
+    split_lines,
+)
+
+
+@dataclass
+class Outcome:
+    """What the commit step adds to a publication's line, and whether it failed (exit 1)."""
+
+    note: str = ""
+    committed: str | None = None
+    failed: bool = False
+
+
+def commit_own(config: Config, slot: Slot, repo: Path, post: Path, before: str | None, after: str) -> Outcome:
+    """Commit the post when its difference from HEAD is trendbot's alone; `before` is the post as
+    it was when trendbot read it (None when it did not exist), `after` as it is now."""
+    blog = config.settings.blog
+    git = Git(repo, blog.git_timeout)
+    shown, name = display_path(repo), os.path.relpath(post, repo)
+    try:
+        if git.git_dir() is None:
+            return Outcome(f"; not committed: {shown} is not a git repository", failed=True)
+        if busy := git.in_progress():
+            return Outcome(f"; not committed: {busy} is in progress in {shown}, and trendbot does not stage into "
+                           "it (the next publish commits the post once it is finished)")
+        branch = git.branch()
+        if branch is None:
+            return Outcome(f"; not committed: HEAD is detached in {shown} and trendbot commits only on a branch "
+                           "(check one out, then publish again)", failed=True)
+        head, staged = (text_of(blob) for blob in git.versions(name))
+        if after == head:
+            return Outcome()
+        if not own_change(config, slot, head, staged, before, after):
+            return Outcome("; not committed: the post has changes of yours that are not committed "
+                           "(commit them, then publish again)")
+        committed = git.commit(name, fill(blog.commit_message, blog, slot.first_day))
+    except PublishError as exc:
+        return Outcome(f"; not committed: {exc} (nothing of it is staged; the next publish commits it)", failed=True)
+    outcome = Outcome(f", committed {committed}" if before != after else
+                      f"; committed {committed}, trendbot's change that an earlier run could not commit", committed)
+    if blog.push:
+        try:
+            outcome.note += f", pushed to {git.push(branch)}"
+        except PublishError as exc:
+            outcome.note += f"; not pushed: {exc} (the commit is kept in {shown})"
+            outcome.failed = True
+    return outcome
+
+
+def text_of(blob: bytes | None) -> str | None:
+    return None if blob is None else blob.decode("utf-8", "replace")
+
+
+def own_change(config: Config, slot: Slot, head: str | None, staged: str | None, before: str | None,
+               after: str) -> bool:
+    """Whether all that differs between HEAD and the post is trendbot's: the post as trendbot
+    found it is HEAD with trendbot's blocks written in (or the post trendbot created), and the
+    index holds nothing of the person's for it."""
+    if staged not in (head, before, after):
+        return False
+    if before is None:
+        return head is None  # created now; a post you deleted and did not commit is yours
+    if head is not None:
+        return rewritten(config, slot, head, before) == before
+    # a post not in git yet that trendbot created: its front matter, then its blocks
+    keys = {block.day for block in find_blocks(split_lines(before))} | {block_key(slot.key)}
+    return any(rewritten(config, slot, front_matter_text(config.settings.blog, slot_of(config, key).first_day),
+                         before) == before for key in keys)
+
+
+def rewritten(config: Config, slot: Slot, base: str, text: str) -> str | None:
+    """`base` with every block of `text` that `base` lacks written into it as trendbot writes a
+    block; None when one of them is not trendbot's text (edited, its end marker gone)."""
+    blog = config.settings.blog
+    lines = split_lines(text)
+    for block in find_blocks(lines):
+        if block.end is None:
+            return None
+        whole = text[lines[block.begin].start:lines[block.end].end]
+        if whole in base:
+            continue
+        body = text[lines[block.begin].end:lines[block.end].start].replace("\r\n", "\n")
+        if block_hash(body) != block.recorded:
+            return None
+        where = slot if block_key(slot.key) == block.day else slot_of(config, block.day)
+        try:
+            base = place_section(base, where.key, body, where.heading, where.heading_of,
+                                 position=where.position or blog.position, force=True).text
+        except (EditedBlock, OwnSection):
+            return None
+    return base
+
+
+def slot_of(config: Config, key: str) -> Slot:
+    blog = config.settings.blog
+    if key.startswith("week-"):
+        return week_slot(blog, date.fromisoformat(key.removeprefix("week-")))
+    return day_slot(blog, date.fromisoformat(key))
