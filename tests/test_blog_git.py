@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from test_publish import DAY, WEEKLY_POST, commits, fetch, git, make_repo, weekly_blog
 
 POST = f"_posts/{DAY}-daily-trends.md"
@@ -218,6 +217,25 @@ def test_a_weekly_post_with_an_uncommitted_day_of_trendbots_commits_both_days_ne
     assert git(repo, "status", "--porcelain") == ""
 
 
+def test_a_crlf_checkout_of_an_lf_repository_is_recognised_as_trendbots(project, run, httpserver):
+    """`core.autocrlf = true`: HEAD holds LF, the post on disk CRLF; trendbot's uncommitted
+    write is compared with HEAD as a checkout writes it."""
+    repo = make_repo(project.root, {POST: b"---\nlayout: post\n---\n\nmy day\n"})
+    git(repo, "config", "core.autocrlf", "true")
+    (repo / POST).unlink()
+    git(repo, "checkout", "--", POST)
+    assert b"\r\n" in (repo / POST).read_bytes()
+    project.write_config(blog={"repo": "blog", "commit": True})
+    fetch(project, run, httpserver)
+    hook(repo, "pre-commit", "exit 1\n")
+    assert run("digest", "--date", DAY, "--publish").exit_code == 1
+    (repo / ".git" / "hooks" / "pre-commit").unlink()
+    again = run("digest", "--date", DAY, "--publish")
+    assert again.exit_code == 0, again.output
+    assert "already up to date; committed" in again.stderr
+    assert commits(repo) == [SUBJECT, "blog"]
+
+
 def a_commit_that_failed(project, run, httpserver) -> Path:
     """A daily blog whose first publish was written but not committed (a hook that failed, fixed since)."""
     repo = daily_blog(project, run, httpserver)
@@ -259,7 +277,7 @@ def test_mid_merge_trendbot_stages_nothing_and_commits_after_the_merge(project, 
     git(repo, "checkout", "-q", "main")
     (repo / "_config.yml").write_text("title: my blog, renamed\n", encoding="utf-8")
     git(repo, "commit", "-q", "-am", "rename")
-    merge = subprocess.run(["git", "-C", str(repo), "merge", "theme"], capture_output=True, text=True)
+    merge = subprocess.run(["git", "-C", str(repo), "merge", "theme"], capture_output=True, text=True, check=False)
     assert merge.returncode == 1 and (repo / ".git" / "MERGE_HEAD").exists()
     index_before = git(repo, "ls-files", "-s")
     result = run("digest", "--date", DAY, "--publish")
@@ -329,6 +347,7 @@ def test_a_rejected_push_keeps_the_commit_and_fails(project, run, httpserver, tm
     result = run("digest", "--date", DAY, "--publish")
     assert result.exit_code == 1, result.output
     assert "not pushed:" in result.stderr and "pre-receive hook declined" in result.stderr
+    assert "(the remote said: protected branch: pull requests only)" in result.stderr
     assert "(the commit is kept in blog)" in result.stderr
     assert commits(repo) == [SUBJECT, "blog"]
     assert git(remote, "log", "--format=%s", "main").splitlines() == ["blog"]

@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from test_publish import DAY, commits, fetch, git, make_repo
 
 POST = f"_posts/{DAY}-daily.md"  # the issue's `_posts/2026-12-02-daily.md`, on the day of the recorded feed
@@ -73,7 +72,7 @@ def test_a_post_linked_to_git_config_is_refused_and_the_token_never_leaves(proje
     config_before = (repo / ".git" / "config").read_bytes()
     result = run("digest", "--date", DAY, "--publish")
     assert_refused(project, result, repo, link, f"blog/{POST}")
-    assert f"(to ../.git/config)" in result.stderr
+    assert "(to ../.git/config)" in result.stderr
     assert (repo / ".git" / "config").read_bytes() == config_before
     assert os.readlink(link) == "../.git/config"
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from trendbot.config import Config, display_path
 from trendbot.errors import PublishError
+from trendbot.files import read_text
 from trendbot.gitops import Git
 from trendbot.posts import Slot, block_key, day_slot, fill, front_matter_text, week_slot
 from trendbot.sections import (
@@ -63,6 +64,9 @@ def commit_own(config: Config, slot: Slot, repo: Path, post: Path, before: str |
         if not own_change(config, slot, head, staged, before, after):
             return Outcome("; not committed: the post has changes of yours that are not committed "
                            "(commit them, then publish again)")
+        if read_text(post, repo) != after:
+            return Outcome("; not committed: the post changed while trendbot was publishing (yours: commit it, "
+                           "then publish again)")
         committed = git.commit(name, fill(blog.commit_message, blog, slot.first_day))
     except PublishError as exc:
         return Outcome(f"; not committed: {exc} (nothing of it is staged; the next publish commits it)", failed=True)

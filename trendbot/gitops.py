@@ -141,13 +141,16 @@ class Git:
         started = time.time_ns()
         try:
             return run_group(["git", "-C", str(self.repo), *args], self.timeout.total_seconds(), input=input, env=env)
-        except Stopped:
-            if git_dir:
-                remove_new_locks(before, git_dir, started)
-            raise PublishError(f"{self.shown}: git {args[0]} did not finish within {format_duration(self.timeout)} "
-                               "([blog] git_timeout; a hook or GPG signing waiting?), so trendbot stopped it") from None
         except OSError as exc:
             raise PublishError(f"{self.shown}: git {args[0]} failed: {exc}") from None
+        except BaseException as exc:  # stopped: at its timeout, or trendbot itself is stopped (SIGTERM)
+            if git_dir:
+                remove_new_locks(before, git_dir, started)
+            if isinstance(exc, Stopped):
+                raise PublishError(f"{self.shown}: git {args[0]} did not finish within "
+                                   f"{format_duration(self.timeout)} ([blog] git_timeout; a hook or GPG signing "
+                                   "waiting?), so trendbot stopped it") from None
+            raise
 
     def __call__(self, *args: str, env: dict[str, str] | None = None) -> str:
         done = self.run(*args, env=env)
@@ -177,20 +180,12 @@ class Git:
         return None
 
     def versions(self, relative: str) -> tuple[bytes | None, bytes | None]:
-        """The file as committed in HEAD and as staged in the index (None where it is not)."""
-        done = self.run("cat-file", "--batch", input=f"HEAD:./{relative}\n:./{relative}\n".encode())
-        if done.returncode != 0:
-            raise PublishError(f"{self.shown}: git cat-file failed: {reason(done)}")
-        out, found = done.stdout, []
-        for _ in range(2):
-            header, _, out = out.partition(b"\n")
-            parts = header.split()
-            if len(parts) == 3 and parts[1] == b"blob":
-                size = int(parts[2])
-                found.append(out[:size])
-                out = out[size + 1:]
-            else:
-                found.append(None)
+        """The file as committed in HEAD and as staged in the index, each as a checkout would
+        write it (end-of-line conversion and smudge filters applied); None where it is not."""
+        found = []
+        for spec in (f"HEAD:./{relative}", f":./{relative}"):
+            done = self.run("cat-file", "--filters", spec)
+            found.append(done.stdout if done.returncode == 0 else None)
         return found[0], found[1]
 
     def commit(self, relative: str, message: str) -> str:
@@ -229,11 +224,14 @@ class Git:
 
 
 def reason(done: Done) -> str:
-    """git's words for a failure: a push's ` ! [rejected] ...` line, else its `fatal:` line (the
-    advice after it is not the reason), else its last line (a hook's own words)."""
+    """git's words for a failure: a push's ` ! [rejected] ...` line with what the remote said,
+    else its `fatal:` line (the advice after it is not the reason), else its last line (a
+    hook's own words)."""
     lines = [line.strip() for line in (done.stderr or done.stdout).decode("utf-8", "replace").splitlines()
              if line.strip()]
-    for mark in ("! ", "fatal: "):
-        if found := [line for line in lines if line.startswith(mark)]:
-            return found[0].removeprefix("fatal: ")
+    if rejected := [line for line in lines if line.startswith("! ")]:
+        remote = [line.removeprefix("remote:").strip() for line in lines if line.startswith("remote:")]
+        return rejected[0] + (f" (the remote said: {'; '.join(remote)[:300]})" if remote else "")
+    if fatal := [line for line in lines if line.startswith("fatal: ")]:
+        return fatal[0].removeprefix("fatal: ")
     return lines[-1] if lines else f"exit status {done.returncode}"
