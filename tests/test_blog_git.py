@@ -366,3 +366,16 @@ def test_git_timeout_is_a_checked_duration(project, run):
     result = run("digest", "--date", DAY, "--out", "-")
     assert result.exit_code == 2
     assert "git_timeout" in result.output and '"1ms" is out of range (100ms to 1h)' in result.output
+
+
+def test_an_unchanged_section_beside_the_persons_uncommitted_edit_says_nothing_of_a_commit(project, run, httpserver):
+    """Trendbot's block is committed; only the person's line is not: nothing of trendbot's to commit."""
+    repo = daily_blog(project, run, httpserver)
+    assert run("digest", "--date", DAY, "--publish").exit_code == 0
+    post = repo / POST
+    post.write_text(post.read_text(encoding="utf-8") + "\n오늘의 메모\n", encoding="utf-8")
+    again = run("digest", "--date", DAY, "--publish")
+    assert again.exit_code == 0, again.output
+    assert again.stderr.strip().endswith("the 2026-09-29 section is already up to date")
+    assert commits(repo) == [SUBJECT, "blog"]
+    assert git(repo, "status", "--porcelain") == f" M {POST}\n"

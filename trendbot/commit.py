@@ -51,6 +51,9 @@ def commit_own(config: Config, slot: Slot, repo: Path, post: Path, before: str |
     try:
         if git.git_dir() is None:
             return Outcome(f"; not committed: {shown} is not a git repository", failed=True)
+        head, staged = (text_of(blob) for blob in git.versions(name))
+        if after == head or (before == after and head is not None and committed_block(slot, head, after)):
+            return Outcome()  # nothing of trendbot's to commit (what differs, if anything, is yours)
         if busy := git.in_progress():
             return Outcome(f"; not committed: {busy} is in progress in {shown}, and trendbot does not stage into "
                            "it (the next publish commits the post once it is finished)")
@@ -58,9 +61,6 @@ def commit_own(config: Config, slot: Slot, repo: Path, post: Path, before: str |
         if branch is None:
             return Outcome(f"; not committed: HEAD is detached in {shown} and trendbot commits only on a branch "
                            "(check one out, then publish again)", failed=True)
-        head, staged = (text_of(blob) for blob in git.versions(name))
-        if after == head:
-            return Outcome()
         if not own_change(config, slot, head, staged, before, after):
             return Outcome("; not committed: the post has changes of yours that are not committed "
                            "(commit them, then publish again)")
@@ -83,6 +83,13 @@ def commit_own(config: Config, slot: Slot, repo: Path, post: Path, before: str |
 
 def text_of(blob: bytes | None) -> str | None:
     return None if blob is None else blob.decode("utf-8", "replace")
+
+
+def committed_block(slot: Slot, head: str, text: str) -> bool:
+    """Whether the slot's block in `text` is in HEAD as it is."""
+    lines = split_lines(text)
+    mine = [b for b in find_blocks(lines) if b.day == block_key(slot.key) and b.end is not None]
+    return bool(mine) and text[lines[mine[0].begin].start:lines[mine[0].end].end] in head
 
 
 def own_change(config: Config, slot: Slot, head: str | None, staged: str | None, before: str | None,
