@@ -1,16 +1,22 @@
 """Every source kind against every way a server fails: the cycle finishes, the other sources'
 items are stored, the failure is reported with the URL and the reason, and the database passes
-`PRAGMA integrity_check`. One parametrized test over a real misbehaving loopback server."""
+`PRAGMA integrity_check`. One parametrized test over a real misbehaving loopback server.
+
+And every way the person's blog repository fails a publish (a symlinked post, a hook that hangs
+or refuses, a lock of theirs, a push the remote rejects, a detached HEAD), on a real repository
+with a real bare remote: the exit status is 1, the reason is told, nothing is left staged or
+locked by trendbot, nothing leaks into a commit, and nothing reaches the remote."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 
 import pytest
-
 from conftest import read_data
 from faults import FAULTS, FaultServer
+from test_publish import DAY, fetch, git, make_repo
 
 KINDS = {
     # kind: (faulty prefix, source keys given the server's base URL)
@@ -75,3 +81,79 @@ def test_fault_stays_inside_its_source(project, run, kind, fault):
         assert REASONS[fault] in error, error
     assert "faulty failed" in result.stderr
     assert "Traceback" not in result.output and "unexpected error" not in error
+
+
+# -- the blog's side: the person's repository misbehaves --------------------------------------
+
+def _symlinked_post(repo, remote):
+    git(repo, "config", "http.https://github.com/.extraheader", "AUTHORIZATION: basic ZmFrZQ==")
+    (repo / "_posts").mkdir()
+    (repo / POST).symlink_to("../.git/config")
+
+
+def _hanging_hook(repo, remote):
+    _hook(repo / ".git" / "hooks" / "pre-commit", "exec sleep 600\n")
+
+
+def _failing_hook(repo, remote):
+    _hook(repo / ".git" / "hooks" / "pre-commit", "echo 'commit refused by policy' >&2; exit 1\n")
+
+
+def _persons_lock(repo, remote):
+    (repo / ".git" / "index.lock").write_text("")
+
+
+def _failing_push(repo, remote):
+    _hook(remote / "hooks" / "pre-receive", "exit 1\n")
+
+
+def _detached(repo, remote):
+    git(repo, "checkout", "-q", "--detach")
+
+
+def _hook(path, script):
+    path.write_text("#!/bin/sh\n" + script, encoding="utf-8")
+    path.chmod(0o755)
+
+
+POST = f"_posts/{DAY}-daily-trends.md"
+BLOG_FAULTS = {
+    # fault: (what the repository does, what the person is told, where the section is, locks left)
+    "symlinked post": (_symlinked_post, "is a symbolic link (to ../.git/config)", "digests", []),
+    "hanging hook": (_hanging_hook, "git commit did not finish within 1s", "post", []),
+    "failing hook": (_failing_hook, "commit refused by policy", "post", []),
+    "lock": (_persons_lock, "index.lock': File exists", "post", ["index.lock"]),
+    "failing push": (_failing_push, "not pushed: blog: git push to origin failed: ! [remote rejected]", "post", []),
+    "detached HEAD": (_detached, "HEAD is detached", "post", []),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(BLOG_FAULTS))
+def test_blog_fault_is_told_and_leaves_the_repository_usable(project, run, httpserver, tmp_path, fault):
+    setup, told, where, persons_locks = BLOG_FAULTS[fault]
+    repo = make_repo(project.root)
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "-u", "origin", "main")
+    timeout = "1s" if fault == "hanging hook" else "60s"  # a busy machine's git needs more than 1s at times
+    project.write_config(blog={"repo": "blog", "commit": True, "push": True, "git_timeout": timeout})
+    fetch(project, run, httpserver)
+    setup(repo, remote)
+    result = run("digest", "--date", DAY, "--publish")
+    assert result.exit_code == 1, result.output
+    assert told in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in (repo / ".git").rglob("*.lock")) == persons_locks
+    assert git(repo, "diff", "--cached", "--name-only") == ""
+    assert ".extraheader" not in "".join(git(repo, "show", f"{c}:{POST}") for c in
+                                         git(repo, "rev-list", "HEAD", "--", POST).split())
+    if where == "digests":
+        assert (project.root / "digests" / f"{DAY}.md").read_text(encoding="utf-8").startswith("### 데일리 트렌드")
+        assert (repo / POST).is_symlink()
+    else:
+        assert f"trendbot:begin {DAY}" in (repo / POST).read_text(encoding="utf-8")
+    assert git(remote, "log", "--format=%s", "main").splitlines() == ["blog"]
+    conn = sqlite3.connect(project.db_path)
+    assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+    conn.close()

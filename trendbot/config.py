@@ -126,6 +126,9 @@ class BlogConfig(Strict):
     weekend_headings: dict[str, str] = Field(default_factory=lambda: {"saturday": "## 토요일", "sunday": "## 일요일"})
     commit: bool = False
     commit_message: str = "trendbot: {date:%Y-%m-%d} 데일리 트렌드"
+    push: bool = Field(False, description="after each commit, push it to the branch's upstream")
+    git_timeout: DurationIn(MILLISECOND * 100, HOUR) = Field(
+        timedelta(seconds=60), description="longest wait for one git command (a hook, GPG signing, a push); then git is stopped")
 
     @field_validator("post", "new_post", "day_heading", "week_heading", "commit_message")
     @classmethod

@@ -237,8 +237,9 @@ class Published:
 
     @property
     def failed(self) -> bool:
-        """A step failed: the post was left because its block cannot be merged, or every source failed."""
-        return self.result.status == "conflict" or self.digest.all_failed
+        """A step failed: the post was left because its block cannot be merged or it may not be
+        touched, its commit or push failed, or every source failed."""
+        return self.result.status == "conflict" or self.result.failed or self.digest.all_failed
 
 
 def publish_day(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False,
@@ -286,7 +287,7 @@ def _publish(config: Config, store: Store, made: Digest, slot: posts.Slot, quiet
         previous = store.publication(slot.first_day, posts.record_path(where.path, slot)) if where.in_blog else None
         block = posts.block_key(slot.key)
         result = publish.publish_section(
-            config, slot, made.markdown, len(made.stories), previous, now, bases=store.block_bases(block),
+            config, slot, made.markdown, len(made.stories), previous, now, bases_of=store.block_bases,
             remember=lambda content_hash, text: store.save_block_base(block, content_hash, text, now),
             dry_run=dry_run, force=force, commit=commit)
     if result.record is not None and not dry_run:

@@ -3,14 +3,18 @@
 The person's blog decides the shape: a post per day, or a weekly post (`부스트캠프 4주차 후기`)
 with a `## N일차` heading per weekday and `## 토요일` / `## 일요일` for the weekend, in a week that
 starts on `[blog] week_starts`. Everything here is a function of `[blog]` and the day; only
-`find_post` looks at the blog's folder (a glob finds the post the person started).
+`find_post` looks at the blog's folder (a glob finds the post the person started), and
+`refusal` at the way to the post (no symbolic link is followed into or out of the repository).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -113,6 +117,32 @@ def blog_repo(config: Config) -> Path:
     if not repo.is_dir():
         raise PublishError(f"{display_path(repo)}: [blog] repo is not a folder")
     return repo
+
+
+def refusal(repo: Path, post: Path) -> str | None:
+    """Why trendbot must not read or write `post`, or None: it is outside the blog repository or
+    in its .git, a folder on its way or the post itself is a symbolic link, or it is not a
+    regular file. Nothing is followed to find out."""
+    try:
+        parts = post.relative_to(repo).parts
+    except ValueError:
+        return f"{display_path(post)} is outside [blog] repo {display_path(repo)}"
+    if not parts or parts[0] == ".git":
+        return f"{display_path(post)} is not a post of the blog repository"
+    path = repo
+    for part in parts:
+        path = path / part
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            return None  # created, one folder at a time without following (trendbot/files.py)
+        except OSError as exc:
+            return f"{display_path(path)}: {exc.strerror}"
+        if stat.S_ISLNK(info.st_mode):
+            return f"{display_path(path)} is a symbolic link (to {os.readlink(path)}), and trendbot follows none"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{display_path(post)} is not a regular file"
+    return None
 
 
 def find_post(config: Config, day: date) -> tuple[Path, bool]:

@@ -3,8 +3,10 @@
 The steps of one publication, each owned by its module: which post and which heading
 (`trendbot/posts.py`), where the block goes in the post's text and how an edited block is
 merged (`trendbot/sections.py`, pure), writing the file atomically (`trendbot/files.py`), and the
-commit (`trendbot/gitops.py`). `publish_section` takes the section's text and knows nothing of
-how it was made; what it returns to remember (`PublishResult.record`) the caller stores.
+commit of trendbot's own change (`trendbot/commit.py`, with git in `trendbot/gitops.py`).
+`publish_section` takes the section's text and knows nothing of how it was made; what it returns
+to remember (`PublishResult.record`) the caller stores. A post reached through a symbolic link,
+or outside the blog repository, is never read or written.
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from trendbot.blockmerge import report
+from trendbot.commit import commit_own
 from trendbot.config import BlogConfig, Config, display_path
+from trendbot.errors import PublishError
 from trendbot.files import Changed, read_text, snapshot, unified_diff, write_atomic
-from trendbot.gitops import commit_post, git_changes
 from trendbot.models import Publication
 from trendbot.posts import (
     Slot,
     block_key,
     blog_repo,
     digest_path,
-    fill,
     front_matter_text,
     record_path,
+    refusal,
     target,
     week_start,
 )
@@ -47,16 +50,17 @@ class PublishResult:
     stories: int = 0
     committed: str | None = None  # the blog commit's id when one was made
     record: Publication | None = None  # what to remember of this publication (none for a dry run)
+    failed: bool = False  # a step failed (the post refused, the commit or the push): exit 1
 
 
 def publish_section(config: Config, slot: Slot, section: str, stories: int, previous: Publication | None,
-                    now: datetime, *, bases: Mapping[str, str] | None = None,
+                    now: datetime, *, bases_of: Callable[[str], Mapping[str, str]] | None = None,
                     remember: Callable[[str, str], None] | None = None, dry_run: bool = False,
                     force: bool = False, commit: bool | None = None, tries: int = 3) -> PublishResult:
     """A day's section or a week's roll-up into its blog post when `[blog] repo` is set, else
-    to digests/. `previous` is the store's record of the last publication there, `bases` the
-    texts trendbot wrote into this block before, by the hash its begin marker names them with
-    (the base of the merge). `remember(hash, text)` keeps trendbot's new text before the post
+    to digests/. `previous` is the store's record of the last publication there; `bases_of(key)`
+    gives the texts trendbot wrote into a block before, by the hash its begin marker names them
+    with (the base of the merge). `remember(hash, text)` keeps trendbot's new text before the post
     is replaced, so that the post never names a text the store does not have. The result
     carries the record to keep (`record`); `dry_run` writes nothing and returns the diff."""
     blog = config.settings.blog
@@ -66,6 +70,8 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
     repo = blog_repo(config)
     post, exists = where.path, where.exists
     shown, name = display_path(post), os.path.relpath(post, repo)
+    if reason := refusal(repo, post):
+        return refuse_link(config, slot, post, reason, section, stories, dry_run)
     fallback = digest_path(config, slot.key)
 
     def refuse(status: str, reason: str, diff: str = "", then: str = "") -> PublishResult:
@@ -78,12 +84,12 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
     if not exists and not blog.create:
         return refuse("conflict", f"{shown}: there is no post for {slot.first_day} and [blog] create = false: made none")
     seen = snapshot(post) if exists else None
-    old = read_text(post) if exists else ""
+    old = read_text(post, repo) if exists else ""
     if exists and not post.stat().st_mode & 0o222:
         return refuse("conflict", f"{shown}: the post is read-only (its mode says so); left it as it is")
     start = old if exists else front_matter_text(blog, slot.first_day)
     place = dict(heading=slot.heading, days=slot.days, ends=slot.ends, position=slot.position or blog.position,
-                 bases=bases, was_published=previous is not None)
+                 bases=bases_of(block_key(slot.key)) if bases_of else None, was_published=previous is not None)
     try:
         placed = place_section(start, slot.key, section, **place, force=force)
     except OwnSection as own:
@@ -103,17 +109,18 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
         message = f"{shown}: would {'update' if exists else 'create'} {slot.what}{merged}" if diff else \
             f"{shown}: {slot.what} is already up to date{merged}"
         return PublishResult("dry-run", post, message, diff, stories)
+    committing = blog.commit if commit is None else commit
     if exists and not placed.changed:
-        return PublishResult("unchanged", post, f"{shown}: {slot.what} is already up to date{merged}",
-                             "", stories, record=record)
+        result = PublishResult("unchanged", post, f"{shown}: {slot.what} is already up to date{merged}",
+                               "", stories, record=record)
+        return _commit(config, slot, repo, post, old, old, result, bases_of) if committing else result
     if remember is not None:
         remember(block_hash(placed.written), placed.written)
-    theirs = exists and bool(git_changes(repo, post))  # the person's edits not yet committed
     try:
-        write_atomic(post, placed.pieces, expect=seen)
+        write_atomic(post, placed.pieces, repo, expect=seen)
     except Changed:
         if tries > 1:  # saved by an editor meanwhile: merge again with what was saved
-            return publish_section(config, slot, section, stories, previous, now, bases=bases, remember=remember,
+            return publish_section(config, slot, section, stories, previous, now, bases_of=bases_of, remember=remember,
                                    force=force, commit=commit, tries=tries - 1)
         return refuse("conflict", f"{shown}: changed while trendbot was writing it, three times; "
                                   "left it as you saved it")
@@ -122,15 +129,17 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
     if not exists and (twin := same_week_post(post, blog, slot)):
         message += (f"; note: {display_path(twin)} already holds this week's days: a typo in [blog] post? "
                     f"(this run made a second post for the week)")
-    committed = None
-    if blog.commit if commit is None else commit:
-        if theirs:
-            message += "; not committed: the post has changes of yours that are not committed (commit them, then publish again)"
-        else:
-            committed = commit_post(repo, post, fill(blog.commit_message, blog, slot.first_day))
-            if committed:
-                message += f", committed {committed}"
-    return PublishResult("written", post, message, "", stories, committed, record=record)
+    result = PublishResult("written", post, message, "", stories, record=record)
+    return (_commit(config, slot, repo, post, old if exists else None, placed.text, result, bases_of)
+            if committing else result)
+
+
+def _commit(config: Config, slot: Slot, repo: Path, post: Path, before: str | None, after: str,
+            result: PublishResult, bases_of: Callable[[str], Mapping[str, str]] | None) -> PublishResult:
+    outcome = commit_own(config, slot, repo, post, before, after, bases_of)
+    result.message += outcome.note
+    result.committed, result.failed = outcome.committed, outcome.failed
+    return result
 
 
 def same_week_post(post: Path, blog: BlogConfig, slot: Slot) -> Path | None:
@@ -146,9 +155,24 @@ def same_week_post(post: Path, blog: BlogConfig, slot: Slot) -> Path | None:
             continue
         if any(other.name.startswith(day) for day in dates):
             return other
-        if heading and heading in "\n" + read_text(other).replace("\r\n", "\n"):
-            return other
+        try:
+            if heading and heading in "\n" + read_text(other, post.parent).replace("\r\n", "\n"):
+                return other
+        except PublishError:
+            continue  # a link or an unreadable file is nobody's week
     return None
+
+
+def refuse_link(config: Config, slot: Slot, post: Path, reason: str, section: str, stories: int,
+                dry_run: bool) -> PublishResult:
+    """A post trendbot must not read or write (a symbolic link, outside the repository): left
+    alone, nothing followed or committed; the section goes to digests/ and the step failed."""
+    fallback = digest_path(config, slot.key)
+    if not dry_run:
+        write_atomic(fallback, section)
+    verb = "would write" if dry_run else "wrote"
+    return PublishResult("refused", post, f"{reason}: left it alone and {verb} {display_path(fallback)}",
+                         "", stories, failed=True)
 
 
 def publish_digest(config: Config, key: date | str, now: datetime, markdown: str, stories: int,
