@@ -15,6 +15,7 @@ from typing import Annotated, Any, Callable, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import SecretStr
 
 from trendbot.errors import ConfigError
 from trendbot.filters import compile_pattern
@@ -126,6 +127,7 @@ class BlogConfig(Strict):
     weekend_headings: dict[str, str] = Field(default_factory=lambda: {"saturday": "## 토요일", "sunday": "## 일요일"})
     commit: bool = False
     commit_message: str = "trendbot: {date:%Y-%m-%d} 데일리 트렌드"
+    url: HttpUrl | None = Field(None, description="the blog's address (https://me.github.io): messages link to the day's page")
 
     @field_validator("post", "new_post", "day_heading", "week_heading", "commit_message")
     @classmethod
@@ -209,6 +211,40 @@ class ScheduleConfig(Strict):
         return value
 
 
+NOTIFY_EVENTS = ("published", "down", "back", "failed")
+
+
+class NotifyConfig(Strict):
+    """Where trendbot's messages go (see `trendbot/notify.py`). The URLs hold tokens: they are
+    kept as secrets, so no repr, log line or error ever shows one."""
+
+    urls: list[SecretStr] = Field(default_factory=list, description="apprise URLs (tgram://…, ntfy://…)")
+    urls_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                 description="an environment variable holding more apprise URLs, separated by spaces")
+    down_after: DurationIn(SECOND, DAY * 30) = Field(
+        timedelta(days=1), description="a source failing every attempt this long gets one message")
+    on: list[Literal["published", "down", "back", "failed"]] = Field(
+        default_factory=lambda: list(NOTIFY_EVENTS), description="which messages to send")
+
+    @field_validator("urls")
+    @classmethod
+    def _apprise_urls(cls, values: list[SecretStr]) -> list[SecretStr]:
+        for n, value in enumerate(values):
+            if "://" not in value.get_secret_value():
+                # never the value itself: it may be a token pasted without its scheme
+                raise ValueError(f"urls[{n}] is not an apprise URL (scheme://…, e.g. tgram://BOT_TOKEN/CHAT_ID)")
+        return values
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.urls or self.urls_env)
+
+
+class StoreConfig(Strict):
+    history: DurationIn(DAY, MAX_DURATION) = Field(
+        timedelta(days=90), description="how long each source's fetch attempts are kept (`trendbot sources --days`)")
+
+
 class Settings(Strict):
     """The contents of trendbot.toml."""
 
@@ -221,6 +257,8 @@ class Settings(Strict):
     summarizer: SummarizerConfig = Field(default_factory=SummarizerConfig)
     blog: BlogConfig = Field(default_factory=BlogConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
 
     @field_validator("timezone")
     @classmethod

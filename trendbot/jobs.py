@@ -10,9 +10,11 @@ store, `digests/` or the blog.
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from trendbot import digest as digests
 from trendbot import kinds, publish, schedule
@@ -21,6 +23,7 @@ from trendbot.digest import Digest
 from trendbot.merge import ensure_merged
 from trendbot.store import Store
 from trendbot.summarize import Summarizer
+from trendbot.timeutil import utcnow
 
 if TYPE_CHECKING:
     from trendbot.fetch import CycleReport, SourceOutcome
@@ -39,7 +42,27 @@ def fetch(config: Config, store: Store, names: list[str] | None = None, day: dat
     # the fetch machinery (httpx, the parsers) loads only for a fetch: a digest starts without it
     from trendbot.fetch import run_cycle
 
-    return run_cycle(config, store, config.chosen(names), day, now, on_done)
+    now = now or utcnow()
+    report = run_cycle(config, store, config.chosen(names), day, now, on_done)
+    _after_fetch(config, store, report, now)
+    return report
+
+
+def _after_fetch(config: Config, store: Store, report: CycleReport, now: datetime) -> None:
+    """Forget attempts older than `[store] history`; tell of a source down or back (`[notify]`)."""
+    store.prune_history(now - config.settings.store.history)
+    settings = config.settings.notify
+    if not settings.configured:
+        return
+    from trendbot import notify
+
+    for outcome in report.outcomes:
+        if outcome.status != "skipped":
+            run = store.outage_run(outcome.name)
+            change = notify.outage(run, settings.down_after)
+            if change:
+                message = notify.down(outcome.name, run, config.tz) if change == "down" else notify.back(outcome.name, run)
+                notify.send(settings, config.settings.http, message)
 
 
 def build_digest(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False) -> Digest:
@@ -114,6 +137,29 @@ class Published:
         return self.result.status == "conflict" or self.digest.all_failed
 
 
+@contextlib.contextmanager
+def failure_told(config: Config, day: date, dry_run: bool = False) -> Iterator[None]:
+    """A publish of `day` that raises sends one `failed` message (`[notify]`), then raises on."""
+    try:
+        yield
+    except Exception as exc:
+        if not dry_run and config.settings.notify.configured and not getattr(exc, "trendbot_told", False):
+            from trendbot import notify
+
+            exc.trendbot_told = True
+            notify.send(config.settings.notify, config.settings.http, notify.failed(day, str(exc) or type(exc).__name__))
+        raise
+
+
+def _failure_told_of_day(publish_one: Callable) -> Callable:
+    @functools.wraps(publish_one)
+    def wrapper(config: Config, store: Store, day: date, now: datetime, **options) -> Published:
+        with failure_told(config, day, options.get("dry_run", False)):
+            return publish_one(config, store, day, now, **options)
+    return wrapper
+
+
+@_failure_told_of_day
 def publish_day(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False,
                 force: bool = False, commit: bool | None = None) -> Published:
     """Build the day's digest and publish it: into the blog post when `[blog] repo` is set, else
@@ -155,6 +201,31 @@ def _publish(config: Config, store: Store, made: Digest, slot: publish.Slot, qui
         previous = store.publication(slot.first_day, publish.record_path(where.path, slot)) if where.in_blog else None
         result = publish.publish_section(config, slot, made.markdown, len(made.stories), previous, now,
                                          dry_run=dry_run, force=force, commit=commit)
+    had = result.record is not None and store.publication(result.record.day, result.record.path) is not None
     if result.record is not None and not dry_run:
         store.record_publication(result.record)
-    return Published(result, made, made.warnings)
+    published = Published(result, made, made.warnings)
+    if not dry_run and isinstance(slot.key, date):
+        _tell_published(config, slot.key, published, had)
+    return published
+
+
+def _tell_published(config: Config, day: date, published: Published, had: bool) -> None:
+    """The `published` message when the day's section was first written, `failed` when it could not be."""
+    settings = config.settings.notify
+    if not settings.configured:
+        return
+    from trendbot import notify
+
+    result, stories = published.result, published.digest.stories
+    if published.failed:
+        reason = "every source failed" if published.digest.all_failed else result.message
+        notify.send(settings, config.settings.http, notify.failed(day, reason))
+    elif result.path is not None and notify.first_written(result.status, had, len(stories)):
+        where = publish.display_path(result.path)
+        blog = config.settings.blog
+        if result.status == "written" and blog.repo:
+            where = os.path.relpath(result.path, publish.blog_repo(config))
+        page = notify.page_url(blog.url, where) if result.status == "written" else None
+        notify.send(settings, config.settings.http,
+                    notify.published(day, where, len(stories), [story.lead.title for story in stories], page))

@@ -127,6 +127,19 @@ def m006_trigram_search_and_merge_base(db: sqlite_utils.Database) -> None:
     db["publications"].add_column("base", str)
 
 
+@migrations()
+def m007_fetch_history(db: sqlite_utils.Database) -> None:
+    # Every fetch attempt of every source, kept `[store] history`: `trendbot sources --days`
+    # shows each source's record, and the `down` / `back` messages are decided from it. The id
+    # orders attempts as they were saved, whatever the clocks of the processes that made them.
+    db["fetch_history"].create(
+        {"id": int, "source": str, "at": str, "ok": int, "new_items": int, "error": str}, pk="id",
+        not_null={"source", "at", "ok"},
+    )
+    db["fetch_history"].create_index(["source", "at"], index_name="fetch_history_source_at")
+    db["fetch_history"].create_index(["at"], index_name="fetch_history_at")
+
+
 def apply(conn) -> int:
     """Apply what is pending on this connection (inside the caller's transaction); the version."""
     db = sqlite_utils.Database(conn)
