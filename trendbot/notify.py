@@ -213,6 +213,11 @@ def _apprise():
         logger.handlers[:] = [_CAPTURED]
         logger.setLevel(logging.WARNING)
         logger.propagate = False
+        # only apprise's services use requests (trendbot's own HTTP is httpx): a retry warning
+        # of urllib3 names the request's path, which holds a Telegram bot's token
+        quiet = logging.getLogger("urllib3")
+        quiet.addHandler(logging.NullHandler())
+        quiet.propagate = False
     return apprise
 
 
@@ -249,7 +254,7 @@ def send_one(url: str, message: Message, http: HttpConfig) -> Delivery:
 def send(settings: NotifyConfig, http: HttpConfig, message: Message) -> list[Delivery]:
     """`message` to every URL, if its event is one of `[notify] on`; one warning per URL it
     could not reach. Never raises."""
-    if not settings.configured or (message.event != "test" and message.event not in settings.on):
+    if not settings.configured or message.event not in settings.on:
         return []
     try:
         urls = urls_of(settings)
@@ -258,7 +263,7 @@ def send(settings: NotifyConfig, http: HttpConfig, message: Message) -> list[Del
         return []
     deliveries = [send_one(url, message, http) for url in urls]
     for delivery in deliveries:
-        if not delivery.ok and message.event != "test":
+        if not delivery.ok:
             log.warning("notify: %s message not sent to %s: %s", message.event, delivery.service, delivery.reason,
                         extra={"fields": {"service": delivery.service, "event": message.event}})
     return deliveries
