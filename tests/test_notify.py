@@ -334,3 +334,16 @@ def test_page_url_follows_jekylls_default_permalink():
         "https://me.github.io/2026/09/29/daily-trends.html"
     assert notify.page_url("https://me.github.io", "notes/today.md") is None
     assert notify.page_url(None, "_posts/2026-09-29-daily-trends.md") is None
+
+
+def test_a_send_that_outlasts_the_http_deadline_is_given_up(project, run, httpserver, release):
+    fetch(project, run, httpserver)
+    httpserver.expect_request("/hang", method="POST").respond_with_handler(
+        lambda request: Response("late") if release.wait(30) else None)
+    url = f"json://trend:{SECRET}@127.0.0.1:{httpserver.port}/hang"
+    project.write_config(notify={"urls": [url]}, http={"timeout": "20s", "deadline": "1s"})
+    result = run("digest", "--date", DAY, "--publish")
+    assert result.exit_code == 0, result.output
+    assert (f"notify: published message not sent to json://127.0.0.1:{httpserver.port}: "
+            "no answer within 1s ([http] deadline)") in result.stderr
+    assert_no_secret(result.stdout, result.stderr)
