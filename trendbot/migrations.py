@@ -136,7 +136,10 @@ def m007_fetch_history(db: sqlite_utils.Database) -> None:
         {"id": int, "source": str, "at": str, "ok": int, "new_items": int, "error": str}, pk="id",
         not_null={"source", "at", "ok"},
     )
-    db["fetch_history"].create_index(["source", "at"], index_name="fetch_history_source_at")
+    # both hold the ids in order: a source's latest attempt, its last success and the attempts
+    # after it are one seek each, however long the history
+    db["fetch_history"].create_index(["source"], index_name="fetch_history_source")
+    db["fetch_history"].create_index(["source", "ok"], index_name="fetch_history_source_ok")
     db["fetch_history"].create_index(["at"], index_name="fetch_history_at")
 
 
