@@ -153,6 +153,24 @@ def test_published_is_sent_once_per_day_and_post_with_the_page_and_three_titles(
     assert_no_secret(first.stdout, first.stderr, merged.stderr)
 
 
+def test_a_new_database_publishing_into_a_post_that_holds_the_day_sends_nothing(project, run, httpserver):
+    """The Actions cache was evicted: the store knows no publication, the post has the block."""
+    make_repo(project.root)
+    project.write_config(blog={"repo": "blog"})
+    fetch(project, run, httpserver)
+    inbox = Inbox(httpserver)
+    project.write_config(notify={"urls": [inbox.url]})
+    assert run("digest", "--date", DAY, "--publish").exit_code == 0
+    for path in project.root.glob("trendbot.db*"):
+        path.unlink()
+    fetch(project, run, httpserver, "gn_atom_2026-09-29_later.xml")
+    inbox = Inbox(httpserver)
+    project.write_config(notify={"urls": [inbox.url]})
+    again = run("digest", "--date", DAY, "--publish")
+    assert again.exit_code == 0 and "updated" in again.stderr, again.output
+    assert inbox.messages == []
+
+
 def test_published_for_digests_only_once_and_not_in_a_dry_run(project, run, httpserver):
     fetch(project, run, httpserver)
     inbox = Inbox(httpserver)

@@ -221,7 +221,8 @@ def _tell_published(config: Config, day: date, published: Published, had: bool) 
     if published.failed:
         reason = "every source failed" if published.digest.all_failed else result.message
         notify.send(settings, config.settings.http, notify.failed(day, reason))
-    elif result.path is not None and notify.first_written(result.status, had, len(stories)):
+    elif result.path is not None and notify.first_written(result.status, had, len(stories), result.diff,
+                                                          publish.block_key(day)):
         where = publish.display_path(result.path)
         blog = config.settings.blog
         if result.status == "written" and blog.repo:

@@ -84,11 +84,14 @@ def published(day: date, where: str, stories: int, titles: Iterable[str], page: 
     return Message("published", f"trendbot: {day.isoformat()} is published", "\n".join(lines))
 
 
-def first_written(status: str, had_publication: bool, stories: int) -> bool:
+def first_written(status: str, had_publication: bool, stories: int, diff: str = "", key: str = "") -> bool:
     """A day's section was written for the first time where it went: a post written (or
-    digests/D.md) with stories, where the store knew no publication of that day before. A
-    merge, a no-op, a quiet day and a conflict are not."""
-    return status in ("written", "digest") and not had_publication and stories > 0
+    digests/D.md) with stories, where the store knew no publication of that day before and
+    the write replaced no block of the day (`diff`, `key`: the post held one already when a
+    new database, an evicted Actions cache, publishes into it). A merge, a no-op, a quiet day
+    and a conflict are not."""
+    replaced = f"\n-<!-- trendbot:begin {key} " in "\n" + diff if key else False
+    return status in ("written", "digest") and not had_publication and stories > 0 and not replaced
 
 
 def failed(day: date, reason: str) -> Message:
