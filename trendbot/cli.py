@@ -543,13 +543,12 @@ def notify_command(app: Context, test: bool) -> None:
       trendbot notify --test
     """
     from trendbot import notify
+    from trendbot.config import display_path
     from trendbot.timeutil import format_duration, utcnow
 
     settings = app.config.settings
     if not settings.notify.configured:
         raise UsageError("no [notify] urls (or urls_env) in trendbot.toml: nowhere to send a message")
-    from trendbot.config import display_path
-
     urls = notify.urls_of(settings.notify, where=display_path(app.config.path) if app.config.path else "trendbot.toml")
     if not test:
         click.echo(f"messages: {', '.join(settings.notify.on) or 'none'}; down after "

@@ -5,8 +5,10 @@ updates a row in place; a row is rewritten only when its content hash changes. A
 fixed when it is first stored (see `first_day`): a feed that re-dates its items never moves them
 to another day. Each source has a state row (last success, last error, next allowed fetch,
 staleness), the validators of the URLs it fetches and its kind's memory, all written in the same
-transaction as its items. Schema changes are numbered sqlite-utils migrations, never edited once
-released. Everything leaves the store as the typed rows of `trendbot/models.py`.
+transaction as its items; every attempt, failed or not, is also a row of `fetch_history` (the
+source's record, and what `down` / `back` messages are decided from). Schema changes are
+numbered sqlite-utils migrations, never edited once released. Everything leaves the store as the
+typed rows of `trendbot/models.py` (a fetch attempt as an `Attempt`, below).
 
 Concurrency: WAL mode plus a busy timeout, and every write transaction starts with
 `BEGIN IMMEDIATE` so that a cron `trendbot fetch` and the daemon queue for the write lock
