@@ -402,18 +402,23 @@ def show_items(rows: list, as_json: bool, none: str, when, terms: dict[str, floa
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts (the same keys for every kind).")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 3650), metavar="N",
+              help="The history shown: attempts, failures and new items per day of the last N days (today included).")
 @pass_app
 @handle_errors
-def sources(app: Context, as_json: bool) -> None:
+def sources(app: Context, as_json: bool, days: int) -> None:
     """Each source: kind, interval, last success, last error, next run, staleness, items
-    stored; and the last day whose section was published.
+    stored, and its record of the last N days (attempts, failures, success rate, new items
+    per day as bars, since when it has been failing); and the last day whose section was
+    published. Attempts are kept `[store] history` (90 days by default).
 
     \b
     Examples:
       trendbot sources
+      trendbot sources --days 30
       trendbot sources --json
     """
-    from trendbot import kinds, schedule
+    from trendbot import kinds, notify, schedule
     from trendbot.timeutil import format_duration, utcnow
 
     config = app.config
@@ -422,6 +427,9 @@ def sources(app: Context, as_json: bool) -> None:
         states, counts = store.states(), store.counts_by_source()
         memories = {source.name: store.memory(source.name) for source in config.sources}
         last_published = store.last_published_day()
+        history = notify.daily(store.attempts(notify.window_start(days, now, config.tz)),
+                               [source.name for source in config.sources], days, now, config.tz)
+        outages = {source.name: notify.failing_since(store.outage_run(source.name)) for source in config.sources}
     rows = []
     for source in config.sources:
         state = states.get(source.name)
@@ -441,6 +449,8 @@ def sources(app: Context, as_json: bool) -> None:
             "items": counts.get(source.name, 0),
             "last_published_day": last_published.isoformat() if last_published else None,
             "details": describe(memories[source.name], source, now) if describe else [],
+            "failing_since": outages[source.name].isoformat() if outages[source.name] else None,
+            "history": history[source.name],
         })
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -466,6 +476,11 @@ def sources(app: Context, as_json: bool) -> None:
             click.echo(f"  warning: {row['last_warning']}")
         for line in row["details"]:
             click.echo(f"  {line}")
+        click.echo(f"  last {days} day{'s' if days != 1 else ''}: {notify.summary(row['history'])}; "
+                   f"new items per day {notify.sparkline(row['history'])} "
+                   f"({' '.join(str(day['new_items']) for day in row['history'])})")
+        if row["failing_since"]:
+            click.echo(f"  failing since {local(row['failing_since'])}")
     click.echo(f"last published day: {last_published.isoformat() if last_published else 'never'}")
 
 
@@ -608,6 +623,48 @@ def run(app: Context) -> None:
         # the daemon's own job line already carries each source's counts
         logging.getLogger("trendbot.fetch").setLevel(logging.WARNING)
     sys.exit(Daemon(app.config).run())
+
+
+@cli.command(name="notify")
+@click.option("--test", "test", is_flag=True, help="Send one test message to each URL and say whether it got through.")
+@pass_app
+@handle_errors
+def notify_command(app: Context, test: bool) -> None:
+    """The messages of `[notify]`: which services get them (each URL shown only as its scheme
+    and host: the URLs hold tokens) and which events are sent. A day's section first
+    published, a source down for `down_after` and back, a publish that failed.
+
+    With --test, one message goes to each URL, and each line says whether it got through;
+    the exit status is 1 when one did not.
+
+    \b
+    Examples:
+      trendbot notify
+      trendbot notify --test
+    """
+    from trendbot import notify
+    from trendbot.config import display_path
+    from trendbot.timeutil import format_duration, utcnow
+
+    settings = app.config.settings
+    if not settings.notify.configured:
+        raise UsageError("no [notify] urls (or urls_env) in trendbot.toml: nowhere to send a message")
+    urls = notify.urls_of(settings.notify, where=display_path(app.config.path) if app.config.path else "trendbot.toml")
+    if not test:
+        click.echo(f"messages: {', '.join(settings.notify.on) or 'none'}; down after "
+                   f"{format_duration(settings.notify.down_after)} of failures")
+        for n, url in enumerate(urls, 1):
+            click.echo(f"{n}. {notify.service_of(url)}")
+        return
+    message = notify.test_message(utcnow())
+    failed = 0
+    for n, url in enumerate(urls, 1):
+        delivery = notify.send_one(url, message, settings.http)
+        failed += not delivery.ok
+        click.echo(f"{n}. {delivery.service}: " + ("sent" if delivery.ok else f"NOT SENT: {delivery.reason}"))
+    if failed:
+        log.error("error: %d of %d URL(s) did not get the test message", failed, len(urls))
+        sys.exit(1)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Callable, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import SecretStr
 
 from trendbot.errors import ConfigError
 from trendbot.filters import compile_pattern
@@ -129,6 +130,7 @@ class BlogConfig(Strict):
     push: bool = Field(False, description="after each commit, push it to the branch's upstream")
     git_timeout: DurationIn(MILLISECOND * 100, HOUR) = Field(
         timedelta(seconds=60), description="longest wait for one git command (a hook, GPG signing, a push); then git is stopped")
+    url: HttpUrl | None = Field(None, description="the blog's address (https://me.github.io): messages link to the day's page")
 
     @field_validator("post", "new_post", "day_heading", "week_heading", "commit_message")
     @classmethod
@@ -219,6 +221,40 @@ class TasteConfig(Strict):
     lookback: DurationIn(DAY, YEAR) = Field(timedelta(weeks=8), description="how far back the blog's posts are read for edits")
 
 
+NOTIFY_EVENTS = ("published", "down", "back", "failed")
+
+
+class NotifyConfig(Strict):
+    """Where trendbot's messages go (see `trendbot/notify.py`). The URLs hold tokens: they are
+    kept as secrets, so no repr, log line or error ever shows one."""
+
+    urls: list[SecretStr] = Field(default_factory=list, description="apprise URLs (tgram://…, ntfy://…)")
+    urls_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                 description="an environment variable holding more apprise URLs, separated by spaces")
+    down_after: DurationIn(SECOND, DAY * 30) = Field(
+        timedelta(days=1), description="a source failing every attempt this long gets one message")
+    on: list[Literal["published", "down", "back", "failed"]] = Field(
+        default_factory=lambda: list(NOTIFY_EVENTS), description="which messages to send")
+
+    @field_validator("urls")
+    @classmethod
+    def _apprise_urls(cls, values: list[SecretStr]) -> list[SecretStr]:
+        for n, value in enumerate(values):
+            if "://" not in value.get_secret_value():
+                # never the value itself: it may be a token pasted without its scheme
+                raise ValueError(f"urls[{n}] is not an apprise URL (scheme://…, e.g. tgram://BOT_TOKEN/CHAT_ID)")
+        return values
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.urls or self.urls_env)
+
+
+class StoreConfig(Strict):
+    history: DurationIn(DAY, MAX_DURATION) = Field(
+        timedelta(days=90), description="how long each source's fetch attempts are kept (`trendbot sources --days`)")
+
+
 class Settings(Strict):
     """The contents of trendbot.toml."""
 
@@ -232,6 +268,8 @@ class Settings(Strict):
     blog: BlogConfig = Field(default_factory=BlogConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     taste: TasteConfig = Field(default_factory=TasteConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
 
     @field_validator("timezone")
     @classmethod

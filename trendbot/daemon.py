@@ -126,7 +126,7 @@ class Daemon:
     def _fetch_and_publish(self, job: str, day: date, now: datetime) -> Any:
         started = monotonic_time.monotonic()
         with self._job(f"{job} {day.isoformat()}", started), self.publish_lock:
-            with self.store() as store:
+            with jobs.failure_told(self.config, day), self.store() as store:
                 report, published = jobs.fetch_and_publish(self.config, store, day, now)
             result = published.result
             self._log_job(

@@ -14,11 +14,13 @@ store, `digests/` or the blog.
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from trendbot import digest as digests
 from trendbot import files, kinds, posts, publish, schedule, sections, taste
@@ -29,7 +31,7 @@ from trendbot.merge import ensure_merged
 from trendbot.models import Verdict
 from trendbot.store import Store
 from trendbot.summarize import Summarizer
-from trendbot.timeutil import day_of
+from trendbot.timeutil import day_of, utcnow
 
 if TYPE_CHECKING:
     from trendbot.fetch import CycleReport, SourceOutcome
@@ -48,7 +50,27 @@ def fetch(config: Config, store: Store, names: list[str] | None = None, day: dat
     # the fetch machinery (httpx, the parsers) loads only for a fetch: a digest starts without it
     from trendbot.fetch import run_cycle
 
-    return run_cycle(config, store, config.chosen(names), day, now, on_done)
+    now = now or utcnow()
+    report = run_cycle(config, store, config.chosen(names), day, now, on_done)
+    _after_fetch(config, store, report, now)
+    return report
+
+
+def _after_fetch(config: Config, store: Store, report: CycleReport, now: datetime) -> None:
+    """Forget attempts older than `[store] history`; tell of a source down or back (`[notify]`)."""
+    store.prune_history(now - config.settings.store.history)
+    settings = config.settings.notify
+    if not settings.configured:
+        return
+    from trendbot import notify
+
+    for outcome in report.outcomes:
+        if outcome.status != "skipped":
+            run = store.outage_run(outcome.name)
+            change = notify.outage(run, settings.down_after)
+            if change:
+                message = notify.down(outcome.name, run, config.tz) if change == "down" else notify.back(outcome.name, run)
+                notify.send(settings, config.settings.http, message)
 
 
 def build_digest(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False) -> Digest:
@@ -242,6 +264,29 @@ class Published:
         return self.result.status == "conflict" or self.result.failed or self.digest.all_failed
 
 
+@contextlib.contextmanager
+def failure_told(config: Config, day: date, dry_run: bool = False) -> Iterator[None]:
+    """A publish of `day` that raises sends one `failed` message (`[notify]`), then raises on."""
+    try:
+        yield
+    except Exception as exc:
+        if not dry_run and config.settings.notify.configured and not getattr(exc, "trendbot_told", False):
+            from trendbot import notify
+
+            exc.trendbot_told = True
+            notify.send(config.settings.notify, config.settings.http, notify.failed(day, str(exc) or type(exc).__name__))
+        raise
+
+
+def _failure_told_of_day(publish_one: Callable) -> Callable:
+    @functools.wraps(publish_one)
+    def wrapper(config: Config, store: Store, day: date, now: datetime, **options) -> Published:
+        with failure_told(config, day, options.get("dry_run", False)):
+            return publish_one(config, store, day, now, **options)
+    return wrapper
+
+
+@_failure_told_of_day
 def publish_day(config: Config, store: Store, day: date, now: datetime, *, dry_run: bool = False,
                 force: bool = False, commit: bool | None = None) -> Published:
     """Build the day's digest and publish it: into the blog post when `[blog] repo` is set, else
@@ -290,9 +335,13 @@ def _publish(config: Config, store: Store, made: Digest, slot: posts.Slot, quiet
             config, slot, made.markdown, len(made.stories), previous, now, bases_of=store.block_bases,
             remember=lambda content_hash, text: store.save_block_base(block, content_hash, text, now),
             dry_run=dry_run, force=force, commit=commit)
+    had = result.record is not None and store.publication(result.record.day, result.record.path) is not None
     if result.record is not None and not dry_run:
         _record(store, result)
-    return Published(result, made, made.warnings)
+    published = Published(result, made, made.warnings)
+    if not dry_run and isinstance(slot.key, date):
+        _tell_published(config, slot.key, published, had)
+    return published
 
 
 def _record(store: Store, result: publish.PublishResult) -> None:
@@ -305,3 +354,24 @@ def _record(store: Store, result: publish.PublishResult) -> None:
             raise
         raise PublishError(f"{result.message}, but the database could not record it ({exc}); the next publish "
                            "still knows trendbot's text by its begin marker") from None
+
+
+def _tell_published(config: Config, day: date, published: Published, had: bool) -> None:
+    """The `published` message when the day's section was first written, `failed` when it could not be."""
+    settings = config.settings.notify
+    if not settings.configured:
+        return
+    from trendbot import notify
+
+    result, stories = published.result, published.digest.stories
+    if published.failed:
+        reason = "every source failed" if published.digest.all_failed else result.message
+        notify.send(settings, config.settings.http, notify.failed(day, reason))
+    elif result.path is not None and notify.first_written(result.status, had, len(stories), result.how):
+        where = posts.display_path(result.path)
+        blog = config.settings.blog
+        if result.status == "written" and blog.repo:
+            where = os.path.relpath(result.path, posts.blog_repo(config))
+        page = notify.page_url(blog.url, where) if result.status == "written" else None
+        notify.send(settings, config.settings.http,
+                    notify.published(day, where, len(stories), [story.lead.title for story in stories], page))

@@ -129,6 +129,22 @@ def m006_trigram_search_and_merge_base(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m007_fetch_history(db: sqlite_utils.Database) -> None:
+    # Every fetch attempt of every source, kept `[store] history`: `trendbot sources --days`
+    # shows each source's record, and the `down` / `back` messages are decided from it. The id
+    # orders attempts as they were saved, whatever the clocks of the processes that made them.
+    db["fetch_history"].create(
+        {"id": int, "source": str, "at": str, "ok": int, "new_items": int, "error": str}, pk="id",
+        not_null={"source", "at", "ok"},
+    )
+    # both hold the ids in order: a source's latest attempt, its last success and the attempts
+    # after it are one seek each, however long the history
+    db["fetch_history"].create_index(["source"], index_name="fetch_history_source")
+    db["fetch_history"].create_index(["source", "ok"], index_name="fetch_history_source_ok")
+    db["fetch_history"].create_index(["at"], index_name="fetch_history_at")
+
+
+@migrations()
 def m008_verdicts(db: sqlite_utils.Database) -> None:
     # What the person did with each of trendbot's story lines, per day (trendbot/taste.py): one
     # row per day and story, the story known by the address of its line's link. The features

@@ -50,6 +50,7 @@ class PublishResult:
     stories: int = 0
     committed: str | None = None  # the blog commit's id when one was made
     record: Publication | None = None  # what to remember of this publication (none for a dry run)
+    how: str = "inserted"  # the block inserted, or found and "replaced", "merged", "kept"
     failed: bool = False  # a step failed (the post refused, the commit or the push): exit 1
 
 
@@ -129,7 +130,7 @@ def publish_section(config: Config, slot: Slot, section: str, stories: int, prev
     if not exists and (twin := same_week_post(post, blog, slot)):
         message += (f"; note: {display_path(twin)} already holds this week's days: a typo in [blog] post? "
                     f"(this run made a second post for the week)")
-    result = PublishResult("written", post, message, "", stories, record=record)
+    result = PublishResult("written", post, message, "", stories, record=record, how=placed.how)
     return (_commit(config, slot, repo, post, old if exists else None, placed.text, result, bases_of)
             if committing else result)
 

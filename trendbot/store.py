@@ -5,8 +5,10 @@ updates a row in place; a row is rewritten only when its content hash changes. A
 fixed when it is first stored (see `first_day`): a feed that re-dates its items never moves them
 to another day. Each source has a state row (last success, last error, next allowed fetch,
 staleness), the validators of the URLs it fetches and its kind's memory, all written in the same
-transaction as its items. Schema changes are numbered sqlite-utils migrations, never edited once
-released. Everything leaves the store as the typed rows of `trendbot/models.py`.
+transaction as its items; every attempt, failed or not, is also a row of `fetch_history` (the
+source's record, and what `down` / `back` messages are decided from). Schema changes are
+numbered sqlite-utils migrations, never edited once released. Everything leaves the store as the
+typed rows of `trendbot/models.py` (a fetch attempt as an `Attempt`, below).
 
 Concurrency: WAL mode plus a busy timeout, and every write transaction starts with
 `BEGIN IMMEDIATE` so that a cron `trendbot fetch` and the daemon queue for the write lock
@@ -36,7 +38,7 @@ from trendbot.timeutil import day_of, from_iso, iso
 from trendbot.urls import canonicalize_url
 
 BUSY_TIMEOUT_S = 60
-SCHEMA_VERSION = 8  # the number of migrations in trendbot/migrations.py
+SCHEMA_VERSION = 9  # the number of migrations in trendbot/migrations.py
 BASES_KEPT = 30  # texts kept per block: a post names the last one, or one a few publishes back
 CHUNK = 500  # values in one IN (...) list, well under SQLite's limit
 TITLE_WEIGHT = 4.0  # in search, a word in the title counts four times one in the text
@@ -68,6 +70,18 @@ class UpsertResult:
     ids: list[str] = field(default_factory=list)          # every item given, stored or not
     changed_ids: list[str] = field(default_factory=list)  # new or updated, for the story merge
     newest: datetime | None = None                        # the newest item's time among those stored
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One fetch attempt of a source, as `fetch_history` keeps it."""
+
+    id: int
+    source: str
+    at: datetime
+    ok: bool
+    new_items: int = 0
+    error: str | None = None
 
 
 def believable(published: datetime | None, now: datetime) -> datetime | None:
@@ -488,6 +502,7 @@ class Store:
                         [(url, one.name, v.etag, v.last_modified, iso(now)) for url, v in one.validators.items()])
                 self._save_memory(one.name, one.memory, now)
                 self._save_success(one, result, states.get(one.name) or SourceState(one.name), now)
+                self._record_attempt(one.name, now, True, result.new)
                 results.append(result)
         return results
 
@@ -520,6 +535,34 @@ class Store:
                 "last_error_at = excluded.last_error_at, next_fetch_after = excluded.next_fetch_after, "
                 "consecutive_failures = excluded.consecutive_failures",
                 [name, kind, iso(now), error, iso(now), iso(next_fetch_after), failures])
+            self._record_attempt(name, now, False, 0, error)
+
+    # -- fetch history -----------------------------------------------------------------
+
+    def _record_attempt(self, source: str, now: datetime, ok: bool, new_items: int, error: str | None = None) -> None:
+        self.conn.execute("insert into fetch_history (source, at, ok, new_items, error) values (?, ?, ?, ?, ?)",
+                          [source, iso(now), int(ok), new_items, error])
+
+    def _attempts(self, where: str, args: Iterable) -> list[Attempt]:
+        return [Attempt(id_, source, from_iso(at), bool(ok), new_items or 0, error) for id_, source, at, ok, new_items, error
+                in self._rows(f"select id, source, at, ok, new_items, error from fetch_history where {where} order by id",
+                              args)]
+
+    def attempts(self, since: datetime) -> list[Attempt]:
+        """Every source's attempts from `since` on, oldest first."""
+        return self._attempts("at >= ?", [iso(since)])
+
+    def outage_run(self, source: str) -> list[Attempt]:
+        """The source's attempts after its last success before the latest attempt: the failures
+        of the outage it is in (or has just left, when the latest attempt succeeded)."""
+        return self._attempts(
+            "source = ? and id > coalesce((select max(id) from fetch_history where source = ? and ok = 1 "
+            "and id < (select max(id) from fetch_history where source = ?)), 0)", [source] * 3)
+
+    def prune_history(self, before: datetime) -> int:
+        """Forget the attempts made before `before` ([store] history); how many were removed."""
+        with self.write():
+            return self.conn.execute("delete from fetch_history where at < ?", [iso(before)]).rowcount
 
     # -- publications ------------------------------------------------------------------
 
