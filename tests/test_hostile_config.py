@@ -85,6 +85,10 @@ def test_a_source_file_value_of_the_wrong_type_is_refused(project, run):
                                           'not a string "false" (without the quotes: enabled = false)')
     project.add_source("lab", kind="feed", url="https://lab.example.org/feed", max_items="20")
     assert "sources/lab.toml: max_items: expected a whole number, not a string \"20\"" in error_line(run("sources"))
+    # a list written as one string: its value is not repeated (a list of secret URLs must stay secret)
+    project.add_source("lab", kind="feed", url="https://lab.example.org/feed", include="tgram://123:SECRET/42")
+    shown = error_line(run("sources"))
+    assert shown == "trendbot: error: sources/lab.toml: include: expected a list [...], not a string"
 
 
 def test_tomls_own_dates_and_durations_in_strings_still_read(project):

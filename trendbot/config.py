@@ -348,9 +348,13 @@ def toml_type(value: Any) -> str:
 
 
 def type_mistake(kind: str, value: Any, key: str) -> str:
-    """`limit = "5"`: 'expected a whole number, not a string "5" (without the quotes: limit = 5)'."""
+    """`limit = "5"`: 'expected a whole number, not a string "5" (without the quotes: limit = 5)'.
+    Where a list or table was wanted the value is not shown: a list of secrets written as one
+    string (`urls = "tgram://TOKEN"`) must not end up in a log."""
     wanted, sample = EXPECTED[kind]
-    text = f"expected {wanted}, not {toml_type(value)} {toml_repr(value)}"
+    text = f"expected {wanted}, not {toml_type(value)}"
+    if not isinstance(sample, (list, dict)):
+        text += f" {toml_repr(value)}"
     if isinstance(value, str) and "\n" not in value and not isinstance(sample, str):
         with contextlib.suppress(tomllib.TOMLDecodeError):
             if toml_type(tomllib.loads(f"v = {value.strip()}")["v"]) == toml_type(sample):
