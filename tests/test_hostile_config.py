@@ -139,6 +139,11 @@ def test_a_nul_in_a_path_names_the_key(project, run, section, key):
         f'trendbot: error: trendbot.toml: {name}: "blog\\u0000/x.md" holds a NUL character, which no file name can')
 
 
+def test_an_environment_variable_name_with_a_nul_is_refused(project, run):
+    project.write_config(summarizer={"kind": "openai", "api_key_env": "KEY\x00"})
+    assert "trendbot.toml: summarizer.api_key_env: String should match pattern" in error_line(run("items"))
+
+
 # -- a database from a newer trendbot ---------------------------------------------------------------
 
 def newer_database(path, wal: bool) -> bytes:

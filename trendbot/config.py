@@ -150,7 +150,8 @@ class SummarizerConfig(Strict):
     kind: Literal["extractive", "openai"] = "extractive"
     base_url: str = "https://api.openai.com/v1"
     model: str = "gpt-4o-mini"
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: str = Field("OPENAI_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                             description="the name of the environment variable holding the key")
     language: str = "ko"
     timeout: DurationIn(MILLISECOND * 100, HOUR) = timedelta(seconds=30)
     max_stories: int = Field(30, ge=0)
