@@ -163,6 +163,7 @@ def test_a_stop_signal_while_waiting_for_the_database_exits_0(quiet_project):
         code = daemon.stop(signal.SIGTERM)
     finally:
         holder.release()
+        daemon.stop()  # a failed wait must not leave it running
     assert code == 0, daemon.log
     assert daemon.log.endswith("stopped") and "started:" not in daemon.log
 
