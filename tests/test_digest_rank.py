@@ -72,6 +72,7 @@ def test_limit_and_per_source_quota(project, run):
     papers = ["2606.13681", "2606.13392", "2606.08063", "2606.13289", "2606.12730"]
     news = [gn_item(34500 + n, f"뉴스 {n}번 제목입니다", f"https://news.example.com/{n}",
                     popularity={"points": 50 - n}, published_at=NOW - timedelta(minutes=n)) for n in range(4)]
+    project.add_source("geeknews", kind="geeknews")  # per_source names a configured source
     lines = section(project, run, [hf_item(p) for p in papers] + news, limit=5, per_source={"geeknews": 3})
     urls = [line.split("](", 1)[1].split(")", 1)[0] for line in lines]
     # GN 50/50 and HF 118/118 tie at 1.0 (the more recent first), then GN 49/50, 48/50; the fourth

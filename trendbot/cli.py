@@ -608,8 +608,10 @@ def run(app: Context) -> None:
     re-publish the previous day at `settle_at`, publish the week's roll-up after the week's
     last day, and catch up days missed while it was off.
 
-    One per database (a second one exits 2). SIGTERM or Ctrl-C stops it once the running
-    job ends. Logs one line per job run on stderr (-q: errors only; --json-logs for JSON).
+    One per database (a second one exits 2). A database another process holds at start is
+    waited for, one line per try, about five minutes, then exit 1. SIGTERM, SIGHUP or Ctrl-C
+    stops it once the running job ends. Logs one line per job run on stderr (-q: errors only;
+    --json-logs for JSON).
 
     \b
     Examples:

@@ -6,15 +6,19 @@ Everything the user writes is checked here, once, with pydantic; any mistake bec
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
 import tomllib
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from string import Formatter
 from typing import Annotated, Any, Callable, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 from pydantic import SecretStr
 
 from trendbot.errors import ConfigError
@@ -37,9 +41,64 @@ def http_url(value: str) -> str:
 HttpUrl = Annotated[str, AfterValidator(http_url)]
 BaseUrl = Annotated[str, AfterValidator(lambda value: http_url(value).rstrip("/"))]
 
+_CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+OFF_WORDS = ("off", "none", "")
+
+
+def clock_time(value: Any) -> time:
+    """A local time of day: TOML's own `23:30:00`, or a string "HH:MM". An unquoted `2330` is a
+    number, which pydantic would read as seconds after midnight (00:38): refused."""
+    if isinstance(value, time):
+        if value.tzinfo is not None:
+            raise ValueError(f'"{value}" has a UTC offset: times are local times in `timezone` (write "HH:MM")')
+        return value
+    if isinstance(value, str) and (match := _CLOCK.fullmatch(value.strip())):
+        return time(int(match.group(1)), int(match.group(2)))
+    raise ValueError(f'{toml_repr(value)} is not a time of day: write it "HH:MM", in quotes (e.g. "23:30")')
+
+
+def clock_time_or_off(value: Any) -> time | None:
+    # TOML has no null: `settle_at = "off"` (or false) is how a user turns a job off.
+    if value is False or (isinstance(value, str) and value.strip().lower() in OFF_WORDS):
+        return None
+    return clock_time(value)
+
+
+def calendar_day(value: Any) -> date:
+    """TOML's own date (`2024-08-05`) or the same in quotes; not a date-time, not a number."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(value.strip())
+    raise ValueError(f'{toml_repr(value)} is not a date: write it YYYY-MM-DD (e.g. 2024-08-05)')
+
+
+def path_text(value: str) -> str:
+    if "\0" in value:
+        raise ValueError(f"{toml_repr(value)} holds a NUL character, which no file name can")
+    return value
+
+
+def toml_repr(value: Any) -> str:
+    """A value as it was written in the file, for an error message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+ClockTime = Annotated[time, BeforeValidator(clock_time)]
+ClockTimeOrOff = Annotated[time | None, BeforeValidator(clock_time_or_off)]
+CalendarDay = Annotated[date, BeforeValidator(calendar_day)]
+PathText = Annotated[str, AfterValidator(path_text)]
+
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a number is a number (`limit = "5"` and `limit = true` are mistakes, not 5 and 1);
+    # what TOML cannot write natively (durations, "HH:MM" times) has its own parser above.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SourceBase(Strict):
@@ -64,7 +123,8 @@ class SourceBase(Strict):
 
 class DigestConfig(Strict):
     limit: int = Field(15, ge=1)
-    per_source: dict[str, int] = Field(default_factory=dict)
+    per_source: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict, description="a source's name: at most this many stories it leads")
     section_title: str = "### 데일리 트렌드"
     stale_after: DurationIn(HOUR, MAX_DURATION) = Field(
         timedelta(days=3), description="a source with nothing new for this long gets a note under the section")
@@ -91,7 +151,8 @@ class SummarizerConfig(Strict):
     kind: Literal["extractive", "openai"] = "extractive"
     base_url: str = "https://api.openai.com/v1"
     model: str = "gpt-4o-mini"
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: str = Field("OPENAI_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                             description="the name of the environment variable holding the key")
     language: str = "ko"
     timeout: DurationIn(MILLISECOND * 100, HOUR) = timedelta(seconds=30)
     max_stories: int = Field(30, ge=0)
@@ -109,10 +170,10 @@ class BlogConfig(Strict):
 
     TEMPLATE_FIELDS: ClassVar[frozenset[str]] = frozenset({"date", "week_start", "week_end", "week_index", "day_index"})
 
-    repo: str | None = Field(None, description="the blog repository's folder; unset: write digests/D.md only")
-    post: str = Field("_posts/{date:%Y-%m-%d}-daily-trends.md",
+    repo: PathText | None = Field(None, description="the blog repository's folder; unset: write digests/D.md only")
+    post: PathText = Field("_posts/{date:%Y-%m-%d}-daily-trends.md",
                       description="the post, relative to repo; may hold globs (*, ?) to find an existing post")
-    new_post: str | None = Field(None, description="where to create a missing post when `post` holds globs")
+    new_post: PathText | None = Field(None, description="where to create a missing post when `post` holds globs")
     create: bool = True
     front_matter: dict[str, Any] = Field(
         default_factory=lambda: {"layout": "post", "title": "{date:%Y-%m-%d} 데일리 트렌드", "use_math": True}
@@ -122,7 +183,7 @@ class BlogConfig(Strict):
         "first", description="where in the day's section the block goes: directly under the day heading, or at its end")
     week_starts: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = Field(
         "monday", description="the first day of a post's week: {week_start}, {week_end}, {week_index} follow it")
-    first_day: date | None = None
+    first_day: CalendarDay | None = None
     week_heading: str | None = Field(None, description='e.g. "## {week_index}주차 후기": the week\'s roll-up goes under it')
     weekend_headings: dict[str, str] = Field(default_factory=lambda: {"saturday": "## 토요일", "sunday": "## 일요일"})
     commit: bool = False
@@ -198,20 +259,12 @@ class BlogConfig(Strict):
 class ScheduleConfig(Strict):
     """When `trendbot run` publishes; local times in `timezone` (see `trendbot/daemon.py`)."""
 
-    publish_at: time = Field(time(23, 30), description="publish the day's section at this local time")
-    settle_at: time | None = Field(time(9, 0), description='re-publish the previous day at this time; "off" disables')
-    week_at: time | None = Field(time(23, 45), description='publish the week\'s roll-up at this time on its last day; "off" disables')
+    publish_at: ClockTime = Field(time(23, 30), description="publish the day's section at this local time")
+    settle_at: ClockTimeOrOff = Field(time(9, 0), description='re-publish the previous day at this time; "off" disables')
+    week_at: ClockTimeOrOff = Field(time(23, 45), description='publish the week\'s roll-up at this time on its last day; "off" disables')
     catch_up_days: int = Field(3, ge=0, le=60, description="on start, publish unpublished days this far back; 0 disables")
     jitter: DurationIn(timedelta(0), DAY) = Field(timedelta(seconds=30), description="random delay added to each fetch (at most every/10)")
     misfire_grace: DurationIn(SECOND, DAY) = Field(timedelta(minutes=30), description="a job late by more than this is skipped")
-
-    @field_validator("settle_at", "week_at", mode="before")
-    @classmethod
-    def _settle_off(cls, value: Any) -> Any:
-        # TOML has no null: `settle_at = "off"` (or false) is how a user turns settling off.
-        if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "none", "")):
-            return None
-        return value
 
 
 class TasteConfig(Strict):
@@ -259,9 +312,9 @@ class Settings(Strict):
     """The contents of trendbot.toml."""
 
     timezone: str = "Asia/Seoul"
-    db: str = "trendbot.db"
-    sources_dir: str = "sources"
-    digests_dir: str = "digests"
+    db: PathText = "trendbot.db"
+    sources_dir: PathText = "sources"
+    digests_dir: PathText = "digests"
     digest: DigestConfig = Field(default_factory=DigestConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
     summarizer: SummarizerConfig = Field(default_factory=SummarizerConfig)
@@ -328,6 +381,37 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+# What a strict field wanted, in TOML's words, by pydantic's error type; and a value of that type.
+EXPECTED: dict[str, tuple[str, Any]] = {
+    "int_type": ("a whole number", 0), "float_type": ("a number", 0.0), "bool_type": ("true or false", True),
+    "string_type": ("a string in quotes", ""), "list_type": ("a list [...]", []), "dict_type": ("a table { ... }", {}),
+}
+
+
+def toml_type(value: Any) -> str:
+    for kind, word in ((bool, "a boolean"), (int, "a whole number"), (float, "a decimal number"), (str, "a string"),
+                       (list, "a list"), (dict, "a table"), (datetime, "a date-time"), (date, "a date"),
+                       (time, "a time")):
+        if isinstance(value, kind):
+            return word
+    return type(value).__name__
+
+
+def type_mistake(kind: str, value: Any, key: str) -> str:
+    """`limit = "5"`: 'expected a whole number, not a string "5" (without the quotes: limit = 5)'.
+    Where a list or table was wanted the value is not shown: a list of secrets written as one
+    string (`urls = "tgram://TOKEN"`) must not end up in a log."""
+    wanted, sample = EXPECTED[kind]
+    text = f"expected {wanted}, not {toml_type(value)}"
+    if not isinstance(sample, (list, dict)):
+        text += f" {toml_repr(value)}"
+    if isinstance(value, str) and "\n" not in value and not isinstance(sample, str):
+        with contextlib.suppress(tomllib.TOMLDecodeError):
+            if toml_type(tomllib.loads(f"v = {value.strip()}")["v"]) == toml_type(sample):
+                text += f" (without the quotes: {key} = {value.strip()})"
+    return text
+
+
 def _describe(error: dict) -> tuple[str, str]:
     loc = [str(part) for part in error.get("loc", ()) if not str(part).startswith("function-")]
     kind = error.get("type", "")
@@ -335,6 +419,8 @@ def _describe(error: dict) -> tuple[str, str]:
         return ".".join(loc), "unknown key"
     if kind == "missing":
         return ".".join(loc), "required key is missing"
+    if kind in EXPECTED:
+        return ".".join(loc), type_mistake(kind, error.get("input"), loc[-1] if loc else "key")
     message = error.get("msg", "invalid")
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
@@ -397,4 +483,16 @@ def load_config(explicit: str | os.PathLike | None = None, db: str | None = None
     config = Config(settings, base_dir, path, [])
     if sources is not None:
         config.sources = sources(config.sources_dir)
+        check_source_names(config)
     return config
+
+
+def check_source_names(config: Config) -> None:
+    """Keys of trendbot.toml that name sources name configured ones: a misspelt name in
+    `per_source` would otherwise cap nothing, without a word."""
+    known = {source.name for source in config.sources}
+    unknown = sorted(set(config.settings.digest.per_source) - known)
+    if unknown:
+        listed = ", ".join(sorted(known)) or f"none configured in {display_path(config.sources_dir)}"
+        raise ConfigError(display_path(config.path or Path(CONFIG_NAME)),
+                          f'no source named "{unknown[0]}" (known: {listed})', f"digest.per_source.{unknown[0]}")

@@ -35,23 +35,31 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from trendbot import jobs, schedule
 from trendbot.config import Config
-from trendbot.errors import TrendbotError
+from trendbot.errors import StoreBusy, TrendbotError
 from trendbot.fetch import CycleReport
 from trendbot.lock import DaemonLock
 from trendbot.models import SourceState
 from trendbot.posts import WEEKDAYS
-from trendbot.store import Store
+from trendbot.store import Store, is_busy
 from trendbot.timeutil import format_duration, utcnow
 
 log = logging.getLogger("trendbot.daemon")
+
+# SIGHUP (the terminal closed, or `kill -HUP`) stops the daemon as SIGTERM does: the running job
+# finishes, so a stop never cuts a publish between the post and its record. No reload.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# At start, how long each try waits for another process to let go of the database: about five
+# minutes in all, then exit 1 (a service manager's restart tries again later).
+START_WAITS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0, 60.0)
 
 # -- the jobs -------------------------------------------------------------------------------
 
 class Daemon:
     """The scheduler's jobs and their wiring. `run()` is `trendbot run`."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, start_waits: tuple[float, ...] = START_WAITS):
         self.config = config
+        self.start_waits = start_waits
         self.schedule = config.settings.schedule
         # Publish, settle and catch-up all write the blog post: never two at once.
         self.publish_lock = threading.Lock()
@@ -204,22 +212,24 @@ class Daemon:
         return scheduler
 
     def run(self) -> int:
-        """Hold the lock, run the scheduler until SIGTERM/SIGINT, let the running job finish."""
+        """Hold the lock, run the scheduler until SIGTERM/SIGINT/SIGHUP, let the running job finish."""
         stop = threading.Event()
 
         def on_signal(signum: int, _frame) -> None:
             log.info("%s: stopping once the running job ends (send it again to abandon the job)",
                      signal.Signals(signum).name)
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in STOP_SIGNALS:
                 signal.signal(sig, signal.SIG_DFL)
             stop.set()
 
         # Handlers first: a SIGTERM that arrives while starting up still means a clean stop.
-        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
         try:
             with DaemonLock(self.config.db_path) as lock:
-                with self.store() as store:  # applies migrations once, before jobs race for it
-                    states = store.states()
+                states = self._open_at_start(stop)
+                if states is None:  # stopped while waiting for the database
+                    log.info("stopped", extra={"fields": {"event": "stopped"}})
+                    return 0
                 scheduler = self.build_scheduler(utcnow(), states)
                 scheduler.start()
                 self._log_start(scheduler, lock)
@@ -233,6 +243,30 @@ class Daemon:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return 0
+
+    def _open_at_start(self, stop: threading.Event) -> dict[str, SourceState] | None:
+        """Open the database (applying migrations once, before jobs race for it) and read the
+        sources' states. Another process holding it is transient: try again, each try waiting
+        longer, one line per try; after the last, StoreBusy (exit 1, which systemd restarts on).
+        None: a stop signal came while waiting."""
+        for attempt, wait in enumerate(self.start_waits, 1):
+            try:
+                with Store(self.config.db_path, busy_timeout=wait) as store:
+                    return store.states()
+            except Exception as exc:
+                if not is_busy(exc):
+                    raise
+                error = exc if isinstance(exc, StoreBusy) else f"{self.config.db_path}: {exc}"
+            if stop.is_set():
+                return None
+            if attempt < len(self.start_waits):
+                following = self.start_waits[attempt]
+                log.warning("start: %s; trying again, waiting up to %s (try %d of %d)", error,
+                            format_duration(timedelta(seconds=following)), attempt + 1, len(self.start_waits),
+                            extra={"fields": {"event": "database busy", "try": attempt + 1, "wait": following}})
+        total = format_duration(timedelta(seconds=sum(self.start_waits)))
+        raise StoreBusy(f"{error}; gave up after {len(self.start_waits)} tries in about {total}: "
+                        f"the exit status is 1, so a service manager starts it again")
 
     def _log_start(self, scheduler: BackgroundScheduler, lock: DaemonLock) -> None:
         schedule = self.schedule

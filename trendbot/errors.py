@@ -66,6 +66,14 @@ class StoreError(TrendbotError):
         self.exit_code = exit_code
 
 
+class StoreBusy(StoreError):
+    """Another process held the database's lock for longer than we waited: transient (exit 1),
+    so the daemon tries again and systemd restarts a daemon that gave up."""
+
+    def __init__(self, message: str):
+        super().__init__(message, exit_code=1)
+
+
 class PublishError(TrendbotError):
     pass
 

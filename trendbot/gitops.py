@@ -111,12 +111,16 @@ def lock_files(git_dir: Path) -> dict[Path, tuple[int, int]]:
     return found
 
 
+COARSE_CLOCK_NS = 1_000_000_000  # file times are stamped from a clock that lags time.time_ns()
+
+
 def remove_new_locks(before: dict[Path, tuple[int, int]], git_dir: Path, since_ns: int) -> list[Path]:
     """Remove the locks a stopped git left: those that were not there before it started (the
-    same path with another inode is a new file) and were made after it started."""
+    same path with another inode is a new file) and were made after it started (by the file
+    system's clock, which is coarse: it may lag the process's clock by a tick)."""
     removed = []
     for path, (inode, mtime) in lock_files(git_dir).items():
-        if before.get(path, (None,))[0] == inode or mtime < since_ns:
+        if before.get(path, (None,))[0] == inode or mtime < since_ns - COARSE_CLOCK_NS:
             continue
         try:
             path.unlink()

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-from trendbot.errors import StoreError
+from trendbot.errors import StoreBusy, StoreError
 from trendbot.models import EXCERPT_CHARS, Item, Publication, SourceState, StoredItem, Validators, Verdict
 from trendbot.pause import pause_point
 from trendbot.text import valid_unicode
@@ -178,6 +178,17 @@ def use_wal(conn: sqlite3.Connection, timeout: float = BUSY_TIMEOUT_S) -> None:
         pause = min(pause * 2, 0.1)
 
 
+def is_busy(exc: BaseException) -> bool:
+    """Another process holds the database's lock: waiting (or trying later) is the cure."""
+    if isinstance(exc, StoreBusy):
+        return True
+    if isinstance(exc, StoreError):  # a write that could not start: "nothing written: database is locked"
+        return isinstance(exc.__context__, sqlite3.OperationalError) and is_busy(exc.__context__)
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in (
+        sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 class _Rollback(Exception):
     """Ends a scratch transaction."""
 
@@ -185,32 +196,47 @@ class _Rollback(Exception):
 class Store:
     """A trendbot database. Applies outstanding migrations when opened."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, busy_timeout: float = BUSY_TIMEOUT_S):
         self.path = Path(path)
         self._savepoints = 0
         if self.path.exists() and not self.path.is_file():
             what = "a folder" if self.path.is_dir() else "not a regular file"
             raise StoreError(f"{self.path}: cannot use as the database: it is {what}", exit_code=2)
+        conn = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+            conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
                                    check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-            use_wal(conn)
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            # Before anything that writes (even the switch to WAL rewrites the header): a newer
+            # trendbot's database is left byte for byte as it was.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: this database was made by a newer trendbot (schema version "
+                                 f"{version}; this one knows up to {SCHEMA_VERSION}): upgrade trendbot to use it, "
+                                 f"or give this one its own --db; the file was not changed", exit_code=2)
+            use_wal(conn, busy_timeout)
             conn.execute("PRAGMA synchronous = NORMAL")
             self.conn = conn
-            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            if version < SCHEMA_VERSION:
                 # the schema code (and sqlite-utils) loads only for a database that is behind
                 from trendbot import migrations
 
                 with self.write():
                     pause_point("schema")
                     migrations.apply(conn)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open the database: {describe_sqlite(exc, self.path)}",
-                             exit_code=1 if is_disk_full(exc, self.path) else 2) from None
-        except OSError as exc:
-            raise StoreError(f"{self.path}: cannot open the database: {exc.strerror or exc}", exit_code=2) from None
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if is_busy(exc):
+                raise StoreBusy(f"{self.path}: another process holds the database (waited {busy_timeout:g}s "
+                                f"for it to let go)") from None
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise StoreError(f"{self.path}: cannot open the database: {describe_sqlite(exc, self.path)}",
+                                 exit_code=1 if is_disk_full(exc, self.path) else 2) from None
+            if isinstance(exc, OSError):
+                raise StoreError(f"{self.path}: cannot open the database: {exc.strerror or exc}", exit_code=2) from None
+            raise
 
     @property
     def db(self) -> sqlite3.Connection:
