@@ -9,12 +9,10 @@ import threading
 
 from conftest import read_data
 
-# The first entry's text opens with a fragment without a verb (`Liquid {{ page.x }} and a | pipe | table.`),
-# which is no summary: its next sentence is.
 EXPECTED_2026_11_20 = """\
 ### 데일리 트렌드 {#daily-trends-2026-11-20}
 
-- [\\<script>alert(1)\\</script> and {\\{ site.title }} &#123;% raw %}](https://blog.example.com/posts/2) — 그리고 한국어 문장입니다. · hostile
+- [\\<script>alert(1)\\</script> and {\\{ site.title }} &#123;% raw %}](https://blog.example.com/posts/2) — Liquid {\\{ page.x }} and a \\| pipe \\| table. · hostile
 - [Stars \\*bold* and snake_case_names with <span>$</span>x^2<span>$</span> math](https://blog.example.com/posts/1) — First sentence with \\[brackets](javascript:alert(1)). · hostile
 """
 

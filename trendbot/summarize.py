@@ -4,8 +4,9 @@
 one, else the first sentence of the text that says what the thing is or does, cleaned and cut at
 a word boundary (Korean and English alike). Real texts often open with boilerplate (`Accepted at
 ICML 2026.`, `Code: https://…`, `안녕하세요.`, a heading like `현시점의 문제`): a venue note, a
-link with only a label, a greeting and a sentence without a verb-like word are passed over, and
-when nothing is left the story has no summary rather than filler. `openai` asks any OpenAI-compatible `/chat/completions` endpoint (OpenAI,
+link with only a label, a greeting and a heading (a few words without a verb-like word) are
+passed over, and when nothing is left the story has no summary rather than filler. `openai` asks
+any OpenAI-compatible `/chat/completions` endpoint (OpenAI,
 Ollama, vLLM, llama.cpp server) for one plain Korean sentence. Its answers are cached in the
 store by a hash of (prompt version, model, language, input text), so a re-run sends nothing;
 the summarizer reads the cache it is handed and leaves what it wrote for its caller to store.
@@ -70,8 +71,9 @@ def repeats(title: str, summary: str) -> bool:
 # A text is cut into pieces: sentences (text.first_sentence), and before each, what a sentence end
 # does not separate: a greeting (`Hi HN,`, `안녕하세요,`), a label and a link (`Code: https://…`),
 # and a line the source already gave on its own (GeekNews's first line, a heading). A piece says
-# nothing when it is a venue note, a link with at most a few words around it, a greeting, or has
-# no verb-like word. Each test is one small rule, so a wrong call is easy to see and to change.
+# nothing when it is a venue note, a link with at most a few words around it, a greeting, or a
+# heading: a few words without a verb-like word. Each test is one small rule, so a wrong call is
+# easy to see and to change.
 
 _URL_PATTERN = r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|io|ai|net|dev|app|page)(?:/\S*)?"
 _URL = re.compile(_URL_PATTERN, re.IGNORECASE)
@@ -86,6 +88,8 @@ _VENUE_WORD = re.compile(r"\W*(?:(?:this|the|our) (?:paper|work|article|manuscri
                          r"under review|submitted)\b", re.IGNORECASE)
 _VENUE_CONTEXT = re.compile(rf"\b(?:{_VENUES})\b|\b(?:19|20)\d\d\b|\b(?:conference|workshop|journal|track|"
                             r"proceedings|symposium|findings)\b", re.IGNORECASE)
+HEADING_WORDS = 4
+_ANY_WORD = re.compile(r"\w")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
 _AUXILIARIES = frozenset("is are was were be been being am has have had do does did can could will would may might "
@@ -148,9 +152,17 @@ def has_verb_like_word(piece: str) -> bool:
                for word in words[:-1])
 
 
+def is_heading(piece: str) -> bool:
+    """A few words without a verb-like word: `현시점의 문제`, `Claude Sonnet 5.5 출시`, `Work in progress.`
+    A longer phrase without one still describes its thing (`Incredibly fast JavaScript runtime,
+    bundler, test runner, and package manager`, as GitHub descriptions are written)."""
+    words = [word for word in _URL.sub(" ", piece).split() if _ANY_WORD.search(word)]
+    return len(words) <= HEADING_WORDS and not has_verb_like_word(piece)
+
+
 def says_something(piece: str) -> bool:
-    """Whether a piece can be a story's summary: not boilerplate, and a sentence at all."""
-    return not (is_greeting(piece) or is_venue_note(piece) or is_link_only(piece)) and has_verb_like_word(piece)
+    """Whether a piece can be a story's summary: not a greeting, a venue note, a bare link or a heading."""
+    return not (is_greeting(piece) or is_venue_note(piece) or is_link_only(piece) or is_heading(piece))
 
 
 def extractive_summary(items: list[StoredItem], limit: int) -> str:
