@@ -120,15 +120,41 @@ def test_readme_shows_the_unit_file_as_it_is():
 
 # -- cron --------------------------------------------------------------------------------------------
 
-def test_crontab_fetches_every_30_minutes_and_publishes_at_2330_seoul_time():
+def crontab_entries() -> dict[str, list[str]]:
+    """Each crontab command (between `cd … &&` and the log) with its five time fields."""
     lines = [line for line in CRONTAB.read_text(encoding="utf-8").splitlines()
              if line.strip() and not line.startswith("#")]
     assert "CRON_TZ=Asia/Seoul" in lines
     entries = [line.split(None, 5) for line in lines if "trendbot" in line and "=" not in line.split()[0]]
-    by_command = {fields[5].split("&& ", 1)[1].split(" >>")[0]: fields[:5] for fields in entries}
+    return {fields[5].split("&& ", 1)[1].split(" >>")[0]: fields[:5] for fields in entries}
+
+
+def test_crontab_fetches_every_30_minutes_and_publishes_at_2330_seoul_time():
+    by_command = crontab_entries()
     assert by_command["trendbot fetch"] == ["*/30", "*", "*", "*", "*"]
     assert by_command["trendbot digest --date today --fetch --publish"] == ["30", "23", "*", "*", "*"]
     assert by_command["trendbot digest --date yesterday --fetch --publish"] == ["0", "9", "*", "*", "*"]
+
+
+def test_crontab_publishes_the_weeks_roll_up_when_the_daemon_would():
+    """At `[schedule] week_at` (23:45) on the last day of a week starting on `[blog] week_starts`."""
+    from trendbot.config import BlogConfig, ScheduleConfig
+    from trendbot.daemon import WEEKDAYS
+
+    minute, hour, dom, month, dow = crontab_entries()["trendbot digest --week today --publish"]
+    week_at = ScheduleConfig().week_at
+    assert (int(hour), int(minute)) == (week_at.hour, week_at.minute) and dom == month == "*"
+    last_day = WEEKDAYS[(WEEKDAYS.index(BlogConfig().week_starts) - 1) % 7]
+    cron_days = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+    assert cron_days[int(dow)] == last_day == "sunday"
+
+
+def test_every_crontab_command_runs(project, run):
+    """Each command's words are the real CLI's: with --dry-run (or for fetch, no source) it exits 0."""
+    for command in crontab_entries():
+        words = command.split()[1:]
+        result = run(*words, *(["--dry-run"] if "--publish" in words else []))
+        assert result.exit_code == 0, (command, result.output)
 
 
 def test_readme_shows_the_crontab_as_it_is():
@@ -163,6 +189,8 @@ def test_actions_workflow_is_scheduled_and_restores_the_database_from_the_cache(
     triggers = flow.get("on", flow.get(True))  # YAML 1.1 reads a bare `on` as true
     crons = [entry["cron"] for entry in triggers["schedule"]]
     assert "0 14 * * *" in crons and "0 0 * * *" in crons  # 23:00 and 09:00 in Seoul, in UTC
+    assert "45 14 * * 0" in crons  # 23:45 in Seoul on Sunday, the last day of a Monday week: the roll-up
+    assert triggers["workflow_dispatch"]["inputs"]["week"]["type"] == "boolean"
     restore, save = step("Restore the database"), step("Save the database")
     assert restore["uses"].startswith("actions/cache/restore@") and save["uses"].startswith("actions/cache/save@")
     assert restore["with"]["path"] == save["with"]["path"] == "~/.cache/trendbot"
@@ -207,27 +235,38 @@ def test_readme_shows_the_workflow_file_as_it_is():
     assert "```yaml\n" + WORKFLOW.read_text(encoding="utf-8") + "```" in readme()
 
 
+def choose(tmp_path: Path, schedule: str, date: str = "", week: str = "false") -> dict[str, str]:
+    """The outputs of the workflow's own day-choosing script, run as Actions would."""
+    out = tmp_path / "out"
+    out.write_text("")
+    subprocess.run(["bash", "-e", "-c", step("Choose the day to publish")["run"]], check=True, env={
+        **os.environ, "SCHEDULE": schedule, "INPUT_DATE": date, "INPUT_WEEK": week, "GITHUB_OUTPUT": str(out)})
+    return dict(line.split("=", 1) for line in out.read_text().splitlines())
+
+
 def test_actions_workflow_picks_the_seoul_day_for_each_schedule(tmp_path):
-    """Run the workflow's own day-choosing script with each schedule, as Actions would."""
-    script = step("Choose the day to publish")["run"]
-    outputs = {}
-    for schedule in ("0 14 * * *", "0 0 * * *", "17 */3 * * *"):
-        out = tmp_path / "out"
-        out.write_text("")
-        subprocess.run(["bash", "-e", "-c", script], check=True, env={
-            **os.environ, "SCHEDULE": schedule, "INPUT_DATE": "", "GITHUB_OUTPUT": str(out)})
-        outputs[schedule] = out.read_text().strip()
     seoul_today = datetime.now(KST).date()
-    assert outputs["17 */3 * * *"] == "day="
-    assert outputs["0 0 * * *"] == f"day={(seoul_today - timedelta(days=1)).isoformat()}"
-    assert outputs["0 14 * * *"] in (f"day={seoul_today.isoformat()}",
-                                    f"day={(seoul_today - timedelta(days=1)).isoformat()}")
+    tonight = (seoul_today.isoformat(), (seoul_today - timedelta(days=1)).isoformat())  # a late start is past midnight
+    assert choose(tmp_path, "17 */3 * * *") == {"day": "", "what": "day"}
+    assert choose(tmp_path, "0 0 * * *") == {"day": (seoul_today - timedelta(days=1)).isoformat(), "what": "day"}
+    day = choose(tmp_path, "0 14 * * *")
+    assert day["what"] == "day" and day["day"] in tonight
+    week = choose(tmp_path, "45 14 * * 0")
+    assert week["what"] == "week" and week["day"] in tonight
+    # run by hand: the date given, its week when asked for
+    assert choose(tmp_path, "", "2026-06-12") == {"day": "2026-06-12", "what": "day"}
+    assert choose(tmp_path, "", "2026-06-12", "true") == {"day": "2026-06-12", "what": "week"}
 
 
-def test_actions_workflow_publishes_the_chosen_day():
+def test_actions_workflow_publishes_the_chosen_day_or_its_week():
     publish = step("Publish the day's section")
-    assert publish["if"] == "steps.day.outputs.day != ''"
+    assert publish["if"] == "steps.day.outputs.day != '' && steps.day.outputs.what == 'day'"
     assert publish["run"] == 'trendbot --db "$TRENDBOT_DB" digest --date "$DAY" --publish'
+    week = step("Publish the week's roll-up")
+    assert week["if"] == "steps.day.outputs.day != '' && steps.day.outputs.what == 'week'"
+    assert week["run"] == 'trendbot --db "$TRENDBOT_DB" digest --week "$DAY" --publish'
+    names = [s.get("name") for s in workflow()["jobs"]["trends"]["steps"]]
+    assert names.index("Publish the week's roll-up") < names.index("Commit the post if it changed")
 
 
 # -- the commit step, on real git repositories ---------------------------------------------------------
@@ -249,6 +288,7 @@ class Blog:
 
     def __init__(self, root: Path):
         self.origin, self.runner, self.person = root / "origin.git", root / "runner", root / "person"
+        self.bin: list[str] = []  # folders put before $PATH in the runner's steps
         git(root, "init", "-q", "--bare", "-b", "main", str(self.origin))
         git(root, "clone", "-q", self.origin.as_uri(), str(self.person))
         (self.person / "_posts").mkdir()
@@ -282,14 +322,28 @@ cd {self.person} && env -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE sh -c '
         post = self.runner / "_posts" / "2026-06-12-daily-trends.md"
         post.write_text(post.read_text() + "\n### 데일리 트렌드\n\n- a story\n")
 
-    def run_commit_step(self, tmp_path: Path) -> tuple[subprocess.CompletedProcess, str]:
+    def run_step(self, name: str, tmp_path: Path, what: str = "day") -> tuple[subprocess.CompletedProcess, str]:
+        """One of the workflow's steps, run in the runner's checkout with the workflow's env."""
         out = tmp_path / "github_output"
         out.write_text("")
-        script = step("Commit the post if it changed")["run"]
-        done = subprocess.run(["bash", "-e", "-c", script], cwd=self.runner, capture_output=True, text=True,
-                              env={**git_env(), "DAY": "2026-06-12", "BRANCH": "main", "GITHUB_OUTPUT": str(out)},
-                              timeout=120)
+        env = {**git_env(), **workflow()["env"], "TRENDBOT_DB": str(tmp_path / "cache" / "trendbot.db"),
+               "PATH": os.pathsep.join([*self.bin, os.environ["PATH"]]),
+               "DAY": "2026-06-12", "WHAT": what, "BRANCH": "main", "GITHUB_OUTPUT": str(out)}
+        done = subprocess.run(["bash", "-e", "-c", step(name)["run"]], cwd=self.runner, capture_output=True, text=True,
+                              env=env, timeout=120)
         return done, out.read_text()
+
+    def run_commit_step(self, tmp_path: Path, what: str = "day") -> tuple[subprocess.CompletedProcess, str]:
+        return self.run_step("Commit the post if it changed", tmp_path, what)
+
+    def configure_trendbot(self, home: Path) -> None:
+        """The blog's .trendbot/ as the workflow's header says, and `trendbot` on the PATH."""
+        (self.runner / ".trendbot").mkdir()
+        (self.runner / ".trendbot" / "trendbot.toml").write_text('[blog]\nrepo = ".."\ncommit = false\n')
+        self.bin = [str(put_trendbot_where_pipx_does(home).parent)]
+
+    def origin_files(self, rev: str = "main") -> list[str]:
+        return git(self.origin, "show", "--format=", "--name-only", rev).splitlines()
 
     def origin_log(self) -> list[str]:
         return git(self.origin, "log", "--format=%s", "main").splitlines()
@@ -341,3 +395,34 @@ def test_commit_step_stops_on_a_conflict_with_the_persons_edit_of_the_post(tmp_p
     assert done.returncode == 1 and outputs == ""
     assert blog.origin_log() == ["the person's edit", "the post"]
     assert not (blog.runner / ".git" / "rebase-merge").exists()  # the rebase was aborted, not left half-done
+
+
+@pytest.mark.parametrize("what, publish_step, written, message", [
+    ("day", "Publish the day's section", ".trendbot/digests/2026-06-12.md", "Daily trends for 2026-06-12"),
+    ("week", "Publish the week's roll-up", ".trendbot/digests/week-2026-06-08.md",
+     "Weekly trends for the week of 2026-06-12"),
+])
+def test_a_day_written_to_digests_instead_of_the_post_is_committed_not_lost_with_the_runner(
+        tmp_path, what, publish_step, written, message):
+    """The workflow's own publish and commit steps, with the real trendbot, on a day with no story:
+    trendbot leaves the post alone and writes digests/; the commit step pushes that file."""
+    blog = Blog(tmp_path)
+    blog.configure_trendbot(tmp_path / "home")
+    done, _ = blog.run_step(publish_step, tmp_path, what)
+    assert done.returncode == 0, done.stderr
+    assert "no story" in done.stderr and f"wrote {written}" in done.stderr
+    done, outputs = blog.run_commit_step(tmp_path, what)
+    assert done.returncode == 0, done.stderr
+    assert outputs == "pushed=true\n"
+    assert blog.origin_log() == [message, "the post"]
+    assert blog.origin_files() == [written]
+    assert git(blog.origin, "show", f"main:{written}").startswith("### ")
+
+
+def test_commit_step_without_a_digests_folder_commits_the_post_alone(tmp_path):
+    blog = Blog(tmp_path)
+    blog.publish()
+    assert not (blog.runner / workflow()["env"]["TRENDBOT_DIGESTS"]).exists()
+    done, outputs = blog.run_commit_step(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert outputs == "pushed=true\n" and blog.origin_files() == ["_posts/2026-06-12-daily-trends.md"]

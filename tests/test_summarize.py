@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from werkzeug import Response
 
-from conftest import stored
+from conftest import read_data, stored
 from test_merge import PAPER, PAPER_TOPIC, PAPER_TWEET, hf_item, store_items
 from trendbot.store import Store
-from trendbot.summarize import extractive_summary, sentence_from_answer
+from trendbot.summarize import extractive_summary, pieces, says_something, sentence_from_answer
+from trendbot.text import clean
 
 SECRET = "sk-test-do-not-log-4b1d"
 KOREAN = "LLM이 프롬프트만으로 제로샷 오류를 고치는 능력은 제한적이라는 분석임."
@@ -153,3 +157,135 @@ def test_max_stories_limits_requests(project, run, httpserver, monkeypatch):
     setup(project, httpserver, monkeypatch, max_stories=0)
     line, _ = digest(run)
     assert HF_LINE[:60] in line and httpserver.log == []
+
+
+# -- summaries that say something: boilerplate first sentences ---------------------------------
+
+def served_hf_day(project, run, httpserver, name: str) -> list[str]:
+    """The digest lines of the recorded HF day `name`, fetched and rendered by the real CLI."""
+    httpserver.expect_request("/api/daily_papers").respond_with_data(read_data(f"hf/{name}"),
+                                                                     content_type="application/json")
+    project.add_source("huggingface", kind="hf_papers", base_url=httpserver.url_for("/").rstrip("/"))
+    assert run("fetch", "--date", "2026-06-12").exit_code == 0
+    result = run("digest", "--date", "2026-06-12", "--out", "-")
+    assert result.exit_code == 0, result.output
+    return [line for line in result.stdout.splitlines() if line.startswith("- ")]
+
+
+def summary_of(lines: list[str], link: str) -> str:
+    [line] = [line for line in lines if f"]({link})" in line]
+    return line.split(" — ", 1)[1].rsplit(" · ", 1)[0] if " — " in line else ""
+
+
+def test_abstracts_opening_with_a_venue_note_or_a_link_are_summarized_by_their_first_real_sentence(
+        project, run, httpserver):
+    lines = served_hf_day(project, run, httpserver, "api_2026-06-12_boilerplate_first.json")
+    assert summary_of(lines, "https://huggingface.co/papers/2606.12488") == (
+        "Learning compatible representations aims to learn feature representations that can be used "
+        "interchangeably over time whenever a model undergoes updates.")
+    assert summary_of(lines, "https://huggingface.co/papers/2606.12303") == (
+        "Multimodal image fusion aims to integrate complementary information from different modalities into a "
+        "fused image that preserves rich local details while maintaining globally consistent appearance.")
+    assert summary_of(lines, "https://huggingface.co/papers/2606.12243") == (
+        "Speculative decoding (SD) addresses the high inference costs of LLMs by having lightweight drafters "
+        "generate candidates for large verifiers to validate in parallel.")
+    page = "\n".join(lines)
+    assert "Accepted at" not in page and "Project page" not in page and "Code at" not in page
+
+
+def served_geeknews_day(project, run, httpserver) -> list[str]:
+    httpserver.expect_request("/rss/news").respond_with_data(read_data("geeknews/rss_news_2026-09-29.xml"),
+                                                             content_type="application/atom+xml")
+    project.add_source("gn", kind="geeknews", base_url=httpserver.url_for("/").rstrip("/"), max_enrich=0)
+    project.write_config(digest={"limit": 60})
+    assert run("fetch").exit_code == 0
+    result = run("digest", "--date", "2026-09-29", "--out", "-")
+    assert result.exit_code == 0, result.output
+    return [line for line in result.stdout.splitlines() if line.startswith("- ")]
+
+
+def test_geeknews_topics_opening_with_a_greeting_or_a_heading_are_summarized_by_what_follows(
+        project, run, httpserver):
+    lines = served_geeknews_day(project, run, httpserver)
+    erd = summary_of(lines, "https://news.hada.io/topic?id=34484")
+    assert erd.startswith("데이터베이스 스키마를 설계할 때 최대한 friction 없이") and erd.endswith("이 웹사이트를 만들었습니다.")
+    assert summary_of(lines, "https://news.hada.io/topic?id=34472") == "RAG 지식베이스나 에이전트 메모리는 계속 덮어써짐."
+    page = "\n".join(lines)
+    assert "안녕하세요" not in page and "현시점의 문제" not in page
+    # a topic whose first line already says what it is keeps it
+    assert summary_of(lines, "https://news.hada.io/topic?id=34474") == \
+        "Meta Research의 Vegard Mella 주도 팀이 개발한 스타크래프트: 브루드 워 AI"
+
+
+def test_a_text_of_nothing_but_boilerplate_has_no_summary_rather_than_filler():
+    item = stored(title="VIA-SD", text="Accepted at ICML 2026. Project page: https://zju-xyc.github.io/VIA-SD-Project-Page/")
+    assert extractive_summary([item], 300) == ""
+    assert extractive_summary([stored(title="t", summary="안녕하세요.", text="현시점의 문제")], 300) == ""
+
+
+@pytest.mark.parametrize("piece, verdict", [
+    ("Accepted at ICML 2026.", False),
+    ("Accepted to NeurIPS 2025 (Spotlight).", False),
+    ("To appear in ACL 2025.", False),
+    ("NeurIPS 2025 Datasets and Benchmarks Track.", False),
+    ("This paper has been accepted at the main conference.", False),
+    ("Code: https://github.com/miccunifi/iamcl2r.", False),
+    ("Project page: https://zju-xyc.github.io/1D-Fusion-Project-Page/", False),
+    ("Repo: github.com/YujunZhou/tellonce", False),
+    ("Code is available at https://github.com/jqtangust/Robust-U1.", False),
+    ("Hello everyone!", False),
+    ("소울라이크 게임", False),
+    ("Technical report.", False),
+    ("안녕하세요.", False),
+    ("Hi HN,", False),
+    ("현시점의 문제", False),
+    ("Claude Sonnet 5.5 출시", False),
+    ("Work in progress.", False),
+    ("Accepted wisdom says that scale is all you need.", True),
+    ("We present Flash-GMM, a fused Triton kernel.", True),
+    ("Introducing Gemma 4, our most capable open model.", True),
+    ("Large Language Models (LLMs) suffer from hallucinations.", True),
+    ("2D 소울라이크 게임입니다.", True),
+    ("RAG 지식베이스나 에이전트 메모리는 계속 덮어써짐.", True),
+    ("클라우드 API 대신 사용자의 기기에서 AI 모델을 실행해, 앱과 게임에 기능을 넣는 오픈소스 추론 엔진", True),
+    # a longer phrase without a verb still describes its thing, as GitHub descriptions are written
+    ("Incredibly fast JavaScript runtime, bundler, test runner, and package manager – all in one", True),
+    ("A long post about memory for agents.", True),
+    ("딥러닝 기반 2D 횡스크롤 소울라이크 게임", True),
+])
+def test_what_says_something(piece, verdict):
+    assert says_something(piece) is verdict
+
+
+def test_a_greeting_or_a_label_and_link_is_split_from_the_sentence_it_opens():
+    assert pieces("Hi HN, I built a tool that reads papers.") == ["Hi HN,", "I built a tool that reads papers."]
+    assert pieces("안녕하세요, 저는 ERD 편집기를 만들었습니다.") == ["안녕하세요,", "저는 ERD 편집기를 만들었습니다."]
+    assert pieces("Project page: https://zju-xyc.github.io/x/ Multimodal fusion is hard.") == \
+        ["Project page: https://zju-xyc.github.io/x/", "Multimodal fusion is hard."]
+    assert extractive_summary([stored(title="t", text="Hi HN, I built a tool that reads papers.")], 300) == \
+        "I built a tool that reads papers."
+
+
+REAL_SENTENCES = [
+    "Learning compatible representations aims to learn feature representations that can be used interchangeably.",
+    "Speculative decoding (SD) addresses the high inference costs of LLMs.",
+    "데이터베이스 스키마를 설계할 때 쉽게 테이블 필드를 추가하는 ERD 툴을 만들었습니다.",
+    "RAG 지식베이스나 에이전트 메모리는 계속 덮어써짐.",
+]
+BOILERPLATE = ["Accepted at ICML 2026.", "Code: https://github.com/miccunifi/iamcl2r.", "안녕하세요.", "현시점의 문제",
+               "Project page: https://zju-xyc.github.io/VIA-SD-Project-Page/", "Hi HN,", "NeurIPS 2025 (Spotlight)."]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(REAL_SENTENCES + BOILERPLATE) | st.text(max_size=40), max_size=8))
+def test_the_summary_is_always_a_piece_of_the_text_and_the_pieces_are_the_whole_text(parts):
+    text = " ".join(parts)
+    found = pieces(text)
+    assert "".join(found).replace(" ", "") == clean(text).replace(" ", "")
+    summary = extractive_summary([stored(title="t", text=text)], 10_000)
+    assert summary == "" or summary in found
+    if summary:
+        assert all(not says_something(piece) for piece in found[:found.index(summary)])
+    # a heading without a sentence end runs into what follows it: only sentences stay apart
+    if all(part in BOILERPLATE and part != "현시점의 문제" or not part.strip() for part in parts):
+        assert summary == ""

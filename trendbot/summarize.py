@@ -1,8 +1,12 @@
 """One line of summary per story: extractive (offline, the default) or from a language model.
 
 `extractive` takes what the sources already say: Hugging Face's `ai_summary` when there is
-one, else the first sentence of the text, cleaned and cut at a word boundary (Korean and
-English alike). `openai` asks any OpenAI-compatible `/chat/completions` endpoint (OpenAI,
+one, else the first sentence of the text that says what the thing is or does, cleaned and cut at
+a word boundary (Korean and English alike). Real texts often open with boilerplate (`Accepted at
+ICML 2026.`, `Code: https://…`, `안녕하세요.`, a heading like `현시점의 문제`): a venue note, a
+link with only a label, a greeting and a heading (a few words without a verb-like word) are
+passed over, and when nothing is left the story has no summary rather than filler. `openai` asks
+any OpenAI-compatible `/chat/completions` endpoint (OpenAI,
 Ollama, vLLM, llama.cpp server) for one plain Korean sentence. Its answers are cached in the
 store by a hash of (prompt version, model, language, input text), so a re-run sends nothing;
 the summarizer reads the cache it is handed and leaves what it wrote for its caller to store.
@@ -62,17 +66,119 @@ def repeats(title: str, summary: str) -> bool:
     return not said or said == named or (named.startswith(said) and len(said) >= 0.6 * len(named))
 
 
+# -- which sentence says something ------------------------------------------------------------
+#
+# A text is cut into pieces: sentences (text.first_sentence), and before each, what a sentence end
+# does not separate: a greeting (`Hi HN,`, `안녕하세요,`), a label and a link (`Code: https://…`),
+# and a line the source already gave on its own (GeekNews's first line, a heading). A piece says
+# nothing when it is a venue note, a link with at most a few words around it, a greeting, or a
+# heading: a few words without a verb-like word. Each test is one small rule, so a wrong call is
+# easy to see and to change.
+
+_URL_PATTERN = r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|io|ai|net|dev|app|page)(?:/\S*)?"
+_URL = re.compile(_URL_PATTERN, re.IGNORECASE)
+_LEADING_LINK = re.compile(rf"(?:[^\s:]{{1,24}}(?: [^\s:]{{1,24}}){{0,3}} ?: ?)?(?:{_URL_PATTERN})\s*", re.IGNORECASE)
+_GREETING = r"(?:안녕하세요|안녕하십니까|반갑습니다|hi|hello|hey|greetings|dear|good (?:morning|afternoon|evening))"
+_LEADING_GREETING = re.compile(_GREETING + r"(?![\w])[^,.!?~\n]{0,30}?[,.!?~]+\s*", re.IGNORECASE)
+_VENUES = ("NeurIPS|NIPS|ICML|ICLR|CVPR|ICCV|ECCV|WACV|BMVC|ACL|EMNLP|NAACL|EACL|COLING|COLM|AAAI|IJCAI|KDD|"
+           "WWW|SIGIR|SIGGRAPH|CHI|UAI|AISTATS|CoRL|RSS|ICRA|IROS|TMLR|JMLR|TPAMI|MICCAI|INTERSPEECH|ICASSP|3DV")
+_STARTS_WITH_VENUE = re.compile(rf"\W*(?:{_VENUES})\b")
+_VENUE_WORD = re.compile(r"\W*(?:(?:this|the|our) (?:paper|work|article|manuscript) (?:has been|have been|was|is|will be) )?"
+                         r"(?:accepted|to appear|appearing|published|presented|camera[- ]ready|in submission|"
+                         r"under review|submitted)\b", re.IGNORECASE)
+_VENUE_CONTEXT = re.compile(rf"\b(?:{_VENUES})\b|\b(?:19|20)\d\d\b|\b(?:conference|workshop|journal|track|"
+                            r"proceedings|symposium|findings)\b", re.IGNORECASE)
+HEADING_WORDS = 4
+_ANY_WORD = re.compile(r"\w")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
+_AUXILIARIES = frozenset("is are was were be been being am has have had do does did can could will would may might "
+                         "must shall should".split())
+_SUBJECTS = frozenset("we i they you he she it".split())
+# Korean predicates: a sentence end (…다, …요, …함, …됨, …임, …음) or a verb's other forms (…한 X,
+# …하는 X, …해, …하며); a headline fragment (`현시점의 문제`, `Claude Sonnet 5.5 출시`) has none.
+_KOREAN_PREDICATE = re.compile(r"(?:다|요|죠|까|네|함|됨|임|음|짐|옴|봄|줌|씀|한|된|던|는|할|될|해|하여|되어|하며|하고|지만|면서)$")
+_KOREAN_NOUNS_LIKE_PREDICATES = frozenset({"게임", "다음", "처음", "마음", "소음"})
+
+
+def pieces(text: str, known: Iterable[str] = ()) -> list[str]:
+    """`text` (plain) in pieces, in order: sentences, and before each, a greeting, a label with its
+    link, or one of the `known` lines the text starts with. Nothing of the text is dropped."""
+    rest = clean(text)
+    known = [line for line in (clean(line) for line in known) if line]
+    found: list[str] = []
+    while rest:
+        match = _LEADING_GREETING.match(rest) or _LEADING_LINK.match(rest)
+        line = next((line for line in known if rest.startswith(line)), None)
+        piece = match.group().strip() if match else line or first_sentence(rest, len(rest) + 1)
+        found.append(piece)
+        rest = rest[len(piece):].lstrip()
+    return found
+
+
+def is_greeting(piece: str) -> bool:
+    match = _LEADING_GREETING.match(piece + " ")
+    return bool(match) and match.end() >= len(piece)
+
+
+def is_venue_note(piece: str) -> bool:
+    """`Accepted at ICML 2026.`, `To appear in ACL 2025.`, `NeurIPS 2025 (Spotlight).`"""
+    if _STARTS_WITH_VENUE.match(piece):
+        return True
+    return bool(_VENUE_WORD.match(piece)) and bool(_VENUE_CONTEXT.search(piece))
+
+
+def is_link_only(piece: str) -> bool:
+    """A link with at most a label around it: `Code: https://…`, `Project page: https://…`."""
+    if not _URL.search(piece):
+        return False
+    return len(_LATIN_WORD.findall(_URL.sub(" ", piece))) + len(_HANGUL_WORD.findall(piece)) <= 4
+
+
+def has_verb_like_word(piece: str) -> bool:
+    """Korean: a word with a predicate's ending. English: a form of be/have/do or a modal, a subject
+    pronoun before another word, or a word but the last ending in -ed, -ing or -s (not an acronym's
+    plural like `LLMs`)."""
+    korean = _HANGUL_WORD.findall(piece)
+    if korean:
+        return any(_KOREAN_PREDICATE.search(word) and word not in _KOREAN_NOUNS_LIKE_PREDICATES for word in korean)
+    words = _LATIN_WORD.findall(_URL.sub(" ", piece))
+    lowered = [word.lower() for word in words]
+    if any(word in _AUXILIARIES for word in lowered):
+        return True
+    if any(word in _SUBJECTS for word in lowered[:-1]):
+        return True
+    return any(len(word) >= 4 and (word.lower().endswith(("ed", "ing")) or (word[1:].islower() and word.endswith("s")))
+               for word in words[:-1])
+
+
+def is_heading(piece: str) -> bool:
+    """A few words without a verb-like word: `현시점의 문제`, `Claude Sonnet 5.5 출시`, `Work in progress.`
+    A longer phrase without one still describes its thing (`Incredibly fast JavaScript runtime,
+    bundler, test runner, and package manager`, as GitHub descriptions are written)."""
+    words = [word for word in _URL.sub(" ", piece).split() if _ANY_WORD.search(word)]
+    return len(words) <= HEADING_WORDS and not has_verb_like_word(piece)
+
+
+def says_something(piece: str) -> bool:
+    """Whether a piece can be a story's summary: not a greeting, a venue note, a bare link or a heading."""
+    return not (is_greeting(piece) or is_venue_note(piece) or is_link_only(piece) or is_heading(piece))
+
+
 def extractive_summary(items: list[StoredItem], limit: int) -> str:
-    """The source's own one-liner (HF `ai_summary`), else the first sentence of the text; never
-    one that only repeats the lead's title. A whole sentence when it fits in `limit`, else cut
-    at a word boundary."""
+    """The first piece that says something of the source's own one-liner (HF `ai_summary`), then of
+    the text; never one that only repeats the lead's title, and none rather than filler. A whole
+    sentence when it fits in `limit`, else cut at a word boundary."""
     title = items[0].title if items else ""
     candidates = [item.summary or item.extra.get("ai_summary") for item in items]
     candidates += [item.text for item in items]
+    seen: list[str] = []
     for candidate in candidates:
-        line = first_sentence(_plain(candidate if isinstance(candidate, str) else None), limit)
-        if line and not repeats(title, line):
-            return line
+        text = _plain(candidate if isinstance(candidate, str) else None)
+        for piece in pieces(text, seen):
+            if says_something(piece) and not repeats(title, piece):
+                return cut(piece, limit)
+        seen.append(text)
     return ""
 
 

@@ -94,3 +94,21 @@ for entry in withdrawn:
     if entry["paper"]["id"] == "2606.13681":
         entry["paper"]["withdrawnAt"] = "2026-06-12T15:04:05.000Z"
 dump("api_2026-06-12_withdrawn.json", withdrawn)
+
+# Abstracts that open with boilerplate, as the person's real week had them (issue 23), on three
+# papers of the real day without HF's `ai_summary` (older papers and some new ones have none):
+# each abstract's own real last sentence, a project page or a code link, moved to the front, and
+# on 2606.12243 the venue note `Accepted at ICML 2026.` before it.
+BOILERPLATE_FIRST = {"2606.12303": "", "2606.12488": "", "2606.12243": "Accepted at ICML 2026. "}
+boilerplate = []
+for entry in json.loads(json.dumps(SAMPLE)):
+    paper = entry["paper"]
+    if paper["id"] not in BOILERPLATE_FIRST:
+        continue
+    for key in ("ai_summary", "ai_summary_model", "ai_keywords"):
+        paper.pop(key, None)
+    abstract = paper["summary"].rstrip()
+    head, _, last = abstract.rpartition(". ")
+    paper["summary"] = BOILERPLATE_FIRST[paper["id"]] + last.strip() + "\n" + head + "."
+    boilerplate.append(entry)
+dump("api_2026-06-12_boilerplate_first.json", boilerplate)
