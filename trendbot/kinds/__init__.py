@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from trendbot.config import SourceBase, display_path, read_toml, validation_error
+from trendbot.config import SourceBase, all_problems, display_path, read_toml, validation_error
 from trendbot.errors import ConfigError, FetchError, RetryLater
 from trendbot.models import Item, StoredItem, Validators
 
@@ -142,12 +142,21 @@ def load_sources(directory: Path) -> list[SourceBase]:
         raise ConfigError(display_path(directory), "sources_dir is not a folder", "sources_dir")
     sources: list[SourceBase] = []
     seen: dict[str, Path] = {}
+    problems: list[ConfigError] = []
     for path in sorted(directory.glob("*.toml")):
-        source = load_source(path)
+        try:
+            source = load_source(path)
+        except ConfigError as exc:  # every file is read: the user fixes them all in one go
+            problems.append(exc)
+            continue
         if source.name in seen:
-            raise ConfigError(display_path(path), f'"{source.name}" is already the name of {display_path(seen[source.name])}', "name")
+            problems.append(ConfigError(display_path(path),
+                                        f'"{source.name}" is already the name of {display_path(seen[source.name])}', "name"))
+            continue
         seen[source.name] = path
         sources.append(source)
+    if problems:
+        raise all_problems(problems)
     return sources
 
 

@@ -1,0 +1,35 @@
+"""Everyday use II, through the real command: every configuration problem listed, the request
+lines of -vv, a source's events in --json-logs, help that ends with examples, short messages,
+what the filters left out, an empty sources/ folder, stored details a fetch did not re-read, and
+`trendbot init` inside trendbot's own checkout."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from conftest import read_data
+
+LAB = read_data("feeds/simple_atom.xml")
+
+
+def serve(httpserver, path: str, body: bytes, content_type: str = "application/atom+xml") -> str:
+    httpserver.expect_request(path).respond_with_data(body, content_type=content_type)
+    return httpserver.url_for(path)
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+
+def test_every_files_problems_are_listed_not_only_the_first_files(project, run):
+    project.add_source("geeknews", kind="geeknews", every="3x")
+    project.add_source("lab", kind="feed", url="ftp://x")
+    project.add_source("twin", kind="feed", name="lab2", url="https://a.example.org/f")
+    project.add_source("twin2", kind="feed", name="lab2", url="https://b.example.org/f")
+    result = run("sources")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("trendbot: error: sources/geeknews.toml: every: ")
+    assert any(line.strip().startswith("sources/lab.toml: url: ") for line in lines)
+    assert any(line.strip().startswith("sources/twin2.toml: name: ") and "sources/twin.toml" in line for line in lines)
+    assert len(lines) == 3
