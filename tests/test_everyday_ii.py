@@ -33,3 +33,9 @@ def test_every_files_problems_are_listed_not_only_the_first_files(project, run):
     assert any(line.strip().startswith("sources/lab.toml: url: ") for line in lines)
     assert any(line.strip().startswith("sources/twin2.toml: name: ") and "sources/twin.toml" in line for line in lines)
     assert len(lines) == 3
+
+
+def test_a_bad_week_is_reported_as_week(project, run):
+    result = run("digest", "--week", "2026-13-01", "--out", "-")
+    assert result.exit_code == 2
+    assert "Invalid value for --week: " in result.stderr and "--date" not in result.stderr

@@ -11,6 +11,7 @@ and the log lines print above it. Exit status: 0 all went well, 1 a source or a 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import sys
@@ -59,13 +60,13 @@ class Context:
 
         return Store(self.config.db_path)
 
-    def day(self, text: str) -> date:
+    def day(self, text: str, option: str = "--date") -> date:
         from trendbot.timeutil import parse_day, utcnow
 
         try:
             return parse_day(text, utcnow(), self.config.tz)
         except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--date") from None
+            raise click.BadParameter(str(exc), param_hint=option) from None
 
     def check_source(self, name: str | None) -> None:
         if name:
@@ -148,9 +149,30 @@ GLOBAL_VALUES = ("--config", "--db")            # options that take a value
 GLOBAL_FLAGS = ("-v", "-vv", "-vvv", "--verbose", "-q", "--quiet", "--json-logs")
 
 
-class Group(click.Group):
+EXAMPLES = "\b\nExamples:"
+
+
+class ExamplesLast:
+    """A command's help ends with its examples, after the options: the docstring's `Examples:`
+    part is click's epilog, which it prints last."""
+
+    def __init__(self, *args, **kwargs):
+        help_text = inspect.cleandoc(kwargs.get("help") or "")
+        if EXAMPLES in help_text and not kwargs.get("epilog"):
+            kwargs["help"], examples = help_text.split(EXAMPLES, 1)
+            kwargs["epilog"] = EXAMPLES + examples
+        super().__init__(*args, **kwargs)
+
+
+class Command(ExamplesLast, click.Command):
+    pass
+
+
+class Group(ExamplesLast, click.Group):
     """Global options are read before or after the command: `trendbot fetch --db x.db` is
     `trendbot --db x.db fetch`. Everything after `--` is left where it is."""
+
+    command_class = Command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         names = set(self.commands)
@@ -325,7 +347,7 @@ def digest(app: Context, day_text: str, week_text: str | None, fetch_first: bool
     from trendbot.config import display_path
     from trendbot.timeutil import utcnow
 
-    day = app.day(week_text or day_text)
+    day = app.day(week_text, "--week") if week_text else app.day(day_text)
     publish = publish or dry_run or force or bool(commit)
     if publish and out:
         raise UsageError("--out cannot be combined with --publish (the post or digests/D.md is the output)")
