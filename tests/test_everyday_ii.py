@@ -39,3 +39,14 @@ def test_a_bad_week_is_reported_as_week(project, run):
     result = run("digest", "--week", "2026-13-01", "--out", "-")
     assert result.exit_code == 2
     assert "Invalid value for --week: " in result.stderr and "--date" not in result.stderr
+
+
+def test_an_empty_sources_folder_is_exit_2_not_a_quiet_day(project, run):
+    for command in (("fetch",), ("digest", "--date", "today", "--fetch")):
+        result = run(*command)
+        assert result.exit_code == 2, command
+        assert result.stderr.strip() == "trendbot: error: no sources in sources/ (trendbot init writes the defaults)"
+    assert not list(project.root.glob("digests/*.md"))  # no "조용한 날입니다" digest
+    project.add_source("lab", kind="feed", url="https://lab.example.org/feed", enabled=False)
+    result = run("fetch")
+    assert result.exit_code == 2 and "no enabled source in sources/" in result.stderr

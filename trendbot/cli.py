@@ -264,9 +264,13 @@ def run_fetch(app: Context, names: list[str] | None, day: date | None, err: bool
     stdout for a digest printed there); a failure is said once, on stderr."""
     config = app.config
     sources = config.chosen(names)
-    if not sources:
-        log.warning("no enabled sources (see sources/*.toml, or run `trendbot init`)")
-        return 0
+    if not sources:  # nothing would be fetched: a "quiet day" digest would be a lie
+        from trendbot.config import display_path
+
+        folder = display_path(config.sources_dir).rstrip("/") + "/"
+        if not config.sources:
+            raise UsageError(f"no sources in {folder} (trendbot init writes the defaults)")
+        raise UsageError(f"no enabled source in {folder} (each has enabled = false; name one with --source)")
     from trendbot import jobs
 
     def show(outcome, echo=None) -> None:
