@@ -50,3 +50,16 @@ def test_an_empty_sources_folder_is_exit_2_not_a_quiet_day(project, run):
     project.add_source("lab", kind="feed", url="https://lab.example.org/feed", enabled=False)
     result = run("fetch")
     assert result.exit_code == 2 and "no enabled source in sources/" in result.stderr
+
+
+def test_a_fetch_line_says_what_the_filters_left_out(project, run, httpserver):
+    project.add_source("trending", kind="github_trending", base_url=httpserver.url_for("/").rstrip("/"),
+                       include=["zzz-no-such-word"])
+    httpserver.expect_request("/trending").respond_with_data(read_data("github_trending/trending_daily_2026-07.html"),
+                                                             content_type="text/html; charset=utf-8")
+    result = run("fetch")
+    assert result.exit_code == 0
+    assert re.fullmatch(r"trending: 0 items \(\d+ left out by include\) in [0-9.]+s", result.stdout.strip())
+    project.add_source("lab", kind="feed", url=serve(httpserver, "/lab.xml", LAB), exclude=["second"])
+    line = run("fetch", "--source", "lab").stdout.strip()
+    assert re.fullmatch(r"lab: 1 items \(1 new, 0 updated; 1 left out by exclude\) in [0-9.]+s", line), line

@@ -28,7 +28,7 @@ from typing import Callable
 from trendbot import kinds, schedule
 from trendbot.config import Config, SourceBase
 from trendbot.errors import RetryLater, TrendbotError
-from trendbot.filters import wanted
+from trendbot.filters import sift
 from trendbot.http import HttpClient
 from trendbot.merge import merge_into_store
 from trendbot.models import Item, SourceState
@@ -53,12 +53,15 @@ class SourceOutcome:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     not_modified: bool = False
+    left_out: str = ""  # what the source's include / exclude removed: "3 left out by include"
 
     def line(self) -> str:
         """One line for the person running `trendbot fetch` (notes and warnings indented below)."""
         if self.status == "ok":
+            counts = [] if self.left_out and not self.seen else [f"{self.new} new, {self.updated} updated"]
+            counts += [self.left_out] if self.left_out else []
             what = "not modified" if self.not_modified and not self.seen else \
-                f"{self.seen} items ({self.new} new, {self.updated} updated)"
+                f"{self.seen} items ({'; '.join(counts)})"
             return (f"{self.name}: {what} in {self.seconds:.1f}s"
                     + "".join(f"\n  note: {note}" for note in self.notes)
                     + "".join(f"\n  warning: {warning}" for warning in self.warnings))
@@ -219,8 +222,8 @@ async def fetch_source(source: SourceBase, http: HttpClient, writer: _Writer, st
     try:
         async with asyncio.timeout(limit.total_seconds()):
             items: list[Item] = await kind.fetch(ctx, source)
-        if source.include or source.exclude:
-            items = [item for item in items if wanted(source.include, source.exclude, item.title, item.text)]
+        sifted = sift(items, source.include, source.exclude)
+        items = sifted.kept
         fetched = Fetched(source.name, source.kind, items, ctx.validators, ctx.memory,
                           "; ".join(ctx.warnings) or None, ctx.not_modified)
         unchanged = not items and not ctx.validators and not ctx.warnings and ctx.memory == remembered
@@ -238,7 +241,7 @@ async def fetch_source(source: SourceBase, http: HttpClient, writer: _Writer, st
     else:
         return SourceOutcome(source.name, source.kind, "ok", result.new, result.updated, len(items),
                              seconds=time.monotonic() - started, notes=ctx.notes, warnings=ctx.warnings,
-                             not_modified=ctx.not_modified)
+                             not_modified=ctx.not_modified, left_out=sifted.left_out())
     await writer.run(store.save_failure, source.name, source.kind, message, now, retry_until, ctx.memory)
     return SourceOutcome(source.name, source.kind, "failed", error=message,
                          seconds=time.monotonic() - started, notes=ctx.notes)
