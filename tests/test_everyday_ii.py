@@ -63,3 +63,13 @@ def test_a_fetch_line_says_what_the_filters_left_out(project, run, httpserver):
     project.add_source("lab", kind="feed", url=serve(httpserver, "/lab.xml", LAB), exclude=["second"])
     line = run("fetch", "--source", "lab").stdout.strip()
     assert re.fullmatch(r"lab: 1 items \(1 new, 0 updated; 1 left out by exclude\) in [0-9.]+s", line), line
+
+
+def test_a_logged_url_loses_its_secrets_and_keeps_the_rest():
+    from trendbot.urls import without_secrets
+
+    assert without_secrets("https://me:pw@host.example/rss?token=abc&page=2") == "https://***@host.example/rss?token=***&page=2"
+    assert without_secrets("https://host.example/a?client_secret=x&X-Amz-Signature=y&q=ai") == \
+        "https://host.example/a?client_secret=***&X-Amz-Signature=***&q=ai"
+    assert without_secrets("https://huggingface.co/api/daily_papers?date=2026-06-12&limit=50&p=0") == \
+        "https://huggingface.co/api/daily_papers?date=2026-06-12&limit=50&p=0"
