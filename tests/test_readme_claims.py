@@ -16,12 +16,13 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 
 
 def command_line_section() -> str:
-    return README.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    """The section's text with its line breaks as spaces, to find a sentence in it."""
+    return " ".join(README.split("## Command line", 1)[1].split("\n## ", 1)[0].split())
 
 
 @pytest.mark.parametrize("name", [None, *sorted(cli.commands)])
 def test_every_help_ends_with_its_examples(run, name):
-    assert "Every command's `--help` explains each\noption and ends with examples." in command_line_section()
+    assert "Every command's `--help` explains each option and ends with examples." in command_line_section()
     result = run(*([name] if name else []), "--help")
     assert result.exit_code == 0
     text = result.stdout.rstrip()
@@ -32,7 +33,7 @@ def test_every_help_ends_with_its_examples(run, name):
 
 
 def test_vv_prints_one_line_per_request_without_secrets(project, run, httpserver):
-    assert "`-vv` the HTTP requests" in command_line_section()
+    assert "`-vv` the HTTP requests, one line each (`trendbot: GET " in command_line_section()
     body = read_data("feeds/simple_atom.xml")
     httpserver.expect_request("/lab.xml").respond_with_data(body, content_type="application/atom+xml")
     httpserver.expect_request("/down.xml").respond_with_data("down", status=404)
@@ -47,3 +48,29 @@ def test_vv_prints_one_line_per_request_without_secrets(project, run, httpserver
     assert len(lines) == 2 and all(line.endswith("s") for line in lines)
     assert "SECRET123" not in result.stderr + result.stdout
     assert "trendbot: GET " not in run("-v", "fetch").stderr  # -v: the steps, not the requests
+
+
+def test_json_logs_lines_about_a_source_carry_it_and_notes_are_diagnostics(project, run, httpserver):
+    assert ("`--json-logs` makes every stderr line a JSON object (`time`, `level`, `message`, and `source` where "
+            "there is one: every line about a source") in command_line_section()
+    # Reddit: one subreddit fails (a note), the other is read; a feed that fails outright
+    httpserver.expect_request("/rd/r/gone/top.json").respond_with_data("nope", status=404)
+    httpserver.expect_request("/rd/r/gone/top/.rss").respond_with_data("nope", status=404)
+    httpserver.expect_request("/rd/r/LocalLLaMA/top.json").respond_with_data(
+        read_data("reddit/top_localllama_2026-04-25.json"), content_type="application/json")
+    httpserver.expect_request("/down.xml").respond_with_data("down", status=500)
+    project.add_source("reddit", kind="reddit", base_url=httpserver.url_for("/rd"), subreddits=["gone", "LocalLLaMA"])
+    project.add_source("down", kind="feed", url=httpserver.url_for("/down.xml"))
+    result = run("--json-logs", "-vv", "fetch")
+    assert result.exit_code == 1
+    assert "note" not in result.stdout and result.stdout.startswith("reddit: ")
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    assert all(set(record) >= {"time", "level", "message"} for record in records)
+    about = [record for record in records if "reddit" in record["message"] or "/rd/" in record["message"]
+             or "down" in record["message"]]
+    assert about and all(record.get("source") in ("reddit", "down") for record in about), about
+    note = [record for record in records if record["level"] == "note"]
+    assert note and note[0]["source"] == "reddit" and "r/gone: not read: " in note[0]["message"]
+    requests = [record for record in records if record["message"].startswith("GET ")]
+    assert {record["source"] for record in requests} == {"reddit", "down"}
+    assert [record["source"] for record in records if record["level"] == "error"] == ["down"]

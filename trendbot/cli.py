@@ -24,6 +24,7 @@ import click
 
 from trendbot import __version__
 from trendbot.errors import TrendbotError, UsageError
+from trendbot.logs import source_of
 
 if TYPE_CHECKING:
     from trendbot.config import Config
@@ -98,6 +99,8 @@ class JsonLogFormatter(logging.Formatter):
                  "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
         for key, value in (getattr(record, "fields", None) or {}).items():
             entry.setdefault(key, value)
+        if source := source_of(record):
+            entry["source"] = source
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -278,6 +281,8 @@ def run_fetch(app: Context, names: list[str] | None, day: date | None, err: bool
             log.error("%s failed: %s", outcome.name, outcome.error, extra={"fields": {"source": outcome.name}})
         elif not app.quiet:
             (echo or functools.partial(click.echo, err=err))(outcome.line())
+        for level, text in outcome.diagnostics():  # a note or warning is a diagnostic: stderr
+            log.log(NOTE if level == "note" else logging.WARNING, "%s", text, extra={"fields": {"source": outcome.name}})
 
     with app.store() as store:
         if sys.stderr.isatty() and not app.quiet and not app.json_logs:

@@ -30,6 +30,7 @@ from trendbot.config import Config, SourceBase
 from trendbot.errors import RetryLater, TrendbotError
 from trendbot.filters import sift
 from trendbot.http import HttpClient
+from trendbot.logs import about_source
 from trendbot.merge import merge_into_store
 from trendbot.models import Item, SourceState
 from trendbot.store import Fetched, Store, UpsertResult
@@ -62,12 +63,15 @@ class SourceOutcome:
             counts += [self.left_out] if self.left_out else []
             what = "not modified" if self.not_modified and not self.seen else \
                 f"{self.seen} items ({'; '.join(counts)})"
-            return (f"{self.name}: {what} in {self.seconds:.1f}s"
-                    + "".join(f"\n  note: {note}" for note in self.notes)
-                    + "".join(f"\n  warning: {warning}" for warning in self.warnings))
+            return f"{self.name}: {what} in {self.seconds:.1f}s"
         if self.status == "skipped":
             return f"{self.name}: skipped, {self.error}"
         return f"{self.name}: FAILED: {self.error}"
+
+    def diagnostics(self) -> list[tuple[str, str]]:
+        """The source's notes and warnings, ("note" | "warning", line), said on stderr."""
+        return ([("note", f"{self.name}: note: {note}") for note in self.notes]
+                + [("warning", f"{self.name}: warning: {warning}") for warning in self.warnings])
 
 
 @dataclass
@@ -205,7 +209,13 @@ async def fetch_source(source: SourceBase, http: HttpClient, writer: _Writer, st
                        day: date | None, parsers: _Parsers | None = None) -> SourceOutcome:
     """One source, start to end. Whatever goes wrong in it (a server, a document, a bug in its
     kind, the store refusing its items) is this source's failure, recorded in its state row;
-    it never reaches the other sources."""
+    it never reaches the other sources. Every log line written meanwhile is about it."""
+    with about_source(source.name):
+        return await _fetch_source(source, http, writer, state, day, parsers)
+
+
+async def _fetch_source(source: SourceBase, http: HttpClient, writer: _Writer, state: SourceState | None,
+                        day: date | None, parsers: _Parsers | None) -> SourceOutcome:
     started = time.monotonic()
     config, now, store = writer.config, writer.now, writer.store
     until = schedule.held_back(now, state, day)
@@ -262,6 +272,8 @@ async def run_cycle_async(config: Config, store: Store, sources: list[SourceBase
                     on_done(outcome)
                 else:
                     (log.warning if outcome.status == "failed" else log.info)("%s", outcome.line())
+                    for level, text in outcome.diagnostics():
+                        (log.warning if level == "warning" else log.info)("%s", text)
                 return outcome
 
             outcomes = await asyncio.gather(*(one(source) for source in sources))

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from trendbot.config import SourceBase, all_problems, display_path, read_toml, validation_error
 from trendbot.errors import ConfigError, FetchError, RetryLater
+from trendbot.logs import SOURCE_LOGGER
 from trendbot.models import Item, StoredItem, Validators
 
 if TYPE_CHECKING:  # only named in annotations: loading sources must not load httpx (start-up time)
@@ -200,7 +201,7 @@ class FetchContext:
 
     @property
     def log(self) -> logging.Logger:
-        return logging.getLogger(f"trendbot.source.{self.source.name}")
+        return logging.getLogger(SOURCE_LOGGER + self.source.name)
 
     async def get(self, url: str, *, conditional: bool = False, **kwargs) -> Response:
         """GET through the shared client; `conditional` sends back the stored validators.
