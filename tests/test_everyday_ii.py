@@ -73,3 +73,40 @@ def test_a_logged_url_loses_its_secrets_and_keeps_the_rest():
         "https://host.example/a?client_secret=***&X-Amz-Signature=***&q=ai"
     assert without_secrets("https://huggingface.co/api/daily_papers?date=2026-06-12&limit=50&p=0") == \
         "https://huggingface.co/api/daily_papers?date=2026-06-12&limit=50&p=0"
+
+
+# -- trendbot sources --------------------------------------------------------------------------
+
+ISO_OR_UTC = re.compile(r"\d\d:\d\d:\d\d|T\d\d:\d\d|\+00:00| UTC\b")
+
+
+def test_sources_shows_every_time_one_way_in_the_configured_zone(project, run, httpserver):
+    project.add_source("lab", kind="feed", url=serve(httpserver, "/lab.xml", LAB))
+    httpserver.expect_request("/busy.xml").respond_with_data("slow down", status=429, headers={"Retry-After": "7200"})
+    project.add_source("busy", kind="feed", url=httpserver.url_for("/busy.xml"))
+    project.add_source("x", kind="x", accounts=["karpathy"], mirrors=[httpserver.url_for("/nitter").rstrip("/")])
+    httpserver.expect_request("/nitter/karpathy/rss").respond_with_data("gone", status=404)
+    assert run("fetch").exit_code == 1
+    shown = run("sources").stdout
+    assert not ISO_OR_UTC.search(shown), shown
+    lab = shown.split("lab  [", 1)[1]
+    assert "last success: just now   next run: in 30 min" in lab
+    busy = shown.split("busy  [", 1)[1].split("\n", 3)
+    assert "next run: in 2 h" in busy[1]  # the server asked for two hours
+    assert re.search(r"last error \(just now\): .*next try after \d{4}-\d\d-\d\d \d\d:\d\d KST", busy[2]), busy
+    x_lines = shown.split("x  [", 1)[1]
+    assert re.search(r"@karpathy: not fetched at \d{4}-\d\d-\d\d \d\d:\d\d KST", x_lines), x_lines
+
+
+def test_a_time_is_relative_within_a_day_and_dated_with_its_zone_beyond():
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from trendbot.timeutil import local_times, shown_time
+
+    seoul, now = ZoneInfo("Asia/Seoul"), datetime(2026, 12, 1, 21, 12, tzinfo=timezone.utc)
+    assert shown_time(now - timedelta(hours=3, minutes=5), now, seoul) == "3 h ago"
+    assert shown_time(now + timedelta(minutes=20), now, seoul) == "in 20 min"
+    assert shown_time(now - timedelta(days=2), now, seoul) == "2026-11-30 06:12 KST"
+    assert local_times("next try after 2026-12-01T21:12:10+00:00; resting until 2026-12-01 22:00 UTC", seoul) == \
+        "next try after 2026-12-02 06:12 KST; resting until 2026-12-02 07:00 KST"

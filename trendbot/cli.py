@@ -434,7 +434,7 @@ def sources(app: Context, as_json: bool) -> None:
       trendbot sources --json
     """
     from trendbot import kinds, schedule
-    from trendbot.timeutil import format_duration, utcnow
+    from trendbot.timeutil import format_duration, local_times, shown_time, utcnow
 
     config = app.config
     now = utcnow()
@@ -469,23 +469,24 @@ def sources(app: Context, as_json: bool) -> None:
         click.echo("no sources configured (run `trendbot init`)")
     tz = config.tz
     for row in rows:
-        def local(value: str | None) -> str:
-            return datetime.fromisoformat(value).astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "never"
+        def local(value: str | None) -> str:  # one format for every time, in the configured zone
+            return shown_time(datetime.fromisoformat(value), now, tz) if value else "never"
 
         flag = "" if row["enabled"] else " (disabled)"
         click.echo(f"{row['name']}{flag}  [{row['kind']}, every {row['every']}]  {row['items']} items")
-        click.echo(f"  last success: {local(row['last_success'])}   next run: "
-                   f"{local(row['next_run']) if row['next_run'] else 'on next fetch'}")
+        next_run = row["next_run"] and ("due now" if datetime.fromisoformat(row["next_run"]) <= now
+                                        else local(row["next_run"]))
+        click.echo(f"  last success: {local(row['last_success'])}   next run: {next_run or 'on next fetch'}")
         if row["last_error"]:
-            click.echo(f"  last error ({local(row['last_error_at'])}): {row['last_error']}")
+            click.echo(f"  last error ({local(row['last_error_at'])}): {local_times(row['last_error'], tz)}")
         if row["not_modified"]:
             click.echo("  last fetch: not modified")
         if row["stale_since"]:
             click.echo(f"  stale: nothing new since {local(row['stale_since'])}")
         if row["last_warning"]:
-            click.echo(f"  warning: {row['last_warning']}")
+            click.echo(f"  warning: {local_times(row['last_warning'], tz)}")
         for line in row["details"]:
-            click.echo(f"  {line}")
+            click.echo(f"  {local_times(line, tz)}")
     click.echo(f"last published day: {last_published.isoformat() if last_published else 'never'}")
 
 
