@@ -110,3 +110,35 @@ def test_a_time_is_relative_within_a_day_and_dated_with_its_zone_beyond():
     assert shown_time(now - timedelta(days=2), now, seoul) == "2026-11-30 06:12 KST"
     assert local_times("next try after 2026-12-01T21:12:10+00:00; resting until 2026-12-01 22:00 UTC", seoul) == \
         "next try after 2026-12-02 06:12 KST; resting until 2026-12-02 07:00 KST"
+
+
+# -- short messages ------------------------------------------------------------------------------
+
+
+def test_twenty_topics_that_fail_are_one_short_warning_with_the_rest_at_v(project, run, httpserver):
+    from test_geeknews import Site, add_gn
+
+    site = Site(httpserver)
+    site.route("/rss/news", "rss_news_2026-09-29.xml")  # 50 topics; every topic page answers 404
+    add_gn(project, site)
+    result = run("fetch")
+    assert result.exit_code == 0
+    [warning] = [line for line in result.stderr.splitlines() if "kept with the feed's data only" in line]
+    assert len(warning) <= 200 and re.search(r"20 topic\(s\) kept .*: \d+, \d+, \d+ and 17 more \(HTTP 404", warning)
+    assert warning.endswith("-v lists each)")
+    listed = run("sources").stdout
+    assert all(len(line) <= 200 for line in listed.splitlines()), listed
+    verbose = run("-v", "fetch").stderr
+    each = [line for line in verbose.splitlines() if re.match(r"trendbot: gn: topic \d+ kept with the feed's data only: ", line)]
+    assert len(each) == 20 and all("HTTP 404" in line for line in each)
+
+
+def test_a_source_whose_accounts_all_fail_says_so_in_one_short_line(project, run, httpserver):
+    accounts = [f"account{n:02d}" for n in range(30)]
+    project.add_source("x", kind="x", accounts=accounts, mirrors=[httpserver.url_for("/nitter").rstrip("/")])
+    result = run("fetch")
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert len(line) <= 200 and line.startswith("trendbot: x failed: ")
+    assert "30 accounts; @account00: " in line
+    assert all(f"@{account}: not fetched" in run("sources").stdout for account in accounts)

@@ -37,6 +37,7 @@ log = logging.getLogger("trendbot")
 INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
 # What a command did (the post it updated, the file it wrote): shown by default, not an alarm.
 NOTE = 25
+DAEMON_QUIET = ("trendbot.fetch", "trendbot.source")  # loggers the daemon keeps to warnings unless -v
 logging.addLevelName(NOTE, "NOTE")
 
 
@@ -139,6 +140,8 @@ def setup_logging(verbose: int, quiet: bool, json_logs: bool = False, daemon: bo
     else:
         handler.setFormatter(logging.Formatter("trendbot: %(message)s"))
     # APScheduler's own warnings (a missed run) go through the same handler and format.
+    for name in DAEMON_QUIET:  # the daemon's choice, undone for the next command run in-process
+        logging.getLogger(name).setLevel(logging.NOTSET)
     for name, name_level in (("trendbot", level), ("apscheduler", max(level, logging.WARNING))):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
@@ -278,7 +281,7 @@ def run_fetch(app: Context, names: list[str] | None, day: date | None, err: bool
 
     def show(outcome, echo=None) -> None:
         if outcome.status == "failed":
-            log.error("%s failed: %s", outcome.name, outcome.error, extra={"fields": {"source": outcome.name}})
+            log.error("%s failed: %s", outcome.name, outcome.brief_error, extra={"fields": {"source": outcome.name}})
         elif not app.quiet:
             (echo or functools.partial(click.echo, err=err))(outcome.line())
         for level, text in outcome.diagnostics():  # a note or warning is a diagnostic: stderr
@@ -537,8 +540,10 @@ def run(app: Context) -> None:
 
     setup_logging(app.verbose, app.quiet, app.json_logs, daemon=True)
     if not app.verbose:
-        # the daemon's own job line already carries each source's counts
-        logging.getLogger("trendbot.fetch").setLevel(logging.WARNING)
+        # the daemon's own job line already carries each source's counts, and what a kind
+        # tells along the way (a mirror that failed before the next one answered) is for -v
+        for name in DAEMON_QUIET:
+            logging.getLogger(name).setLevel(logging.WARNING)
     sys.exit(Daemon(app.config).run())
 
 

@@ -34,11 +34,13 @@ from trendbot.logs import about_source
 from trendbot.merge import merge_into_store
 from trendbot.models import Item, SourceState
 from trendbot.store import Fetched, Store, UpsertResult
+from trendbot.text import MESSAGE_CHARS, cut
 from trendbot.timeutil import format_duration, utcnow
 
 log = logging.getLogger("trendbot.fetch")
 PARALLEL_FROM = 4  # sources in a cycle from which documents are parsed in worker processes
 PR_SET_PDEATHSIG = 1  # prctl(2)
+WHOLE_IN_SOURCES = " (trendbot sources shows it whole)"
 
 
 @dataclass
@@ -66,7 +68,15 @@ class SourceOutcome:
             return f"{self.name}: {what} in {self.seconds:.1f}s"
         if self.status == "skipped":
             return f"{self.name}: skipped, {self.error}"
-        return f"{self.name}: FAILED: {self.error}"
+        return f"{self.name}: FAILED: {self.brief_error}"
+
+    @property
+    def brief_error(self) -> str:
+        """The error as a log line says it: at most a line's length (`trendbot sources` has it whole)."""
+        error = self.error or ""
+        if len(error) <= MESSAGE_CHARS:
+            return error
+        return cut(error, MESSAGE_CHARS - len(WHOLE_IN_SOURCES)) + WHOLE_IN_SOURCES
 
     def diagnostics(self) -> list[tuple[str, str]]:
         """The source's notes and warnings, ("note" | "warning", line), said on stderr."""
