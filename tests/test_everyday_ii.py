@@ -142,3 +142,25 @@ def test_a_source_whose_accounts_all_fail_says_so_in_one_short_line(project, run
     assert len(line) <= 200 and line.startswith("trendbot: x failed: ")
     assert "30 accounts; @account00: " in line
     assert all(f"@{account}: not fetched" in run("sources").stdout for account in accounts)
+
+
+# -- items --json and search --json ------------------------------------------------------------
+
+
+def test_items_json_has_the_submitters_full_name_wherever_the_answer_holds_it(project, run, httpserver):
+    from test_hf_papers import API_JSON, DAY, add_hf
+
+    # the real answer, with the entry-level `submittedBy` of its top paper lacking `fullname`:
+    # the name is then only in `paper.submittedOnDailyBy`
+    entries = json.loads(read_data("hf/api_2026-06-12.json"))
+    top = next(entry for entry in entries if entry["paper"]["id"] == "2606.13681")
+    expected = top["paper"]["submittedOnDailyBy"]["fullname"]
+    top["submittedBy"].pop("fullname")
+    httpserver.expect_request("/api/daily_papers").respond_with_data(json.dumps(entries), content_type=API_JSON)
+    add_hf(project, httpserver)
+    assert run("fetch", "--date", DAY).exit_code == 0
+    shown = {item["url"]: item for item in json.loads(run("items", "--date", DAY, "--json").stdout)}
+    paper = shown["https://huggingface.co/papers/2606.13681"]
+    assert paper["submitter"] == {"user": top["submittedBy"]["name"], "fullname": expected}
+    [found] = json.loads(run("search", "EvoArena", "--json").stdout)
+    assert found["thumbnail"] == paper["thumbnail"] and found["submitter"] == paper["submitter"]
