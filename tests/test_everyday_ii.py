@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 
+from werkzeug import Response
+
 from conftest import read_data
 
 LAB = read_data("feeds/simple_atom.xml")
@@ -164,3 +166,30 @@ def test_items_json_has_the_submitters_full_name_wherever_the_answer_holds_it(pr
     assert paper["submitter"] == {"user": top["submittedBy"]["name"], "fullname": expected}
     [found] = json.loads(run("search", "EvoArena", "--json").stdout)
     assert found["thumbnail"] == paper["thumbnail"] and found["submitter"] == paper["submitter"]
+
+
+# -- what a fetch did not read again -------------------------------------------------------------
+
+
+def test_a_topic_back_in_the_feed_keeps_its_points_when_its_page_is_not_read_again(project, run, httpserver):
+    from test_geeknews import Site, add_gn, gn, serve_three_topics, stored
+
+    site = Site(httpserver)
+    serve_three_topics(site)
+    add_gn(project, site)
+    assert run("fetch").exit_code == 0
+    before = stored(project)[34489]
+    assert before["popularity"] == {"points": 12, "comments": 3}
+    # the recorded feed without topic 34489 (it left the feed), then the feed as recorded (it is back)
+    feed = gn("rss_news_3_topics.xml").decode()
+    start = feed.index("<entry>")
+    without = feed[:start] + feed[feed.index("</entry>", start) + len("</entry>"):]
+    site.route("/rss/news", lambda request: Response(without, content_type="application/atom+xml"))
+    add_gn(project, site, max_enrich=0)
+    assert run("fetch").exit_code == 0
+    site.route("/rss/news", "rss_news_3_topics.xml")
+    assert run("fetch").exit_code == 0
+    after = stored(project)[34489]
+    assert after["popularity"] == {"points": 12, "comments": 3}
+    assert after["extra"].get("original_url") == before["extra"]["original_url"] and after["links"] == before["links"]
+    assert "GN 12p 💬3" in run("digest", "--date", "2026-09-29", "--out", "-").stdout

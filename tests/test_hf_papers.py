@@ -331,7 +331,7 @@ def test_both_paths_failing_fails_the_source_and_spares_the_others(project, http
     assert result.exit_code == 1
     failure = next(line for line in result.stderr.splitlines() if line.startswith("trendbot: huggingface failed"))
     assert f"/api/daily_papers?date={DAY}&limit=50&p=0: HTTP 500 Internal Server Error" in failure
-    assert len(failure) <= 200 and failure.endswith("(trendbot sources shows it whole)")
+    assert len(failure.split(" failed: ", 1)[1]) <= 200 and failure.endswith("(trendbot sources shows it whole)")
     assert f"HTML fallback {httpserver.url_for('/papers/date/' + DAY)}: no div" in run("sources").stdout
     assert "hf-mirror: 30 items (30 new, 0 updated)" in result.stdout
     assert project.rows("select count(*) n from items where source = 'hf-mirror'")[0]["n"] == 30

@@ -73,10 +73,10 @@ class SourceOutcome:
     @property
     def brief_error(self) -> str:
         """The error as a log line says it: at most a line's length (`trendbot sources` has it whole)."""
-        error, room = self.error or "", MESSAGE_CHARS - len(f"trendbot: {self.name} failed: ")
-        if len(error) <= room:
+        error = self.error or ""
+        if len(error) <= MESSAGE_CHARS:
             return error
-        return cut(error, room - len(WHOLE_IN_SOURCES)) + WHOLE_IN_SOURCES
+        return cut(error, MESSAGE_CHARS - len(WHOLE_IN_SOURCES)) + WHOLE_IN_SOURCES
 
     def diagnostics(self) -> list[tuple[str, str]]:
         """The source's notes and warnings, ("note" | "warning", line), said on stderr."""

@@ -36,7 +36,7 @@ def clean(text: str | None) -> str:
     return _SPACE.sub(" ", _CONTROL.sub("", valid_unicode(text))).strip()
 
 
-MESSAGE_CHARS = 200  # the longest line trendbot says about anything: a list says its first few
+MESSAGE_CHARS = 200  # the most trendbot says about one thing on a line: a list says its first few
 
 
 def first_few(parts: list[str], shown: int = 3, sep: str = ", ") -> str:

@@ -254,10 +254,9 @@ class FetchContext:
     def _brief(self, message: str) -> str:
         """A message as said: at most `MESSAGE_CHARS`; the whole of a longer one is in -vv's log."""
         self.log.debug("%s: %s", self.source.name, message)
-        room = MESSAGE_CHARS - len(f"trendbot: {self.source.name}: warning: ")
-        if len(message) <= room:
+        if len(message) <= MESSAGE_CHARS:
             return message
-        return cut(message, room - len(WHOLE_AT_VV)) + WHOLE_AT_VV
+        return cut(message, MESSAGE_CHARS - len(WHOLE_AT_VV)) + WHOLE_AT_VV
 
     async def each(self, parts: Iterable[T], fetch_one: Callable[[T], Awaitable[list[Item]]],
                    name: Callable[[T], str] = str) -> list[Item]:
