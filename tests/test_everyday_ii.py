@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 import re
 
+from hypothesis import given
+from hypothesis import strategies as st
 from werkzeug import Response
 
 from conftest import read_data
+from test_daemon import job_log  # noqa: F401 (a fixture)
 
 LAB = read_data("feeds/simple_atom.xml")
 
@@ -193,3 +196,113 @@ def test_a_topic_back_in_the_feed_keeps_its_points_when_its_page_is_not_read_aga
     assert after["popularity"] == {"points": 12, "comments": 3}
     assert after["extra"].get("original_url") == before["extra"]["original_url"] and after["links"] == before["links"]
     assert "GN 12p 💬3" in run("digest", "--date", "2026-09-29", "--out", "-").stdout
+
+
+# -- the daemon ----------------------------------------------------------------------------------
+
+
+def test_a_failure_is_said_when_it_starts_hourly_while_it_lasts_and_when_it_ends():
+    from datetime import datetime, timedelta, timezone
+
+    from trendbot.daemon import failure_news
+
+    start, state, said = datetime(2026, 12, 1, 21, 0, tzinfo=timezone.utc), None, []
+    for minutes, failed in [(0, True), (1, True), (30, True), (59, True), (60, True), (90, True), (121, True),
+                            (122, False), (123, False), (150, True)]:
+        state, news = failure_news(state, failed, start + timedelta(minutes=minutes))
+        said.append((minutes, news, state.count if state else None))
+    assert [(m, news) for m, news, _ in said if news] == [
+        (0, "failed"), (60, "still failing"), (121, "still failing"), (122, "recovered"), (150, "failed")]
+    assert dict((m, count) for m, _, count in said)[121] == 7
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(min_value=1, max_value=7200)), max_size=60))
+def test_each_failure_streak_is_said_once_reminded_hourly_and_its_end_once(steps):
+    from datetime import datetime, timedelta, timezone
+
+    from trendbot.daemon import failure_news
+
+    now, state, previous, said_at = datetime(2026, 12, 1, tzinfo=timezone.utc), None, False, None
+    for failed, seconds in steps:
+        now += timedelta(seconds=seconds)
+        state, news = failure_news(state, failed, now)
+        if failed and not previous:
+            assert news == "failed"
+            said_at = now
+        elif failed:  # the streak goes on: said again exactly when an hour has passed since it was said
+            assert news == ("still failing" if now - said_at >= timedelta(hours=1) else None)
+            said_at = now if news else said_at
+        else:
+            assert news == ("recovered" if previous else None) and state is None
+        previous = failed
+
+
+def test_a_failing_source_is_not_logged_every_cycle(project, httpserver, job_log):
+    import logging
+    from datetime import datetime, timedelta, timezone
+
+    from trendbot.daemon import Daemon
+    from trendbot.jobs import load
+
+    down = {"yes": True}
+
+    def answer(request):
+        if down["yes"]:
+            return Response("down", status=500)
+        return Response(LAB, content_type="application/atom+xml")
+
+    httpserver.expect_request("/lab.xml").respond_with_handler(answer)
+    project.add_source("lab", kind="feed", url=httpserver.url_for("/lab.xml"))
+    daemon = Daemon(load())
+    start = datetime(2026, 12, 1, 21, 0, tzinfo=timezone.utc)
+    for minutes in (0, 30, 50, 61, 90, 120):
+        down["yes"] = minutes < 120
+        daemon.fetch_job("lab", now=start + timedelta(minutes=minutes))
+    handler = job_log
+    shown = [(record.levelname, record.getMessage()) for record in handler.records if record.levelno >= logging.INFO]
+    assert [level for level, _ in shown] == ["WARNING", "WARNING", "INFO"], shown
+    assert "fetch:lab: failed in " in shown[0][1] and "HTTP 500" in shown[0][1]
+    assert "(still failing: 4 fetches since 2026-12-02 06:00 KST)" in shown[1][1]
+    assert "fetch:lab: ok in " in shown[2][1] and "recovered after 5 failed fetch(es) since 2026-12-02 06:00 KST" in shown[2][1]
+    assert shown[2][1].endswith("; next 2026-12-02 08:30 KST")  # the next run, a source's `every` on
+    assert all(record.fields["source"] == "lab" for record in handler.records)
+
+
+def test_the_daemon_logs_in_the_configured_zone_and_says_each_jobs_next_run(project, httpserver):
+    import os
+    import subprocess
+    import sys
+
+    from test_daemon import REPO, serve_lab_feed, stop, wait_for
+
+    project.add_source("lab", kind="feed", url=serve_lab_feed(httpserver), every="1s")
+    project.write_config(timezone="Asia/Seoul", schedule={"catch_up_days": 0, "publish_at": "06:20"},
+                         blog={"week_starts": "saturday"})
+    process = subprocess.Popen([sys.executable, "-m", "trendbot", "run"], cwd=project.root, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(REPO), "TZ": "America/New_York"})
+    try:
+        wait_for(lambda: len(httpserver.log) >= 1, what="a fetch")
+    finally:
+        code, err = stop(process)
+    assert code == 0, err
+    lines = err.splitlines()
+    assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d KST (INFO|WARNING) trendbot\.", line) for line in lines), lines
+    [next_line] = [line for line in lines if "next publish: " in line]
+    assert re.search(r"next publish: \d{4}-\d\d-\d\d 06:20 KST, settle: \d{4}-\d\d-\d\d 09:00 KST, "
+                     r"week: Fri \d{4}-\d\d-\d\d 23:45 KST$", next_line), next_line
+    assert any(re.search(r"fetch:lab: ok in .*; next \d{4}-\d\d-\d\d \d\d:\d\d KST$", line) for line in lines)
+
+
+def test_the_publish_line_counts_the_stories_it_published_and_names_the_next_run(project, httpserver, job_log):
+    from test_daemon import blog_project, kst
+    from trendbot.daemon import Daemon
+    from trendbot.jobs import load
+
+    blog_project(project, httpserver, {"2026-06-12": "api_2026-06-12.json"})
+    daemon = Daemon(load())
+    daemon.publish_job(now=kst(2026, 6, 12, 23, 30))
+    daemon.publish_job(now=kst(2026, 6, 12, 23, 31))  # nothing new fetched: still 15 stories published
+    first, again = [line for line in job_log.lines if line.startswith("publish 2026-06-12")]
+    assert "stories=15 fetched=30 new=30" in first and first.endswith("; next 2026-06-13 23:30 KST")
+    assert "stories=15 " in again and "new=0" in again

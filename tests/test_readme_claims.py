@@ -5,6 +5,7 @@ source carries `source`, `search --json` has what `items --json` has."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,17 @@ def test_json_logs_lines_about_a_source_carry_it_and_notes_are_diagnostics(proje
     requests = [record for record in records if record["message"].startswith("GET ")]
     assert {record["source"] for record in requests} == {"reddit", "down"}
     assert [record["source"] for record in records if record["level"] == "error"] == ["down"]
+
+
+def test_the_daemons_log_example_has_the_shape_of_the_real_lines():
+    section = README.split("### `trendbot run`: the daemon", 1)[1].split("\n### ", 1)[0]
+    lines = [line for block in section.split("```")[1::2] for line in block.splitlines()
+             if line.startswith("2026-")]
+    assert len(lines) == 4, section
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d KST INFO trendbot\.daemon: "
+    local = r"\d{4}-\d\d-\d\d \d\d:\d\d KST"
+    assert re.fullmatch(stamp + r"started: \d+ source\(s\) \(.*\), catch-up \d+ day\(s\), zone \S+, lock \S+", lines[0])
+    assert re.fullmatch(stamp + rf"next publish: {local}, settle: {local}, week: \w\w\w {local}", lines[1])
+    assert re.fullmatch(stamp + rf"fetch:\w+: ok in [0-9.]+s items=\d+ new=\d+ updated=\d+; next {local}", lines[2])
+    assert re.fullmatch(stamp + rf"publish \S+: \w+ in [0-9.]+s stories=\d+ fetched=\d+ new=\d+ \(.*\); next {local}",
+                        lines[3])

@@ -15,7 +15,7 @@ import inspect
 import json
 import logging
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,11 +92,28 @@ def handle_errors(func):
 # -- logging ----------------------------------------------------------------------------------
 
 
+class ZoneFormatter(logging.Formatter):
+    """The daemon's lines: `2026-12-02 06:20:01 KST INFO trendbot.daemon: …`, the time in the
+    configured zone (the schedule's), to the second."""
+
+    def __init__(self, tz: tzinfo | None):
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.tz = tz
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
+        return datetime.fromtimestamp(record.created, self.tz).astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line; a record's `extra={"fields": {...}}` become top-level keys."""
+    """One JSON object per line; a record's `extra={"fields": {...}}` become top-level keys.
+    Times carry their offset: the configured zone's for the daemon, else the machine's."""
+
+    def __init__(self, tz: tzinfo | None = None):
+        super().__init__()
+        self.tz = tz
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds"),
+        entry = {"time": datetime.fromtimestamp(record.created, self.tz).astimezone(self.tz).isoformat(timespec="milliseconds"),
                  "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
         for key, value in (getattr(record, "fields", None) or {}).items():
             entry.setdefault(key, value)
@@ -123,9 +140,11 @@ class Stderr(logging.StreamHandler):
         pass
 
 
-def setup_logging(verbose: int, quiet: bool, json_logs: bool = False, daemon: bool = False) -> None:
+def setup_logging(verbose: int, quiet: bool, json_logs: bool = False, daemon: bool = False,
+                  tz: tzinfo | None = None) -> None:
     """-q: errors only; default: what a command did, and warnings; -v: what each step does;
-    -vv: debug. A command's lines read `trendbot: …`; the daemon's carry the time and logger."""
+    -vv: debug. A command's lines read `trendbot: …`; the daemon's carry the time (in `tz`)
+    and logger."""
     if quiet:
         level = logging.ERROR
     elif verbose:
@@ -134,9 +153,9 @@ def setup_logging(verbose: int, quiet: bool, json_logs: bool = False, daemon: bo
         level = logging.INFO if daemon else NOTE
     handler = Stderr()
     if json_logs:
-        handler.setFormatter(JsonLogFormatter())
+        handler.setFormatter(JsonLogFormatter(tz))
     elif daemon:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(ZoneFormatter(tz))
     else:
         handler.setFormatter(logging.Formatter("trendbot: %(message)s"))
     # APScheduler's own warnings (a missed run) go through the same handler and format.
@@ -538,7 +557,7 @@ def run(app: Context) -> None:
     """
     from trendbot.daemon import Daemon
 
-    setup_logging(app.verbose, app.quiet, app.json_logs, daemon=True)
+    setup_logging(app.verbose, app.quiet, app.json_logs, daemon=True, tz=app.config.tz)
     if not app.verbose:
         # the daemon's own job line already carries each source's counts, and what a kind
         # tells along the way (a mirror that failed before the next one answered) is for -v
