@@ -306,3 +306,27 @@ def test_the_publish_line_counts_the_stories_it_published_and_names_the_next_run
     first, again = [line for line in job_log.lines if line.startswith("publish 2026-06-12")]
     assert "stories=15 fetched=30 new=30" in first and first.endswith("; next 2026-06-13 23:30 KST")
     assert "stories=15 " in again and "new=0" in again
+
+
+# -- trendbot init ---------------------------------------------------------------------------------
+
+
+def test_init_inside_trendbots_own_checkout_says_where_it_writes(run, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    repo = Path(__file__).parent.parent
+    checkout = tmp_path / "trendbot-checkout"  # a copy of what makes a folder trendbot's checkout
+    (checkout / "trendbot").mkdir(parents=True)
+    (checkout / "trendbot" / "__init__.py").write_text((repo / "trendbot" / "__init__.py").read_text())
+    (checkout / "pyproject.toml").write_text((repo / "pyproject.toml").read_text())
+    (checkout / "sources").mkdir()
+    (checkout / "sources" / "geeknews.toml").write_text('kind = "geeknews"\n')
+    monkeypatch.chdir(checkout)
+    result = run("init")
+    assert result.exit_code == 0
+    assert result.stderr.startswith(f"trendbot: note: {checkout} is trendbot's own checkout; writing trendbot.toml")
+    assert "trendbot init --dir ~/trendbot" in result.stderr
+    assert "kept    sources/geeknews.toml (already exists)" in result.stdout
+    mine = tmp_path / "mine"
+    elsewhere = run("init", "--dir", str(mine))
+    assert elsewhere.exit_code == 0 and elsewhere.stderr == "" and (mine / "trendbot.toml").exists()

@@ -89,3 +89,11 @@ def test_the_daemons_log_example_has_the_shape_of_the_real_lines():
     assert re.fullmatch(stamp + rf"fetch:\w+: ok in [0-9.]+s items=\d+ new=\d+ updated=\d+; next {local}", lines[2])
     assert re.fullmatch(stamp + rf"publish \S+: \w+ in [0-9.]+s stories=\d+ fetched=\d+ new=\d+ \(.*\); next {local}",
                         lines[3])
+
+
+def test_the_quick_start_makes_a_folder_of_the_users_own_before_init():
+    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = [line for block in quick.split("```sh\n")[1:2] for line in block.split("```")[0].splitlines()]
+    assert commands[0] == "pip install -e ."
+    assert commands[1].startswith("mkdir -p ~/") and "cd ~/" in commands[1]
+    assert commands[2].startswith("trendbot init")

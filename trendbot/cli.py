@@ -14,6 +14,7 @@ import functools
 import inspect
 import json
 import logging
+import re
 import sys
 from datetime import date, datetime, tzinfo
 from importlib import resources
@@ -269,6 +270,12 @@ def init(directory: Path) -> None:
     templates = resources.files("trendbot") / "templates"
     from trendbot.config import CONFIG_NAME, display_path
 
+    checkout = own_checkout(directory)
+    if checkout is not None:
+        log.log(NOTE, "note: %s is trendbot's own checkout; writing trendbot.toml, sources/ and digests/ "
+                "there, beside its tracked sources/*.toml (a folder of your own: trendbot init --dir ~/trendbot)",
+                checkout)
+
     targets = [(templates / CONFIG_NAME, directory / CONFIG_NAME)]
     targets += [(entry, directory / "sources" / entry.name)
                 for entry in sorted((templates / "sources").iterdir(), key=lambda e: e.name)
@@ -281,6 +288,21 @@ def init(directory: Path) -> None:
             continue
         target.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
         click.echo(f"wrote   {display_path(target)}")
+
+
+def own_checkout(directory: Path) -> Path | None:
+    """The checkout of trendbot itself that holds `directory` (its pyproject.toml names the
+    project `trendbot`), or None: a user's config written there mixes with the repository's."""
+    folder = directory.expanduser().resolve()
+    for candidate in (folder, *folder.parents):
+        project = candidate / "pyproject.toml"
+        if (candidate / "trendbot" / "__init__.py").is_file() and project.is_file():
+            try:
+                text = project.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
+            return candidate if re.search(r'^name\s*=\s*"trendbot"', text, re.MULTILINE) else None
+    return None
 
 
 def run_fetch(app: Context, names: list[str] | None, day: date | None, err: bool = False) -> int:
