@@ -100,18 +100,16 @@ def item_row(item: Item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def kept_details(item: Item, popularity: str | None, extra: str | None, links: str | None) -> Item:
-    """`item` with what the stored row knew and this fetch did not read again: counts and
-    `extra` fields it lacks, and the stored links when it has none. What it did read wins."""
+def kept_details(item: Item, popularity: str | None, extra: str | None) -> Item:
+    """`item` with what the stored row knew and this fetch did not read again: the counts and
+    `extra` fields it lacks (a GeekNews topic's points and article). What it did read wins.
+    Links are what the item says now: a post edited to drop its link leaves that story."""
     stored_popularity = json.loads(popularity) if popularity else {}
     stored_extra = json.loads(extra) if extra else {}
-    stored_links = json.loads(links) if links else []
-    if not (stored_popularity.keys() - item.popularity.keys() or stored_extra.keys() - item.extra.keys()
-            or (stored_links and not item.links)):
+    if not (stored_popularity.keys() - item.popularity.keys() or stored_extra.keys() - item.extra.keys()):
         return item
     return item.model_copy(update={"popularity": {**stored_popularity, **item.popularity},
-                                   "extra": {**stored_extra, **item.extra},
-                                   "links": item.links or stored_links})
+                                   "extra": {**stored_extra, **item.extra}})
 
 
 def stored_item(row: tuple) -> StoredItem:
@@ -288,8 +286,7 @@ class Store:
         """Insert new items, update changed ones in place (their day, first sighting and first
         published time stay), leave unchanged rows untouched. A fetch that did not read a detail
         again never erases it: a popularity count or an `extra` field the stored row has and the
-        new item lacks (a GeekNews topic whose page was not re-read), and links when the new item
-        has none, are kept."""
+        new item lacks (a GeekNews topic whose page was not re-read) is kept."""
         given: dict[str, Item] = {}
         rows: dict[str, dict] = {}
         for item in items:
@@ -302,9 +299,9 @@ class Store:
             existing = {key: content_hash for key, content_hash in
                         self._chunked("select id, content_hash from items where id in ({marks})", rows)}
             differing = [key for key in rows if key in existing and existing[key] != rows[key]["content_hash"]]
-            for key, popularity, extra, links in self._chunked(
-                    "select id, popularity, extra, links from items where id in ({marks})", differing):
-                rows[key] = item_row(kept_details(given[key], popularity, extra, links), now, tz)
+            for key, popularity, extra in self._chunked(
+                    "select id, popularity, extra from items where id in ({marks})", differing):
+                rows[key] = item_row(kept_details(given[key], popularity, extra), now, tz)
             new_rows, changed_rows = [], []
             for key, row in rows.items():
                 if key not in existing:
