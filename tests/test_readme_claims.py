@@ -97,3 +97,16 @@ def test_the_quick_start_makes_a_folder_of_the_users_own_before_init():
     assert commands[0] == "pip install -e ."
     assert commands[1].startswith("mkdir -p ~/") and "cd ~/" in commands[1]
     assert commands[2].startswith("trendbot init")
+
+
+def test_the_exit_status_claims_hold(project, run):
+    section = command_line_section()
+    assert "every problem of every configuration file is listed, each with its file and key" in section
+    assert "`no sources in sources/ (trendbot init writes the defaults)`" in section
+    result = run("fetch")
+    assert result.exit_code == 2 and "no sources in sources/ (trendbot init writes the defaults)" in result.stderr
+    project.add_source("a", kind="feed", url="ftp://a")
+    project.add_source("b", kind="feed", every="3x", url="https://b.example.org/feed")
+    result = run("fetch")
+    assert result.exit_code == 2
+    assert "sources/a.toml: url: " in result.stderr and "sources/b.toml: every: " in result.stderr
