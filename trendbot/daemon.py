@@ -177,7 +177,7 @@ class Daemon:
             published = store.published_days(since)
         days = schedule.days_to_catch_up(now, self.tz, published, window, self.schedule.publish_at)
         if days:
-            log.info("catch-up: %d unpublished day(s): %s", len(days), ", ".join(d.isoformat() for d in days),
+            log.info("catch-up: %d unpublished day(s): %s", len(days), first_few([d.isoformat() for d in days], 5),
                      extra={"fields": {"job": "catch-up", "days": [d.isoformat() for d in days]}})
         return [self._fetch_and_publish("catch-up", day, now) for day in days]
 
