@@ -115,16 +115,15 @@ class Daemon:
                     self.failing.pop(name, None)
                 else:
                     self.failing[name] = state
-            error = outcome.brief_error if outcome.error else None
+            note = None
             if news == "still failing":
-                error += f" (still failing: {self.failing[name].count} fetches since {local_time(failing.since, self.tz)})"
+                note = f"still failing: {self.failing[name].count} fetches since {local_time(failing.since, self.tz)}"
             elif news == "recovered":
-                error = f"recovered after {failing.count} failed fetch(es) since {local_time(failing.since, self.tz)}"
+                note = f"recovered after {failing.count} failed fetch(es) since {local_time(failing.since, self.tz)}"
             fields = {"items": outcome.seen, "new": outcome.new, "updated": outcome.updated}
             level = None if news or outcome.status != "failed" else logging.DEBUG
-            every = self.config.source(name).every
-            self._log_job(f"fetch:{name}", outcome.status, started, error=error, level=level,
-                          next_at=now + every, source=name, **fields)
+            self._log_job(f"fetch:{name}", outcome.status, started, error=outcome.error and outcome.brief_error,
+                          level=level, note=note, next_at=now + self.config.source(name).every, source=name, **fields)
             return report
         return None
 
@@ -225,7 +224,7 @@ class Daemon:
             self._log_job(job, "failed", started, error=f"unexpected error: {type(exc).__name__}: {exc}")
 
     def _log_job(self, job: str, status: str, started: float, error: str | None = None, level: int | None = None,
-                 next_at: datetime | None = None, **counts: Any) -> None:
+                 note: str | None = None, next_at: datetime | None = None, **counts: Any) -> None:
         seconds = monotonic_time.monotonic() - started
         shown = " ".join(f"{key}={value}" for key, value in counts.items()
                          if value not in (None, [], "") and key not in ("message", "path", "source"))
@@ -235,11 +234,15 @@ class Daemon:
             text += f" ({message})"
         if error:
             text += f": {error}"
+        if note:
+            text += f" ({note})" if error else f": {note}"
         if next_at is not None:
             text += f"; next {local_time(next_at, self.tz)}"
         if level is None:
             level = logging.WARNING if status == "failed" else logging.INFO
         fields = {"job": job, "status": status, "seconds": round(seconds, 3), "error": error, **counts}
+        if note:
+            fields["note"] = note
         if next_at is not None:
             fields["next"] = next_at.isoformat(timespec="seconds")
         log.log(level, "%s", text, extra={"fields": fields})
