@@ -2,8 +2,8 @@
 (`trendbot/jobs.py`), and turns `TrendbotError`s into one message and an exit status.
 
 Streams: results (a source's line, a digest printed with `--out -`, a diff, `items`) go to
-stdout; diagnostics (warnings, a failed source, errors) to stderr, one line per event, as JSON
-objects with `--json-logs`. `-q` leaves only errors. On a terminal, `fetch` shows a progress bar
+stdout; diagnostics (a source's notes and warnings, a failed source, errors) to stderr, one line
+per event, as JSON objects with `--json-logs` (with `source` on every line about one). `-q` leaves only errors. On a terminal, `fetch` shows a progress bar
 and the log lines print above it. Exit status: 0 all went well, 1 a source or a step failed
 (everything else was still stored and written), 2 bad usage or configuration, 130 interrupted.
 """
