@@ -173,10 +173,10 @@ def measure(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None,
                    out.read().decode(errors="replace"), err.read().decode(errors="replace"))
 
 
-def median_wall(cmd: list[str], runs: int, **kwargs) -> dict:
+def median_wall(cmd: list[str], runs: int, expect: int = 0, **kwargs) -> dict:
     """One unmeasured run (caches warm, files created), then the median of `runs`."""
     first = measure(cmd, sample=False, **kwargs)
-    if first.returncode != 0:
+    if first.returncode != expect:
         raise SystemExit(f"failed ({first.returncode}): {shlex.join(cmd)}\n{first.stderr[-2000:]}")
     walls = [measure(cmd, sample=False, **kwargs).wall for _ in range(runs)]
     return {"median": statistics.median(walls), "min": min(walls), "max": max(walls), "runs": runs}
@@ -788,7 +788,8 @@ def main(argv: list[str] | None = None) -> None:
         starts = {"python_pass": median_wall([sys.executable, "-c", "pass"], args.runs, env=env),
                   "trendbot_help": median_wall(trendbot_cmd("--help"), args.runs, env=env),
                   "trendbot_fetch_no_sources": median_wall(
-                      trendbot_cmd("--config", str(empty / "trendbot.toml"), "fetch"), args.runs, env=env, cwd=empty)}
+                      trendbot_cmd("--config", str(empty / "trendbot.toml"), "fetch"), args.runs, expect=2, env=env,
+                      cwd=empty)}  # exit 2: no sources to fetch
         if reader_py:
             starts["import_reader"] = median_wall([str(reader_py), "-c", "import reader"], args.runs, env=reader_env())
         fetch = fetch_rows(args, work, reader_py)

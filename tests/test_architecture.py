@@ -156,7 +156,8 @@ def test_the_store_knows_how_many_migrations_there_are(project):
         assert store.db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
     code = ("import sys; from trendbot.store import Store; Store(sys.argv[1]).close(); "
             "print('sqlite_utils' in sys.modules, 'trendbot.migrations' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code, str(project.db_path)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code, str(project.db_path)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})  # this checkout's code
     assert done.stdout.split() == ["False", "False"], done.stderr
 
 

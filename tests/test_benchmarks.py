@@ -5,6 +5,7 @@ benchmark reports (entries stored, conditional answers) are the ones the run pro
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,7 @@ def test_quick_run_prints_a_complete_table(tmp_path):
          "--feeds", "3", "--delay", "0.02", "--digest-items", "2000", "--merge-items", "300", "--runs", "1",
          "--cache", str(tmp_path / "cache"), "--json", str(out)],
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # the checkout under test, not an installed copy
     )
     assert done.returncode == 0, done.stderr[-3000:]
     rows = table_rows(done.stdout)

@@ -227,7 +227,7 @@ def test_an_unknown_account_is_noted_while_the_others_are_stored(project, httpse
     result = run("fetch")
     assert result.exit_code == 0, result.output
     assert "bluesky: 2 items (2 new, 0 updated)" in result.stdout
-    assert "note: @ghost.bsky.social: not read: " in result.stdout and "HTTP 400" in result.stdout
+    assert "trendbot: bluesky: note: @ghost.bsky.social: not read: " in result.stderr and "HTTP 400" in result.stderr
 
 
 def test_the_source_fails_when_no_account_could_be_read(project, httpserver, run):

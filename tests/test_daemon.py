@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -241,7 +242,9 @@ def test_run_fetches_on_its_interval_and_exits_0_on_sigterm(project, httpserver)
     finally:
         code, err = stop(process)
     assert code == 0, err
-    assert "started: 1 source(s) (lab every 1s), publish at 23:30, settle at 09:00, week at 23:45" in err
+    assert "started: 1 source(s) (lab every 1s), catch-up 0 day(s), zone Asia/Seoul, lock " in err
+    assert re.search(r"next publish: \d{4}-\d\d-\d\d 23:30 KST, settle: \d{4}-\d\d-\d\d 09:00 KST, "
+                     r"week: Sun \d{4}-\d\d-\d\d 23:45 KST", err), err
     assert "fetch:lab: ok in" in err and "items=2 new=2" in err
     assert err.rstrip().endswith("stopped")
     assert project.rows("select count(*) n from items")[0]["n"] == 2
@@ -345,7 +348,7 @@ def test_the_publish_at_run_fetches_and_publishes_the_day(project, httpserver, j
     assert result.path and Path(result.path).name == "2026-06-12-daily-trends.md"
     assert published_days(project) == {date(2026, 6, 12)}
     [line] = [l for l in job_log.lines if l.startswith("publish 2026-06-12")]
-    assert f"publish 2026-06-12: {result.status} in " in line and "items=30" in line
+    assert f"publish 2026-06-12: {result.status} in " in line and "stories=15 fetched=30 new=30" in line
 
 
 def test_a_late_publish_run_after_midnight_still_publishes_the_day_it_was_for(project, httpserver):

@@ -183,8 +183,8 @@ def test_fetch_stores_enriched_topics_and_keeps_the_one_whose_pages_fail(project
     result = run("fetch")
     assert result.exit_code == 0, result.output
     assert "gn: 3 items (3 new, 0 updated)" in result.stdout
-    warning = next(line for line in result.stdout.splitlines() if line.startswith("  warning: "))
-    assert "34488" in warning and "HTTP 500" in warning  # once, under the source's line
+    warning = next(line for line in result.stderr.splitlines() if line.startswith("trendbot: gn: warning: "))
+    assert "34488" in warning and "HTTP 500" in warning  # once, on stderr
 
     rows = stored(project)
     assert set(rows) == {34489, 34488, 34485}
@@ -229,7 +229,7 @@ def test_topic_documents_that_change_shape_fall_back_then_keep_the_topic(project
     add_gn(project, site)
     result = run("fetch")
     assert result.exit_code == 0, result.output
-    assert "not a GeekNews topic page" in result.stdout
+    assert "not a GeekNews topic page" in result.stderr
     rows = stored(project)
     assert rows[34485]["popularity"] == {"points": 7, "comments": 2}
     assert rows[34488]["popularity"] == {}
@@ -356,4 +356,4 @@ def test_fetch_for_a_day_the_feed_no_longer_holds_says_so(project, run, site):
     add_gn(project, site)
     result = run("-v", "fetch", "--date", "2026-09-20")
     assert result.exit_code == 0, result.output
-    assert "  note: the feed holds only the latest 3 topics; none is from 2026-09-20" in result.stdout
+    assert "trendbot: gn: note: the feed holds only the latest 3 topics; none is from 2026-09-20" in result.stderr

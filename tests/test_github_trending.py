@@ -195,7 +195,7 @@ def test_a_language_page_that_fails_is_noted_and_the_others_are_stored(project, 
     result = run("fetch")
     assert result.exit_code == 0, result.output
     assert "trending: 3 items (3 new, 0 updated)" in result.stdout
-    assert "/trending/cobol?since=daily: not read: " in result.stdout and "HTTP 404" in result.stdout
+    assert "/trending/cobol?since=daily: not read: " in result.stderr and "HTTP 404" in result.stderr
 
 
 def test_a_challenge_page_instead_of_the_trending_page_fails_the_source(project, httpserver, run):

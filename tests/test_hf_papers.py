@@ -198,7 +198,7 @@ def test_fetch_date_backfills_the_day_from_the_api(project, httpserver, run):
     result = run("-v", "fetch", "--source", "huggingface", "--date", DAY)
     assert result.exit_code == 0, result.stderr
     assert "huggingface: 30 items (30 new, 0 updated)" in result.stdout
-    assert "  note: 2026-06-12: 30 papers from the API" in result.stdout  # under the source's line
+    assert "trendbot: huggingface: note: 2026-06-12: 30 papers from the API" in result.stderr
     assert requested(httpserver) == [f"/api/daily_papers?date={DAY}&limit=50&p=0"]
     rows = project.rows("select * from items where source = 'huggingface'")
     assert len(rows) == 30 and {row["day"] for row in rows} == {DAY}
@@ -287,7 +287,7 @@ def test_a_day_that_fails_is_noted_and_the_other_day_still_stored(project, https
     httpserver.expect_request(f"/papers/date/{today}").respond_with_data("not found", status=404)
     result = run("fetch")
     assert result.exit_code == 0, result.stderr
-    assert f"note: {today}: not read: " in result.stdout and f"date={today}" in result.stdout
+    assert f"note: {today}: not read: " in result.stderr and f"date={today}" in result.stderr
     assert project.rows("select count(*) n from items where day = ?", (str(yesterday),))[0]["n"] == 30
 
 
@@ -301,8 +301,8 @@ def test_api_failure_or_shape_change_falls_back_to_the_papers_page(project, http
     serve_page(httpserver, DAY, "papers_date_2026-06-12.html")
     result = run("-v", "fetch", "--source", "huggingface", "--date", DAY)
     assert result.exit_code == 0, result.stderr
-    assert "  warning: 2026-06-12: the API failed (" in result.stdout
-    assert "30 papers read from the HTML fallback" in result.stdout
+    assert "trendbot: huggingface: warning: 2026-06-12: the API failed (" in result.stderr
+    assert "30 papers read from the HTML fallback" in result.stderr
     assert requested(httpserver)[-1] == f"/papers/date/{DAY}"
     assert project.rows("select count(*) n from items where day = ?", (DAY,))[0]["n"] == 30
     assert "2026-06-12: HTML fallback (API: " in run("sources").stdout
@@ -331,7 +331,8 @@ def test_both_paths_failing_fails_the_source_and_spares_the_others(project, http
     assert result.exit_code == 1
     failure = next(line for line in result.stderr.splitlines() if line.startswith("trendbot: huggingface failed"))
     assert f"/api/daily_papers?date={DAY}&limit=50&p=0: HTTP 500 Internal Server Error" in failure
-    assert f"HTML fallback {httpserver.url_for('/papers/date/' + DAY)}: no div" in failure
+    assert len(failure.split(" failed: ", 1)[1]) <= 200 and failure.endswith("(trendbot sources shows it whole)")
+    assert f"HTML fallback {httpserver.url_for('/papers/date/' + DAY)}: no div" in run("sources").stdout
     assert "hf-mirror: 30 items (30 new, 0 updated)" in result.stdout
     assert project.rows("select count(*) n from items where source = 'hf-mirror'")[0]["n"] == 30
     assert project.rows("select count(*) n from items where source = 'huggingface'")[0]["n"] == 0

@@ -147,8 +147,8 @@ def test_spaces_are_read_too_and_a_failing_list_keeps_the_others(project, run, h
     result = run("fetch")
     assert result.exit_code == 0, result.output
     assert "trending: 15 items" in result.stdout
-    assert ": not read: " in result.stdout
-    assert "/hf/api/spaces?sort=trendingScore&limit=20: HTTP 500" in result.stdout
+    assert ": not read: " in result.stderr
+    assert "/hf/api/spaces?sort=trendingScore&limit=20: HTTP 500" in result.stderr
     httpserver.clear()
     serve(httpserver, "models")
     serve(httpserver, "spaces")
@@ -242,4 +242,4 @@ def test_a_past_day_cannot_be_read_and_says_so(project, run, httpserver):
     add_source(project, httpserver)
     result = run("fetch", "--date", "2026-06-12")
     assert result.exit_code == 0, result.output
-    assert "note: the Hub lists only what is trending now; --date 2026-06-12 reads that" in result.stdout
+    assert "note: the Hub lists only what is trending now; --date 2026-06-12 reads that" in result.stderr

@@ -41,7 +41,7 @@ def test_history_counts_attempts_failures_and_new_items_across_an_outage(project
     down = sources_json(run, "--days", "3")["lab"]
     assert down["failing_since"] == at(yesterday, 10).astimezone(ZoneInfo("UTC")).isoformat()
     text = run("sources", "--days", "3").stdout
-    assert f"  failing since {yesterday.isoformat()} 10:00\n" in text
+    assert f"  failing since {yesterday.isoformat()} 10:00 KST\n" in text
 
     switch.failing = False
     switch.body = read_data("feeds/geeknews_atom_2026-09-29.xml")   # 50 items the store has not seen

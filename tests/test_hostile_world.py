@@ -405,6 +405,6 @@ def test_a_broken_feed_that_still_yields_entries_stores_them_with_a_warning(proj
     result = run("fetch")
     assert result.exit_code == 0, result.output
     assert "cut: 1 items (1 new, 0 updated)" in result.stdout
-    assert "warning: " in result.stdout and "not well-formed XML" in result.stdout
+    assert "trendbot: cut: warning: " in result.stderr and "not well-formed XML" in result.stderr
     shown = run("sources")
     assert "warning: " + url in shown.stdout and "kept the 1 entries that could be read" in shown.stdout

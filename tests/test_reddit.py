@@ -150,7 +150,7 @@ def test_a_refused_listing_falls_back_to_the_subreddits_feed(project, run, https
     result = run("fetch")
     assert result.exit_code == 0, result.output
     assert "reddit: 3 items (3 new, 0 updated)" in result.stdout
-    assert "note: r/LocalLLaMA: 3 posts from the RSS fallback (JSON: " in result.stdout
+    assert "trendbot: reddit: note: r/LocalLLaMA: 3 posts from the RSS fallback (JSON: " in result.stderr
     assert requested(httpserver) == ["/rd/r/LocalLLaMA/top.json?t=day&limit=10",
                                      "/rd/r/LocalLLaMA/top/.rss?t=day&limit=10"]
     assert all(row["popularity"] == {} for row in stored(project).values())
@@ -177,8 +177,8 @@ def test_a_subreddit_that_fails_is_noted_and_the_others_are_kept(project, run, h
     result = run("fetch")
     assert result.exit_code == 0, result.output
     assert "reddit: 3 items" in result.stdout
-    assert ": not read: " in result.stdout
-    assert "/rd/r/MachineLearning/top.json?t=day&limit=25: HTTP 404" in result.stdout
+    assert ": not read: " in result.stderr
+    assert "/rd/r/MachineLearning/top.json?t=day&limit=25: HTTP 404" in result.stderr
 
 
 def test_changed_scores_update_the_rows_in_place(project, run, httpserver):

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from conftest import read_data
 from tools import actionlint
 from tools.jekyll import require_or_skip
 
@@ -149,8 +150,12 @@ def test_crontab_publishes_the_weeks_roll_up_when_the_daemon_would():
     assert cron_days[int(dow)] == last_day == "sunday"
 
 
-def test_every_crontab_command_runs(project, run):
-    """Each command's words are the real CLI's: with --dry-run (or for fetch, no source) it exits 0."""
+def test_every_crontab_command_runs(project, run, httpserver):
+    """Each command's words are the real CLI's: with --dry-run (publishing) it exits 0, with a
+    recorded feed served from 127.0.0.1 as the one source."""
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        read_data("feeds/hf_blog_rfeed_2026-03-03T1402Z.xml"), content_type="application/rss+xml")
+    project.add_source("lab", kind="feed", url=httpserver.url_for("/feed.xml"))
     for command in crontab_entries():
         words = command.split()[1:]
         result = run(*words, *(["--dry-run"] if "--publish" in words else []))

@@ -329,7 +329,7 @@ def test_breaker_skips_a_tripped_mirror_then_tries_it_after_the_cooldown(project
     outcome = cycle(project, NOW + timedelta(minutes=40))
     assert farm.hits["m1"] == 4
     assert outcome.status == "failed" and "resting until 2026-03-10 15:10 UTC" in outcome.error
-    assert "resting until 2026-03-10 15:10 UTC" in run("sources").stdout
+    assert "resting until 2026-03-11 00:10 KST" in run("sources").stdout  # in the configured zone
 
     outcome = cycle(project, NOW + timedelta(minutes=80))   # cool-down over: tried again, and it works
     assert outcome.status == "ok", outcome.error

@@ -2,8 +2,8 @@
 (`trendbot/jobs.py`), and turns `TrendbotError`s into one message and an exit status.
 
 Streams: results (a source's line, a digest printed with `--out -`, a diff, `items`) go to
-stdout; diagnostics (warnings, a failed source, errors) to stderr, one line per event, as JSON
-objects with `--json-logs`. `-q` leaves only errors. On a terminal, `fetch` shows a progress bar
+stdout; diagnostics (a source's notes and warnings, a failed source, errors) to stderr, one line
+per event, as JSON objects with `--json-logs` (with `source` on every line about one). `-q` leaves only errors. On a terminal, `fetch` shows a progress bar
 and the log lines print above it. Exit status: 0 all went well, 1 a source or a step failed
 (everything else was still stored and written), 2 bad usage or configuration, 130 interrupted.
 """
@@ -11,10 +11,12 @@ and the log lines print above it. Exit status: 0 all went well, 1 a source or a 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
+import re
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +25,7 @@ import click
 
 from trendbot import __version__
 from trendbot.errors import TrendbotError, UsageError
+from trendbot.logs import source_of
 
 if TYPE_CHECKING:
     from trendbot.config import Config
@@ -35,6 +38,7 @@ log = logging.getLogger("trendbot")
 INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
 # What a command did (the post it updated, the file it wrote): shown by default, not an alarm.
 NOTE = 25
+DAEMON_QUIET = ("trendbot.fetch", "trendbot.source")  # loggers the daemon keeps to warnings unless -v
 logging.addLevelName(NOTE, "NOTE")
 
 
@@ -59,13 +63,13 @@ class Context:
 
         return Store(self.config.db_path)
 
-    def day(self, text: str) -> date:
+    def day(self, text: str, option: str = "--date") -> date:
         from trendbot.timeutil import parse_day, utcnow
 
         try:
             return parse_day(text, utcnow(), self.config.tz)
         except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--date") from None
+            raise click.BadParameter(str(exc), param_hint=option) from None
 
     def check_source(self, name: str | None) -> None:
         if name:
@@ -89,14 +93,33 @@ def handle_errors(func):
 # -- logging ----------------------------------------------------------------------------------
 
 
+class ZoneFormatter(logging.Formatter):
+    """The daemon's lines: `2026-12-02 06:20:01 KST INFO trendbot.daemon: …`, the time in the
+    configured zone (the schedule's), to the second."""
+
+    def __init__(self, tz: tzinfo | None):
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.tz = tz
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
+        return datetime.fromtimestamp(record.created, self.tz).astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line; a record's `extra={"fields": {...}}` become top-level keys."""
+    """One JSON object per line; a record's `extra={"fields": {...}}` become top-level keys.
+    Times carry their offset: the configured zone's for the daemon, else the machine's."""
+
+    def __init__(self, tz: tzinfo | None = None):
+        super().__init__()
+        self.tz = tz
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds"),
+        entry = {"time": datetime.fromtimestamp(record.created, self.tz).astimezone(self.tz).isoformat(timespec="milliseconds"),
                  "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
         for key, value in (getattr(record, "fields", None) or {}).items():
             entry.setdefault(key, value)
+        if source := source_of(record):
+            entry["source"] = source
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -118,9 +141,11 @@ class Stderr(logging.StreamHandler):
         pass
 
 
-def setup_logging(verbose: int, quiet: bool, json_logs: bool = False, daemon: bool = False) -> None:
+def setup_logging(verbose: int, quiet: bool, json_logs: bool = False, daemon: bool = False,
+                  tz: tzinfo | None = None) -> None:
     """-q: errors only; default: what a command did, and warnings; -v: what each step does;
-    -vv: debug. A command's lines read `trendbot: …`; the daemon's carry the time and logger."""
+    -vv: debug. A command's lines read `trendbot: …`; the daemon's carry the time (in `tz`)
+    and logger."""
     if quiet:
         level = logging.ERROR
     elif verbose:
@@ -129,12 +154,14 @@ def setup_logging(verbose: int, quiet: bool, json_logs: bool = False, daemon: bo
         level = logging.INFO if daemon else NOTE
     handler = Stderr()
     if json_logs:
-        handler.setFormatter(JsonLogFormatter())
+        handler.setFormatter(JsonLogFormatter(tz))
     elif daemon:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(ZoneFormatter(tz))
     else:
         handler.setFormatter(logging.Formatter("trendbot: %(message)s"))
     # APScheduler's own warnings (a missed run) go through the same handler and format.
+    for name in DAEMON_QUIET:  # the daemon's choice, undone for the next command run in-process
+        logging.getLogger(name).setLevel(logging.NOTSET)
     for name, name_level in (("trendbot", level), ("apscheduler", max(level, logging.WARNING))):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
@@ -148,9 +175,30 @@ GLOBAL_VALUES = ("--config", "--db")            # options that take a value
 GLOBAL_FLAGS = ("-v", "-vv", "-vvv", "--verbose", "-q", "--quiet", "--json-logs")
 
 
-class Group(click.Group):
+EXAMPLES = "\b\nExamples:"
+
+
+class ExamplesLast:
+    """A command's help ends with its examples, after the options: the docstring's `Examples:`
+    part is click's epilog, which it prints last."""
+
+    def __init__(self, *args, **kwargs):
+        help_text = inspect.cleandoc(kwargs.get("help") or "")
+        if EXAMPLES in help_text and not kwargs.get("epilog"):
+            kwargs["help"], examples = help_text.split(EXAMPLES, 1)
+            kwargs["epilog"] = EXAMPLES + examples
+        super().__init__(*args, **kwargs)
+
+
+class Command(ExamplesLast, click.Command):
+    pass
+
+
+class Group(ExamplesLast, click.Group):
     """Global options are read before or after the command: `trendbot fetch --db x.db` is
     `trendbot --db x.db fetch`. Everything after `--` is left where it is."""
+
+    command_class = Command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         names = set(self.commands)
@@ -222,6 +270,12 @@ def init(directory: Path) -> None:
     templates = resources.files("trendbot") / "templates"
     from trendbot.config import CONFIG_NAME, display_path
 
+    checkout = own_checkout(directory)
+    if checkout is not None:
+        log.log(NOTE, "note: %s is trendbot's own checkout; writing trendbot.toml, sources/ and digests/ "
+                "there, beside its tracked sources/*.toml (a folder of your own: trendbot init --dir ~/trendbot)",
+                checkout)
+
     targets = [(templates / CONFIG_NAME, directory / CONFIG_NAME)]
     targets += [(entry, directory / "sources" / entry.name)
                 for entry in sorted((templates / "sources").iterdir(), key=lambda e: e.name)
@@ -236,22 +290,43 @@ def init(directory: Path) -> None:
         click.echo(f"wrote   {display_path(target)}")
 
 
+def own_checkout(directory: Path) -> Path | None:
+    """The checkout of trendbot itself that holds `directory` (its pyproject.toml names the
+    project `trendbot`), or None: a user's config written there mixes with the repository's."""
+    folder = directory.expanduser().resolve()
+    for candidate in (folder, *folder.parents):
+        project = candidate / "pyproject.toml"
+        if (candidate / "trendbot" / "__init__.py").is_file() and project.is_file():
+            try:
+                text = project.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
+            return candidate if re.search(r'^name\s*=\s*"trendbot"', text, re.MULTILINE) else None
+    return None
+
+
 def run_fetch(app: Context, names: list[str] | None, day: date | None, err: bool = False) -> int:
     """Fetch with a progress bar on a terminal and a plain line per source otherwise; return
     how many sources failed. A source's line is a result (stdout; stderr with `err`, keeping
     stdout for a digest printed there); a failure is said once, on stderr."""
     config = app.config
     sources = config.chosen(names)
-    if not sources:
-        log.warning("no enabled sources (see sources/*.toml, or run `trendbot init`)")
-        return 0
+    if not sources:  # nothing would be fetched: a "quiet day" digest would be a lie
+        from trendbot.config import display_path
+
+        folder = display_path(config.sources_dir).rstrip("/") + "/"
+        if not config.sources:
+            raise UsageError(f"no sources in {folder} (trendbot init writes the defaults)")
+        raise UsageError(f"no enabled source in {folder} (each has enabled = false; name one with --source)")
     from trendbot import jobs
 
     def show(outcome, echo=None) -> None:
         if outcome.status == "failed":
-            log.error("%s failed: %s", outcome.name, outcome.error, extra={"fields": {"source": outcome.name}})
+            log.error("%s failed: %s", outcome.name, outcome.brief_error, extra={"fields": {"source": outcome.name}})
         elif not app.quiet:
             (echo or functools.partial(click.echo, err=err))(outcome.line())
+        for level, text in outcome.diagnostics():  # a note or warning is a diagnostic: stderr
+            log.log(NOTE if level == "note" else logging.WARNING, "%s", text, extra={"fields": {"source": outcome.name}})
 
     with app.store() as store:
         if sys.stderr.isatty() and not app.quiet and not app.json_logs:
@@ -325,7 +400,7 @@ def digest(app: Context, day_text: str, week_text: str | None, fetch_first: bool
     from trendbot.config import display_path
     from trendbot.timeutil import utcnow
 
-    day = app.day(week_text or day_text)
+    day = app.day(week_text, "--week") if week_text else app.day(day_text)
     publish = publish or dry_run or force or bool(commit)
     if publish and out:
         raise UsageError("--out cannot be combined with --publish (the post or digests/D.md is the output)")
@@ -419,7 +494,7 @@ def sources(app: Context, as_json: bool, days: int) -> None:
       trendbot sources --json
     """
     from trendbot import kinds, notify, schedule
-    from trendbot.timeutil import format_duration, utcnow
+    from trendbot.timeutil import format_duration, local_times, shown_time, utcnow
 
     config = app.config
     now = utcnow()
@@ -459,23 +534,24 @@ def sources(app: Context, as_json: bool, days: int) -> None:
         click.echo("no sources configured (run `trendbot init`)")
     tz = config.tz
     for row in rows:
-        def local(value: str | None) -> str:
-            return datetime.fromisoformat(value).astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "never"
+        def local(value: str | None) -> str:  # one format for every time, in the configured zone
+            return shown_time(datetime.fromisoformat(value), now, tz) if value else "never"
 
         flag = "" if row["enabled"] else " (disabled)"
         click.echo(f"{row['name']}{flag}  [{row['kind']}, every {row['every']}]  {row['items']} items")
-        click.echo(f"  last success: {local(row['last_success'])}   next run: "
-                   f"{local(row['next_run']) if row['next_run'] else 'on next fetch'}")
+        next_run = row["next_run"] and ("due now" if datetime.fromisoformat(row["next_run"]) <= now
+                                        else local(row["next_run"]))
+        click.echo(f"  last success: {local(row['last_success'])}   next run: {next_run or 'on next fetch'}")
         if row["last_error"]:
-            click.echo(f"  last error ({local(row['last_error_at'])}): {row['last_error']}")
+            click.echo(f"  last error ({local(row['last_error_at'])}): {local_times(row['last_error'], tz)}")
         if row["not_modified"]:
             click.echo("  last fetch: not modified")
         if row["stale_since"]:
             click.echo(f"  stale: nothing new since {local(row['stale_since'])}")
         if row["last_warning"]:
-            click.echo(f"  warning: {row['last_warning']}")
+            click.echo(f"  warning: {local_times(row['last_warning'], tz)}")
         for line in row["details"]:
-            click.echo(f"  {line}")
+            click.echo(f"  {local_times(line, tz)}")
         click.echo(f"  last {days} day{'s' if days != 1 else ''}: {notify.summary(row['history'])}; "
                    f"new items per day {notify.sparkline(row['history'])} "
                    f"({' '.join(str(day['new_items']) for day in row['history'])})")
@@ -620,10 +696,12 @@ def run(app: Context) -> None:
     """
     from trendbot.daemon import Daemon
 
-    setup_logging(app.verbose, app.quiet, app.json_logs, daemon=True)
+    setup_logging(app.verbose, app.quiet, app.json_logs, daemon=True, tz=app.config.tz)
     if not app.verbose:
-        # the daemon's own job line already carries each source's counts
-        logging.getLogger("trendbot.fetch").setLevel(logging.WARNING)
+        # the daemon's own job line already carries each source's counts, and what a kind
+        # tells along the way (a mirror that failed before the next one answered) is for -v
+        for name in DAEMON_QUIET:
+            logging.getLogger(name).setLevel(logging.WARNING)
     sys.exit(Daemon(app.config).run())
 
 

@@ -436,6 +436,16 @@ def validation_error(path: Path, exc: ValidationError) -> ConfigError:
     return ConfigError(display_path(path), reason, key or None)
 
 
+def all_problems(problems: list[ConfigError]) -> ConfigError:
+    """One error holding every file's problems, one line each after the first (the CLI prints
+    the error's text as it is)."""
+    first, *others = problems
+    if not others:
+        return first
+    text = "\n  ".join(str(problem) for problem in others)
+    return ConfigError(first.path, f"{first.reason}\n  {text}", first.key)
+
+
 def read_toml(path: Path) -> dict:
     try:
         with path.open("rb") as handle:

@@ -24,7 +24,8 @@ import signal
 import threading
 import time as monotonic_time
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
@@ -38,12 +39,41 @@ from trendbot.config import Config
 from trendbot.errors import StoreBusy, TrendbotError
 from trendbot.fetch import CycleReport
 from trendbot.lock import DaemonLock
+from trendbot.logs import about_source
 from trendbot.models import SourceState
 from trendbot.posts import WEEKDAYS
 from trendbot.store import Store, is_busy
-from trendbot.timeutil import format_duration, utcnow
+from trendbot.text import first_few
+from trendbot.timeutil import format_duration, local_time, utcnow
 
 log = logging.getLogger("trendbot.daemon")
+REMIND_EVERY = timedelta(hours=1)  # a source failing all along is said again at most this often
+
+
+# -- what to say about a failing source ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Failing:
+    """A source whose fetches fail: since when, how many in a row, when the log last said so."""
+
+    since: datetime
+    count: int
+    said_at: datetime
+
+
+def failure_news(failing: Failing | None, failed: bool, now: datetime) -> tuple[Failing | None, str | None]:
+    """What the log says after a fetch, and the source's failing state after it: "failed" when a
+    failure starts, "still failing" at most once every `REMIND_EVERY` while it lasts,
+    "recovered" once when a fetch works again, and None (nothing new to say) otherwise."""
+    if not failed:
+        return None, "recovered" if failing else None
+    if failing is None:
+        return Failing(now, 1, now), "failed"
+    failing = replace(failing, count=failing.count + 1)
+    if now - failing.said_at >= REMIND_EVERY:
+        return replace(failing, said_at=now), "still failing"
+    return failing, None
+
 
 # SIGHUP (the terminal closed, or `kill -HUP`) stops the daemon as SIGTERM does: the running job
 # finishes, so a stop never cuts a publish between the post and its record. No reload.
@@ -63,6 +93,7 @@ class Daemon:
         self.schedule = config.settings.schedule
         # Publish, settle and catch-up all write the blog post: never two at once.
         self.publish_lock = threading.Lock()
+        self.failing: dict[str, Failing] = {}  # only the fetch job of each source touches its entry
 
     @property
     def tz(self) -> ZoneInfo:
@@ -76,15 +107,40 @@ class Daemon:
             yield store
 
     def fetch_job(self, name: str, now: datetime | None = None) -> CycleReport | None:
+        """Fetch one source. A failure is said when it starts, then at most once an hour with
+        the count, and once when the source recovers (`failure_news`); the lines between are
+        debug lines."""
         started = monotonic_time.monotonic()
-        with self._job(f"fetch:{name}", started):
-            with self.store() as store:
-                report = jobs.fetch(self.config, store, [name], None, now)
+        now = now or utcnow()
+        with self._job(f"fetch:{name}", started), about_source(name):
+            with self.store() as store:  # the job's own line says the outcome, once
+                report = jobs.fetch(self.config, store, [name], None, now, on_done=self._diagnostics)
             outcome = report.outcomes[0]
+            failing, news = self.failing.get(name), None
+            if outcome.status != "skipped":  # a server's "come back later" neither starts nor ends one
+                state, news = failure_news(failing, outcome.status == "failed", now)
+                if state is None:
+                    self.failing.pop(name, None)
+                else:
+                    self.failing[name] = state
+            note = None
+            if news == "still failing":
+                note = f"still failing: {self.failing[name].count} fetches since {local_time(failing.since, self.tz)}"
+            elif news == "recovered":
+                note = f"recovered after {failing.count} failed fetch(es) since {local_time(failing.since, self.tz)}"
             fields = {"items": outcome.seen, "new": outcome.new, "updated": outcome.updated}
-            self._log_job(f"fetch:{name}", outcome.status, started, error=outcome.error, **fields)
+            level = None if news or outcome.status != "failed" else logging.DEBUG
+            self._log_job(f"fetch:{name}", outcome.status, started, error=outcome.error and outcome.brief_error,
+                          level=level, note=note, next_at=now + self.config.source(name).every, source=name, **fields)
             return report
         return None
+
+    @staticmethod
+    def _diagnostics(outcome) -> None:
+        """A source's notes and warnings come with every fetch: they are for -v (the fetch
+        module's logger, kept to warnings otherwise); `trendbot sources` keeps the warning."""
+        for _, text in outcome.diagnostics():
+            logging.getLogger("trendbot.fetch").info("%s", text, extra={"fields": {"source": outcome.name}})
 
     def publish_job(self, now: datetime | None = None) -> Any:
         """The daily run at `publish_at`: fetch everything, then publish the due day."""
@@ -112,6 +168,7 @@ class Daemon:
                 published = jobs.publish_week(self.config, store, day, now)
             result = published.result
             self._log_job(f"week {published.digest.name}", "failed" if published.failed else result.status, started,
+                          stories=len(published.digest.stories), next_at=self.next_runs(now).get("week"),
                           path=str(result.path) if result.path else None, message=result.message)
             return result
         return None
@@ -127,11 +184,13 @@ class Daemon:
             published = store.published_days(since)
         days = schedule.days_to_catch_up(now, self.tz, published, window, self.schedule.publish_at)
         if days:
-            log.info("catch-up: %d unpublished day(s): %s", len(days), ", ".join(d.isoformat() for d in days),
+            log.info("catch-up: %d unpublished day(s): %s", len(days), first_few([d.isoformat() for d in days], 5),
                      extra={"fields": {"job": "catch-up", "days": [d.isoformat() for d in days]}})
         return [self._fetch_and_publish("catch-up", day, now) for day in days]
 
     def _fetch_and_publish(self, job: str, day: date, now: datetime) -> Any:
+        """Fetch, publish, and one line that counts what was done: the stories published, the
+        items the fetch brought and how many were new."""
         started = monotonic_time.monotonic()
         with self._job(f"{job} {day.isoformat()}", started), self.publish_lock:
             with jobs.failure_told(self.config, day), self.store() as store:
@@ -139,12 +198,27 @@ class Daemon:
             result = published.result
             self._log_job(
                 f"{job} {day.isoformat()}", "failed" if published.failed else result.status, started,
-                items=sum(o.seen for o in report.outcomes), new=report.new,
-                failed_sources=[o.name for o in report.failed],
+                stories=len(published.digest.stories), fetched=sum(o.seen for o in report.outcomes), new=report.new,
+                failed_sources=[o.name for o in report.failed], next_at=self.next_runs(now).get(job),
                 path=str(result.path) if result.path else None, message=result.message,
             )
             return result
         return None
+
+    def next_runs(self, now: datetime) -> dict[str, datetime]:
+        """When each daily or weekly job runs next after `now`, as its cron trigger fires it."""
+        config, tz = self.schedule, self.tz
+        runs = {"publish": schedule.next_at(now, tz, config.publish_at)}
+        if config.settle_at is not None:
+            runs["settle"] = schedule.next_at(now, tz, config.settle_at)
+        if config.week_at is not None:
+            runs["week"] = schedule.next_at(now, tz, config.week_at, self.week_last_day)
+        return runs
+
+    @property
+    def week_last_day(self) -> int:
+        """The weekday (0 = Monday) a post's week ends on: the roll-up's day."""
+        return (WEEKDAYS.index(self.config.settings.blog.week_starts) - 1) % 7
 
     @contextmanager
     def _job(self, job: str, started: float) -> Iterator[None]:
@@ -157,19 +231,29 @@ class Daemon:
             log.exception("%s: unexpected error", job)
             self._log_job(job, "failed", started, error=f"unexpected error: {type(exc).__name__}: {exc}")
 
-    def _log_job(self, job: str, status: str, started: float, error: str | None = None, **counts: Any) -> None:
+    def _log_job(self, job: str, status: str, started: float, error: str | None = None, level: int | None = None,
+                 note: str | None = None, next_at: datetime | None = None, **counts: Any) -> None:
         seconds = monotonic_time.monotonic() - started
         shown = " ".join(f"{key}={value}" for key, value in counts.items()
-                         if value not in (None, [], "") and key not in ("message", "path"))
+                         if value not in (None, [], "") and key not in ("message", "path", "source"))
         message = counts.get("message")
         text = f"{job}: {status} in {seconds:.1f}s" + (f" {shown}" if shown else "")
         if message:
             text += f" ({message})"
-        if error and status != "ok":
+        if error:
             text += f": {error}"
-        level = logging.WARNING if status == "failed" else logging.INFO
-        log.log(level, "%s", text, extra={"fields": {"job": job, "status": status,
-                                                     "seconds": round(seconds, 3), "error": error, **counts}})
+        if note:
+            text += f" ({note})" if error else f": {note}"
+        if next_at is not None:
+            text += f"; next {local_time(next_at, self.tz)}"
+        if level is None:
+            level = logging.WARNING if status == "failed" else logging.INFO
+        fields = {"job": job, "status": status, "seconds": round(seconds, 3), "error": error, **counts}
+        if note:
+            fields["note"] = note
+        if next_at is not None:
+            fields["next"] = next_at.isoformat(timespec="seconds")
+        log.log(level, "%s", text, extra={"fields": fields})
 
     # -- wiring ----------------------------------------------------------------------------
 
@@ -201,7 +285,7 @@ class Daemon:
                               id="settle", name="settle the previous day", **options)
         if config.week_at is not None:
             at = config.week_at
-            last = WEEKDAYS[(WEEKDAYS.index(self.config.settings.blog.week_starts) - 1) % 7][:3]
+            last = WEEKDAYS[self.week_last_day][:3]
             scheduler.add_job(self.week_job, CronTrigger(day_of_week=last, hour=at.hour, minute=at.minute,
                                                          second=at.second, timezone=tz),
                               id="week", name="publish the week's roll-up", **options)
@@ -268,17 +352,23 @@ class Daemon:
         raise StoreBusy(f"{error}; gave up after {len(self.start_waits)} tries in about {total}: "
                         f"the exit status is 1, so a service manager starts it again")
 
-    def _log_start(self, scheduler: BackgroundScheduler, lock: DaemonLock) -> None:
-        schedule = self.schedule
+    def _log_start(self, scheduler: BackgroundScheduler, lock: DaemonLock, now: datetime | None = None) -> None:
+        """Two lines: what runs (sources, catch-up, zone, lock), then when each daily or weekly
+        job runs next, with its date and zone (`next publish: 2026-12-02 23:30 KST`)."""
+        now = now or utcnow()
         sources = self.config.chosen(None)
         log.info(
-            "started: %d source(s) (%s), publish at %s, settle at %s, week at %s, catch-up %d day(s), zone %s, lock %s",
-            len(sources), ", ".join(f"{s.name} every {format_duration(s.every)}" for s in sources) or "none",
-            schedule.publish_at.strftime("%H:%M"),
-            schedule.settle_at.strftime("%H:%M") if schedule.settle_at else "off",
-            schedule.week_at.strftime("%H:%M") if schedule.week_at else "off",
-            schedule.catch_up_days, self.config.settings.timezone, lock.path,
+            "started: %d source(s) (%s), catch-up %d day(s), zone %s, lock %s",
+            len(sources), first_few([f"{s.name} every {format_duration(s.every)}" for s in sources]) or "none",
+            self.schedule.catch_up_days, self.config.settings.timezone, lock.path,
             extra={"fields": {"event": "started", "sources": [s.name for s in sources]}},
         )
+        runs = self.next_runs(now)
+        shown = {job: local_time(at, self.tz) for job, at in runs.items()}
+        if "week" in shown:
+            shown["week"] = f"{runs['week']:%a} {shown['week']}"
+        log.info("next publish: %s, settle: %s, week: %s", shown["publish"], shown.get("settle", "off"),
+                 shown.get("week", "off"),
+                 extra={"fields": {"event": "next", **{job: at.isoformat(timespec="seconds") for job, at in runs.items()}}})
         for job in scheduler.get_jobs():
             log.debug("next run of %s: %s", job.name, job.next_run_time)

@@ -28,16 +28,19 @@ from typing import Callable
 from trendbot import kinds, schedule
 from trendbot.config import Config, SourceBase
 from trendbot.errors import RetryLater, TrendbotError
-from trendbot.filters import wanted
+from trendbot.filters import sift
 from trendbot.http import HttpClient
+from trendbot.logs import about_source
 from trendbot.merge import merge_into_store
 from trendbot.models import Item, SourceState
 from trendbot.store import Fetched, Store, UpsertResult
+from trendbot.text import MESSAGE_CHARS, cut
 from trendbot.timeutil import format_duration, utcnow
 
 log = logging.getLogger("trendbot.fetch")
 PARALLEL_FROM = 4  # sources in a cycle from which documents are parsed in worker processes
 PR_SET_PDEATHSIG = 1  # prctl(2)
+WHOLE_IN_SOURCES = " (trendbot sources shows it whole)"
 
 
 @dataclass
@@ -53,18 +56,32 @@ class SourceOutcome:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     not_modified: bool = False
+    left_out: str = ""  # what the source's include / exclude removed: "3 left out by include"
 
     def line(self) -> str:
         """One line for the person running `trendbot fetch` (notes and warnings indented below)."""
         if self.status == "ok":
+            counts = [] if self.left_out and not self.seen else [f"{self.new} new, {self.updated} updated"]
+            counts += [self.left_out] if self.left_out else []
             what = "not modified" if self.not_modified and not self.seen else \
-                f"{self.seen} items ({self.new} new, {self.updated} updated)"
-            return (f"{self.name}: {what} in {self.seconds:.1f}s"
-                    + "".join(f"\n  note: {note}" for note in self.notes)
-                    + "".join(f"\n  warning: {warning}" for warning in self.warnings))
+                f"{self.seen} items ({'; '.join(counts)})"
+            return f"{self.name}: {what} in {self.seconds:.1f}s"
         if self.status == "skipped":
             return f"{self.name}: skipped, {self.error}"
-        return f"{self.name}: FAILED: {self.error}"
+        return f"{self.name}: FAILED: {self.brief_error}"
+
+    @property
+    def brief_error(self) -> str:
+        """The error as a log line says it: at most a line's length (`trendbot sources` has it whole)."""
+        error = self.error or ""
+        if len(error) <= MESSAGE_CHARS:
+            return error
+        return cut(error, MESSAGE_CHARS - len(WHOLE_IN_SOURCES)) + WHOLE_IN_SOURCES
+
+    def diagnostics(self) -> list[tuple[str, str]]:
+        """The source's notes and warnings, ("note" | "warning", line), said on stderr."""
+        return ([("note", f"{self.name}: note: {note}") for note in self.notes]
+                + [("warning", f"{self.name}: warning: {warning}") for warning in self.warnings])
 
 
 @dataclass
@@ -202,7 +219,13 @@ async def fetch_source(source: SourceBase, http: HttpClient, writer: _Writer, st
                        day: date | None, parsers: _Parsers | None = None) -> SourceOutcome:
     """One source, start to end. Whatever goes wrong in it (a server, a document, a bug in its
     kind, the store refusing its items) is this source's failure, recorded in its state row;
-    it never reaches the other sources."""
+    it never reaches the other sources. Every log line written meanwhile is about it."""
+    with about_source(source.name):
+        return await _fetch_source(source, http, writer, state, day, parsers)
+
+
+async def _fetch_source(source: SourceBase, http: HttpClient, writer: _Writer, state: SourceState | None,
+                        day: date | None, parsers: _Parsers | None) -> SourceOutcome:
     started = time.monotonic()
     config, now, store = writer.config, writer.now, writer.store
     until = schedule.held_back(now, state, day)
@@ -219,8 +242,8 @@ async def fetch_source(source: SourceBase, http: HttpClient, writer: _Writer, st
     try:
         async with asyncio.timeout(limit.total_seconds()):
             items: list[Item] = await kind.fetch(ctx, source)
-        if source.include or source.exclude:
-            items = [item for item in items if wanted(source.include, source.exclude, item.title, item.text)]
+        sifted = sift(items, source.include, source.exclude)
+        items = sifted.kept
         fetched = Fetched(source.name, source.kind, items, ctx.validators, ctx.memory,
                           "; ".join(ctx.warnings) or None, ctx.not_modified)
         unchanged = not items and not ctx.validators and not ctx.warnings and ctx.memory == remembered
@@ -238,7 +261,7 @@ async def fetch_source(source: SourceBase, http: HttpClient, writer: _Writer, st
     else:
         return SourceOutcome(source.name, source.kind, "ok", result.new, result.updated, len(items),
                              seconds=time.monotonic() - started, notes=ctx.notes, warnings=ctx.warnings,
-                             not_modified=ctx.not_modified)
+                             not_modified=ctx.not_modified, left_out=sifted.left_out())
     await writer.run(store.save_failure, source.name, source.kind, message, now, retry_until, ctx.memory)
     return SourceOutcome(source.name, source.kind, "failed", error=message,
                          seconds=time.monotonic() - started, notes=ctx.notes)
@@ -259,6 +282,8 @@ async def run_cycle_async(config: Config, store: Store, sources: list[SourceBase
                     on_done(outcome)
                 else:
                     (log.warning if outcome.status == "failed" else log.info)("%s", outcome.line())
+                    for level, text in outcome.diagnostics():
+                        (log.warning if level == "warning" else log.info)("%s", text)
                 return outcome
 
             outcomes = await asyncio.gather(*(one(source) for source in sources))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Iterable
 
 _NOT_LATIN_BEFORE = r"(?<![A-Za-z0-9])"
 _NOT_LATIN_AFTER = r"(?![A-Za-z0-9])"
@@ -44,3 +45,34 @@ def wanted(include: list[str], exclude: list[str], title: str, text: str | None 
     if include and not matches_any(include, title, text):
         return False
     return not (exclude and matches_any(exclude, title, text))
+
+
+@dataclass
+class Sifted:
+    """What a source's filter kept, and how many items each list left out."""
+
+    kept: list[Any] = field(default_factory=list)
+    by_include: int = 0
+    by_exclude: int = 0
+
+    def left_out(self) -> str:
+        """`3 left out by include, 1 by exclude`, or "" when the filter left out nothing."""
+        parts = [f"{count} left out by {name}" for name, count in (("include", self.by_include),
+                                                                   ("exclude", self.by_exclude)) if count]
+        if len(parts) == 2:
+            parts[1] = parts[1].replace(" left out", "")
+        return ", ".join(parts)
+
+
+def sift(items: Iterable[Any], include: list[str], exclude: list[str]) -> Sifted:
+    """The items that pass `include` and `exclude`, with the count each one left out (an item
+    no include entry matches is counted for include, even when an exclude entry matches too)."""
+    sifted = Sifted()
+    for item in items:
+        if include and not matches_any(include, item.title, item.text):
+            sifted.by_include += 1
+        elif exclude and matches_any(exclude, item.title, item.text):
+            sifted.by_exclude += 1
+        else:
+            sifted.kept.append(item)
+    return sifted

@@ -30,6 +30,7 @@ from trendbot.config import HttpConfig
 from trendbot.errors import FetchError, RetryLater
 from trendbot.models import Validators
 from trendbot.timeutil import utcnow
+from trendbot.urls import without_secrets
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +299,7 @@ class HttpClient:
                     header = response.headers.get("retry-after")
                     until = parse_retry_after(header, self.now)
                     if header and until is None:
-                        log.warning("%s: unreadable Retry-After %r; waiting %s", url, header[:40],
+                        log.warning("%s: unreadable Retry-After %r; waiting %s", without_secrets(url), header[:40],
                                     DEFAULT_RETRY_LATER)
                     if until is not None or status == 429:
                         until = until or self.now + DEFAULT_RETRY_LATER
@@ -313,13 +314,22 @@ class HttpClient:
                 raise FetchError(url, reason)
             delay = self.config.backoff.total_seconds() * (2 ** attempt)
             attempt += 1
-            log.debug("retrying %s in %.2fs: %s", url, delay, reason)
+            log.debug("retrying %s in %.2fs: %s", without_secrets(url), delay, reason)
             await asyncio.sleep(delay)
 
     async def _fetch(self, url: str, headers: dict[str, str], limit: int) -> Response:
-        """One request, its body read raw and decoded here under the size cap (httpx would
-        decode each network chunk in one step, however much it expands)."""
+        """One request (its line at -vv), the body read raw and decoded here under the size
+        cap (httpx would decode each network chunk in one step, however much it expands)."""
         started = time.monotonic()
+        try:
+            return await self._read(url, headers, limit, started)
+        except BaseException as exc:  # at -vv every request has its line, the ones that fail too
+            reason = exc.reason if isinstance(exc, FetchError) else (str(exc) or type(exc).__name__)
+            log.debug("GET %s failed after %.2fs: %s", without_secrets(url), time.monotonic() - started,
+                      "stopped (deadline or interrupted)" if isinstance(exc, asyncio.CancelledError) else reason)
+            raise
+
+    async def _read(self, url: str, headers: dict[str, str], limit: int, started: float) -> Response:
         async with self._client.stream("GET", url, headers=headers) as response:
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > limit:
@@ -334,8 +344,9 @@ class HttpClient:
                         raise FetchError(url, f"response is over the {describe_size(limit)} cap"
                                               + (" once decompressed" if codings else ""))
                     chunks.append(chunk)
-        return Response(str(response.url), response.status_code, response.headers, b"".join(chunks),
-                        time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        log.debug("GET %s %d %s bytes %.2fs", without_secrets(url), response.status_code, f"{size:,}", elapsed)
+        return Response(str(response.url), response.status_code, response.headers, b"".join(chunks), elapsed)
 
 
 def _phrase(status: int) -> str:

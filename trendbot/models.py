@@ -143,7 +143,7 @@ class StoredItem:
 
 
 # `extra` fields that `items --json` shows as fields of their own
-JSON_EXTRA = ("original_url", "organization", "thumbnail", "withdrawn_at")
+JSON_EXTRA = ("original_url", "organization", "submitter", "thumbnail", "withdrawn_at")
 
 
 def _iso(moment: datetime | None) -> str | None:

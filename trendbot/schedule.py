@@ -56,6 +56,17 @@ def due_day(now: datetime, tz: ZoneInfo, at: time) -> date:
     return today - timedelta(days=1)
 
 
+def next_at(now: datetime, tz: ZoneInfo, at: time, weekday: int | None = None) -> datetime:
+    """The first local time `at` after `now`, on `weekday` (0 = Monday) when one is given: when
+    a daily or weekly job runs next, as its cron trigger fires it."""
+    local = now.astimezone(tz)
+    for offset in range(8):
+        candidate = datetime.combine(local.date() + timedelta(days=offset), at, tzinfo=tz)
+        if candidate > local and (weekday is None or candidate.weekday() == weekday):
+            return candidate
+    raise AssertionError("a week always holds the weekday")  # pragma: no cover
+
+
 def days_to_catch_up(now: datetime, tz: ZoneInfo, published: set[date], window: int,
                      publish_at: time) -> list[date]:
     """Days within the last `window` due days whose digest was never published, oldest first."""

@@ -115,6 +115,18 @@ def item_row(item: Item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
+def kept_details(item: Item, popularity: str | None, extra: str | None) -> Item:
+    """`item` with what the stored row knew and this fetch did not read again: the counts and
+    `extra` fields it lacks (a GeekNews topic's points and article). What it did read wins.
+    Links are what the item says now: a post edited to drop its link leaves that story."""
+    stored_popularity = json.loads(popularity) if popularity else {}
+    stored_extra = json.loads(extra) if extra else {}
+    if not (stored_popularity.keys() - item.popularity.keys() or stored_extra.keys() - item.extra.keys()):
+        return item
+    return item.model_copy(update={"popularity": {**stored_popularity, **item.popularity},
+                                   "extra": {**stored_extra, **item.extra}})
+
+
 def stored_item(row: tuple) -> StoredItem:
     """A row selected as ITEM_COLUMNS (+ story_id, merge_rule) as a typed item."""
     (id_, source, kind, guid, url, canonical, title, text, summary, author, published, day, first_seen,
@@ -313,17 +325,24 @@ class Store:
 
     def upsert_items(self, items: Iterable[Item], now: datetime, tz: ZoneInfo) -> UpsertResult:
         """Insert new items, update changed ones in place (their day, first sighting and first
-        published time stay), leave unchanged rows untouched."""
+        published time stay), leave unchanged rows untouched. A fetch that did not read a detail
+        again never erases it: a popularity count or an `extra` field the stored row has and the
+        new item lacks (a GeekNews topic whose page was not re-read) is kept."""
+        given: dict[str, Item] = {}
         rows: dict[str, dict] = {}
         for item in items:
             row = item_row(item, now, tz)
-            rows[row["id"]] = row
+            rows[row["id"]], given[row["id"]] = row, item
         result = UpsertResult(ids=list(rows))
         if not rows:
             return result
         with self.write():
             existing = {key: content_hash for key, content_hash in
                         self._chunked("select id, content_hash from items where id in ({marks})", rows)}
+            differing = [key for key in rows if key in existing and existing[key] != rows[key]["content_hash"]]
+            for key, popularity, extra in self._chunked(
+                    "select id, popularity, extra from items where id in ({marks})", differing):
+                rows[key] = item_row(kept_details(given[key], popularity, extra), now, tz)
             new_rows, changed_rows = [], []
             for key, row in rows.items():
                 if key not in existing:

@@ -36,6 +36,15 @@ def clean(text: str | None) -> str:
     return _SPACE.sub(" ", _CONTROL.sub("", valid_unicode(text))).strip()
 
 
+MESSAGE_CHARS = 200  # the most trendbot says about one thing on a line: a list says its first few
+
+
+def first_few(parts: list[str], shown: int = 3, sep: str = ", ") -> str:
+    """`a, b, c and 16 more`: a list as a message names the first few and counts the rest."""
+    head = sep.join(parts[:shown])
+    return head + (f" and {len(parts) - shown} more" if len(parts) > shown else "")
+
+
 def cut(text: str, limit: int, ellipsis: str = "…") -> str:
     """At most `limit` characters, cut at a word boundary when there is one near the end."""
     text = clean(text)

@@ -125,3 +125,41 @@ def from_iso(text: str | None) -> datetime | None:
         return None
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# A time as trendbot writes it into a message: ISO 8601 with an offset (`…T21:12:10+00:00`) or
+# x.py's `2026-12-01 21:12 UTC`.
+_STAMP = re.compile(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[+-]\d\d:\d\d|Z| UTC\b)")
+
+
+def local_time(moment: datetime, tz: ZoneInfo) -> str:
+    """The one way a time is shown to the person: `2026-12-02 06:20 KST`, in the configured zone."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def shown_time(moment: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """`3 h ago`, `in 20 min`, `just now` within a day of `now`; further away, `local_time`."""
+    seconds = (moment - now).total_seconds()
+    span = abs(seconds)
+    if span >= DAY.total_seconds():
+        return local_time(moment, tz)
+    minutes = round(span / 60)
+    if minutes < 1:
+        return "just now"
+    amount = f"{minutes} min" if minutes < 60 else f"{round(span / 3600)} h"
+    return f"in {amount}" if seconds > 0 else f"{amount} ago"
+
+
+def local_times(text: str, tz: ZoneInfo) -> str:
+    """`text` with every time written in it shown as `local_time` (a stored error says
+    `next try after 2026-12-01T21:12:10+00:00`; the person reads it in their zone)."""
+    def local(match: re.Match[str]) -> str:
+        stamp = match.group(0).replace(" UTC", "+00:00").replace("Z", "+00:00").replace(" ", "T", 1)
+        try:
+            return local_time(datetime.fromisoformat(stamp), tz)
+        except ValueError:
+            return match.group(0)
+
+    return _STAMP.sub(local, text)

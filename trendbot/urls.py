@@ -27,6 +27,29 @@ def is_tracking_param(name: str) -> bool:
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
+SECRET_PARAM = re.compile(r"(^|_|-)(key|apikey|token|secret|password|passwd|pass|auth|sig|signature|session|"
+                          r"credential)s?($|_|-)", re.IGNORECASE)
+
+
+def without_secrets(url: str) -> str:
+    """`url` as it may be shown in a log: a user name and password become `***`, and so does
+    the value of a query parameter that names a key, token, signature or password."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(SECRET_PARAM.search(name) for name, _ in pairs):
+            query = urlencode([(name, "***" if SECRET_PARAM.search(name) else value) for name, value in pairs],
+                              safe="*:/")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
 def is_http_url(url: str) -> bool:
     try:
         parts = urlsplit(url.strip())

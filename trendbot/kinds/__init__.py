@@ -26,14 +26,17 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from trendbot.config import SourceBase, display_path, read_toml, validation_error
+from trendbot.config import SourceBase, all_problems, display_path, read_toml, validation_error
 from trendbot.errors import ConfigError, FetchError, RetryLater
+from trendbot.logs import SOURCE_LOGGER
 from trendbot.models import Item, StoredItem, Validators
+from trendbot.text import MESSAGE_CHARS, cut
 
 if TYPE_CHECKING:  # only named in annotations: loading sources must not load httpx (start-up time)
     from trendbot.http import HttpClient, Response
 
 ENTRY_POINT_GROUP = "trendbot.kinds"
+WHOLE_AT_VV = " (-vv shows it whole)"
 T = TypeVar("T")
 log = logging.getLogger("trendbot.kinds")
 
@@ -142,12 +145,21 @@ def load_sources(directory: Path) -> list[SourceBase]:
         raise ConfigError(display_path(directory), "sources_dir is not a folder", "sources_dir")
     sources: list[SourceBase] = []
     seen: dict[str, Path] = {}
+    problems: list[ConfigError] = []
     for path in sorted(directory.glob("*.toml")):
-        source = load_source(path)
+        try:
+            source = load_source(path)
+        except ConfigError as exc:  # every file is read: the user fixes them all in one go
+            problems.append(exc)
+            continue
         if source.name in seen:
-            raise ConfigError(display_path(path), f'"{source.name}" is already the name of {display_path(seen[source.name])}', "name")
+            problems.append(ConfigError(display_path(path),
+                                        f'"{source.name}" is already the name of {display_path(seen[source.name])}', "name"))
+            continue
         seen[source.name] = path
         sources.append(source)
+    if problems:
+        raise all_problems(problems)
     return sources
 
 
@@ -191,7 +203,7 @@ class FetchContext:
 
     @property
     def log(self) -> logging.Logger:
-        return logging.getLogger(f"trendbot.source.{self.source.name}")
+        return logging.getLogger(SOURCE_LOGGER + self.source.name)
 
     async def get(self, url: str, *, conditional: bool = False, **kwargs) -> Response:
         """GET through the shared client; `conditional` sends back the stored validators.
@@ -232,14 +244,19 @@ class FetchContext:
         self.http.set_host_interval(base_url, interval)
 
     def note(self, message: str) -> None:
-        self.notes.append(message)
-        self.log.debug("%s: %s", self.source.name, message)  # said once, with the source's line
+        self.notes.append(self._brief(message))
 
     def warn(self, message: str) -> None:
         """Something is wrong but the fetch still counts (a broken document read in part):
-        shown under the source's line and kept in `trendbot sources` until the next fetch."""
-        self.warnings.append(message)
-        self.log.debug("%s: %s", self.source.name, message)  # said once, with the source's line
+        said after the source's line and kept in `trendbot sources` until the next fetch."""
+        self.warnings.append(self._brief(message))
+
+    def _brief(self, message: str) -> str:
+        """A message as said: at most `MESSAGE_CHARS`; the whole of a longer one is in -vv's log."""
+        self.log.debug("%s: %s", self.source.name, message)
+        if len(message) <= MESSAGE_CHARS:
+            return message
+        return cut(message, MESSAGE_CHARS - len(WHOLE_AT_VV)) + WHOLE_AT_VV
 
     async def each(self, parts: Iterable[T], fetch_one: Callable[[T], Awaitable[list[Item]]],
                    name: Callable[[T], str] = str) -> list[Item]:

@@ -32,7 +32,7 @@ from trendbot.feeds import entry_html, entry_time, entry_title, read_feed, requi
 from trendbot.kinds import FetchContext, Kind
 from trendbot.models import Item, StoredItem
 from trendbot.markup import parse_fragment, parse_page, strip_html
-from trendbot.text import clean, cut, first_sentence
+from trendbot.text import clean, cut, first_few, first_sentence
 from trendbot.timeutil import HOUR, YEAR, DurationIn, format_duration, from_iso, iso
 from trendbot.urls import is_http_url
 
@@ -351,21 +351,25 @@ async def fetch(ctx: FetchContext, source: GeekNewsSource) -> list[Item]:
 
     memory = {int(key): value for key, value in (ctx.memory.get(MEMORY_KEY) or {}).items()}
     due = topics_due([t.id for t in topics], memory, ctx.now, source.refresh_after, source.max_enrich)
-    failures: list[str] = []
+    failures: list[tuple[int, str]] = []
     for position, topic_id in enumerate(due):
         try:
             details = await enrich(ctx, source.base_url, topic_id)
         except RetryLater as exc:
-            failures.append(f"{topic_id} ({exc.reason})")
+            failures.append((topic_id, exc.reason))
             left = len(due) - position - 1
             ctx.note(f"the site asked to slow down; {left} more topic(s) left for the next cycle")
             break
         except FetchError as exc:
-            failures.append(f"{topic_id} ({exc})")
+            failures.append((topic_id, exc.reason))
+            ctx.log.info("%s: topic %d kept with the feed's data only: %s", source.name, topic_id, exc)
             continue
         memory[topic_id] = {**asdict(details), "at": iso(ctx.now)}
     if failures:
-        ctx.warn(f"{len(failures)} topic(s) kept with the feed's data only: " + "; ".join(failures))
+        # a line per topic would be a page: the first few and one reason, the rest at -v
+        first = failures[0][1].split(" (and ", 1)[0]
+        ctx.warn(f"{len(failures)} topic(s) kept with the feed's data only: "
+                 f"{first_few([str(topic_id) for topic_id, _ in failures])} ({cut(first, 90)}; -v lists each)")
 
     in_feed = {t.id for t in topics}
     ctx.memory[MEMORY_KEY] = {str(key): value for key, value in memory.items() if key in in_feed}

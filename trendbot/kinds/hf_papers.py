@@ -94,15 +94,15 @@ def _urls(value: Any) -> list[str]:
 
 def submitter(entry: dict, paper: dict) -> dict[str, str] | None:
     """Who put the paper on the list: the HF username (`submittedBy.name`, or `user` in
-    `submittedOnDailyBy`) and the person's name (`fullname`)."""
-    for user in (_dict(entry.get("submittedBy")), _dict(paper.get("submittedOnDailyBy"))):
-        username = _text(user.get("user"), user.get("name"))
-        if username:
-            person = {"user": username}
-            if _text(user.get("fullname")):
-                person["fullname"] = _text(user.get("fullname"))
-            return person
-    return None
+    `submittedOnDailyBy`) and the person's name (`fullname`), each from wherever the answer has
+    it (an entry's `submittedBy` may lack the name its `paper.submittedOnDailyBy` holds)."""
+    users = [_dict(entry.get("submittedBy")), _dict(paper.get("submittedOnDailyBy"))]
+    username = next((name for user in users if (name := _text(user.get("user"), user.get("name")))), "")
+    if not username:
+        return None
+    same = [user for user in users if _text(user.get("user"), user.get("name")) == username]
+    fullname = next((name for user in same if (name := _text(user.get("fullname")))), "")
+    return {"user": username, **({"fullname": fullname} if fullname else {})}
 
 
 def organization(entry: dict, paper: dict) -> str | None:

@@ -37,7 +37,7 @@ from trendbot.feeds import entry_html, entry_time, read_feed, require_entries
 from trendbot.kinds import FetchContext, Kind
 from trendbot.models import Item
 from trendbot.markup import parse_fragment, strip_html
-from trendbot.text import clean, cut, is_placeholder, wordless_title
+from trendbot.text import clean, cut, first_few, is_placeholder, wordless_title
 from trendbot.timeutil import HOUR, MAX_DURATION, YEAR, DurationIn, format_duration, from_iso, iso
 from trendbot.urls import strip_tracking
 
@@ -518,7 +518,9 @@ async def fetch(ctx: FetchContext, source: XSource) -> list[Item]:
         for post in posts:
             items.setdefault(post.guid, post)  # a retweet may also be in its author's own feed
     if failed and len(failed) == len(source.accounts):
-        detail = "; ".join(f"@{a}: " + (", ".join(r) or "no endpoint") for a, r in failed.items())
+        details = [f"@{a}: " + (", ".join(r) or "no endpoint") for a, r in failed.items()]
+        detail = details[0] if len(details) == 1 else \
+            f"{len(details)} accounts; {first_few(details, 1, '; ')}; trendbot sources lists each"
         raise FetchError(f"source {source.name}", f"no endpoint gave a good feed ({detail})")
     for account, reasons in failed.items():
         ctx.note(f"@{account} not fetched, every endpoint failed: " + "; ".join(reasons))
