@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import read_data
-from trendbot.merge import MergeItem, partition, merge_into_store
+from trendbot.merge import MergeItem, partition
+from trendbot.stories import merge_into_store
 from trendbot.models import Item
 from trendbot.store import Store
 

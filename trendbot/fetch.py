@@ -30,7 +30,7 @@ from trendbot.config import Config, SourceBase
 from trendbot.errors import RetryLater, TrendbotError
 from trendbot.filters import wanted
 from trendbot.http import HttpClient
-from trendbot.merge import merge_into_store
+from trendbot.stories import merge_into_store
 from trendbot.models import Item, SourceState
 from trendbot.store import Fetched, Store, UpsertResult
 from trendbot.timeutil import format_duration, utcnow

@@ -18,7 +18,7 @@ from trendbot import digest as digests
 from trendbot import kinds, publish, schedule
 from trendbot.config import Config, load_config
 from trendbot.digest import Digest
-from trendbot.merge import ensure_merged
+from trendbot.stories import ensure_merged
 from trendbot.store import Store
 from trendbot.summarize import Summarizer
 

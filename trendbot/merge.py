@@ -8,9 +8,17 @@ different papers (arXiv ids) or two different GitHub repositories in one story.
 
 The partition is a pure function of the set of items: edges are tried in a fixed order (keys by
 strength, then title pairs by similarity), so the arrival order never changes the result, and
-running the merge again changes nothing. `merge_into_store` makes it incremental: it
-recomputes only the part of the graph the new items touch, which gives the same result as
-merging everything from scratch, because stories only ever form along those edges.
+running the merge again changes nothing. Nothing here reads or writes the store: a merge is
+three steps (`trendbot/stories.py`): the store reads the items and everything connected to
+them in one go (`Store.merge_neighbourhood`, with the keys `batch_keys` computes), `assign`
+decides, and the store saves the result in one transaction. Recomputing only the part of the
+graph the new items touch gives the same result as merging everything from scratch, because
+stories only ever form along those edges.
+
+Its cost stays about linear whatever the items look like: a title block held by more than
+`BLOCK_LIMIT` items says nothing (like a stop word, it would otherwise make every pair of those
+items a candidate), and a new item whose only key is held by a crowd (a link a thousand feeds
+serve) joins the crowd's story from a few facts, without the crowd being partitioned again.
 """
 
 from __future__ import annotations
@@ -25,13 +33,14 @@ from datetime import date, datetime
 from typing import Iterable
 
 from trendbot.models import StoredItem, short_hash
-from trendbot.store import Store
 from trendbot.urls import KEY_KINDS, canonicalize_url, identity_keys, key_kind
 
 TITLE_SIMILARITY = 0.85   # token-set (Jaccard) similarity two titles need to merge
 TITLE_MIN_TOKENS = 4      # shorter titles ("Image", "New paper") never merge on title alone
 TITLE_DAYS = 3            # near-identical titles merge only this many days apart at most
 MAX_LINKS = 8             # only the first links of an item count; a long roundup is about many things
+BLOCK_LIMIT = 64          # a title block held by more items than this joins none of them
+CROWD = 32                # a key held by more stored items than this is a crowd (see `assign`)
 
 # Words that carry no identity in English titles; Korean particles stay attached to their
 # word, so Korean titles keep all their tokens.
@@ -237,37 +246,50 @@ def _key_order(key: str) -> tuple[int, str]:
     return (KEY_KINDS.index(kind) if kind in KEY_KINDS else len(KEY_KINDS), key)
 
 
-def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys]) -> list[tuple[float, str, str]]:
+def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys],
+                dead: Iterable[str] = ()) -> list[tuple[float, str, str]]:
     """Every pair of items whose titles may merge, as (similarity, id, id).
 
     The blocks of every title go into one sorted list of integers (block hash and item
     position in one number) instead of a dictionary of lists: at 100,000 titles that is eight
     hundred thousand small integers, not as many lists. Items sharing a block are neighbours in
-    it; a hash collision only adds a pair for `titles_match` to refuse.
+    it; a hash collision only adds a pair for `titles_match` to refuse. A block held by more than
+    BLOCK_LIMIT items, or named in `dead` (its `sig:` key, held by that many stored items), is
+    skipped; pairs are scored as they are found and only the matching ones kept.
     """
+    dead = frozenset(dead)
     marks: list[int] = []
     for position, item in enumerate(items):
         for block in title_blocks(keys[item.id].tokens):
             marks.append(((block & _BLOCK_MASK) << _POSITION_BITS) | position)
     marks.sort()
-    pairs: dict[tuple[str, str], float] = {}
+    found: dict[tuple[str, str], float] = {}
     start = 0
     while start < len(marks):
         block = marks[start] >> _POSITION_BITS
         end = start + 1
         while end < len(marks) and marks[end] >> _POSITION_BITS == block:
             end += 1
-        if end - start > 1:
+        if 1 < end - start <= BLOCK_LIMIT:
             bucket = sorted((items[mark & _POSITION_MASK] for mark in marks[start:end]), key=lambda i: (i.day, i.id))
-            for n, a in enumerate(bucket):
-                for b in bucket[n + 1:]:
-                    if (b.day - a.day).days > TITLE_DAYS:
-                        break
-                    pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
-                    if pair not in pairs:
-                        pairs[pair] = titles_match(a, keys[a.id], b, keys[b.id])
+            if not dead or _signature_of(keys[bucket[0].id].tokens, block) not in dead:
+                for n, a in enumerate(bucket):
+                    for b in bucket[n + 1:]:
+                        if (b.day - a.day).days > TITLE_DAYS:
+                            break
+                        pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
+                        if pair not in found and (similarity := titles_match(a, keys[a.id], b, keys[b.id])):
+                            found[pair] = similarity
         start = end
-    return [(sim, a, b) for (a, b), sim in pairs.items() if sim]
+    return [(sim, a, b) for (a, b), sim in found.items()]
+
+
+def _signature_of(tokens: tuple[str, ...], block: int) -> str:
+    """The stored key (`sig:…`) of the block of these tokens whose hash is `block`."""
+    for part in _leave_one_out(tokens):
+        if hash(part) & _BLOCK_MASK == block:
+            return "sig:" + hashlib.blake2b("\x1f".join(part).encode(), digest_size=8).hexdigest()
+    return ""
 
 
 @dataclass(frozen=True)
@@ -277,8 +299,10 @@ class Assignment:
 
 
 def partition(items: Iterable[MergeItem], mirrors: Iterable[str] = (),
-              keys: dict[str, ItemKeys] | None = None) -> dict[str, Assignment]:
-    """Group items into stories: item id -> story id and the rule that joined it."""
+              keys: dict[str, ItemKeys] | None = None, dead: Iterable[str] = ()) -> dict[str, Assignment]:
+    """Group items into stories: item id -> story id and the rule that joined it. `keys` are
+    the items' keys where already known; `dead` the title blocks (`sig:…`) that join nothing
+    because more than BLOCK_LIMIT items hold them, counting items not given here."""
     items = sorted({item.id: item for item in items}.values(), key=lambda i: i.id)
     mirrors = tuple(mirrors)
     keys = keys if keys is not None else {}
@@ -299,7 +323,7 @@ def partition(items: Iterable[MergeItem], mirrors: Iterable[str] = (),
                     if candidate != other and union.union(candidate, other):
                         break
     title_partner: dict[str, str] = {}
-    for sim, a, b in sorted(title_pairs(items, keys), key=lambda p: (-p[0], p[1], p[2])):
+    for sim, a, b in sorted(title_pairs(items, keys, dead), key=lambda p: (-p[0], p[1], p[2])):
         if union.find(a) != union.find(b) and union.union(a, b):
             title_partner.setdefault(a, b)
             title_partner.setdefault(b, a)
@@ -334,62 +358,66 @@ def _assign(union: _Partition, keys: dict[str, ItemKeys], holders: dict[str, lis
     return result
 
 
-def _merge_items(store: Store, ids: Iterable[str]) -> list[tuple[MergeItem, str | None]]:
-    """(merge item, current story id) of stored items, read with only what the merge needs."""
-    return [(MergeItem(id_, source, url, title or "", date.fromisoformat(day), tuple(json.loads(links or "[]")),
-                       original if isinstance(original, str) else None), story)
-            for id_, source, url, title, day, links, original, story in store.merge_rows(ids)]
-
-
-def _neighbourhood(store: Store, items: dict[str, MergeItem], keys: dict[str, ItemKeys],
-                   mirrors: tuple[str, ...]) -> None:
-    """Grow `items` (whose keys are known) with everything connected to them by a key or a
-    matching title, reading each stored item once."""
-    frontier = sorted(items)
-    while frontier:
-        lookup = {k for i in frontier for k in keys[i].all}
-        lookup |= {f"sig:{t}" for i in frontier for t in title_signatures(keys[i].tokens)}
-        wanted: set[str] = set()
-        candidates: set[str] = set()
-        for item_id, _, role in store.items_with_keys(lookup):
-            if item_id not in items:
-                (candidates if role == "title" else wanted).add(item_id)
-        found: dict[str, tuple[MergeItem, ItemKeys]] = {}
-        for other, _ in _merge_items(store, candidates | wanted):
-            other_keys = keys_of(other, mirrors)
-            if other.id in wanted or any(titles_match(items[i], keys[i], other, other_keys) for i in frontier):
-                found[other.id] = (other, other_keys)
-        for item_id, (item, item_keys) in found.items():
-            items[item_id], keys[item_id] = item, item_keys
-        frontier = sorted(found)
-
-
 def stored_keys(keys: ItemKeys) -> list[tuple[str, str]]:
+    """An item's keys as the store keeps them: (key, role), title blocks as `sig:` keys."""
     pairs = [(k, "own") for k in keys.own] + [(k, "link") for k in keys.link]
     return pairs + [(f"sig:{t}", "title") for t in title_signatures(keys.tokens)]
 
 
-def merge_into_store(store: Store, ids: Iterable[str], now: datetime, mirrors: Iterable[str] = ()) -> int:
-    """Merge new or changed items into the stored stories; returns how many assignments changed.
-    Each item's keys are computed once and each stored item read once."""
-    ids = sorted(set(ids))
-    if not ids:
-        return 0
+def keys_from_stored(pairs: Iterable[tuple[str, str]], title: str) -> ItemKeys:
+    """A stored item's keys, read back (only its title is tokenized again)."""
+    pairs = list(pairs)
+    return ItemKeys([k for k, role in pairs if role == "own"], [k for k, role in pairs if role == "link"],
+                    title_tokens(title))
+
+
+def row_item(row: tuple, with_links: bool = True) -> MergeItem:
+    """A merge item from a `Store.merge_rows` tuple (its links parsed only when they are needed:
+    a stored item's keys are read, not recomputed)."""
+    id_, source, url, title, day, links, original, _ = row
+    return MergeItem(id_, source, url, title or "", date.fromisoformat(day),
+                     tuple(json.loads(links or "[]")) if with_links else (),
+                     original if isinstance(original, str) else None)
+
+
+_CROWD_KINDS = ("arxiv", "tweet", "url")  # a crowd's key never pins a story against the newcomer
+
+
+def batch_keys(rows: list[tuple], mirrors: Iterable[str], known: dict[str, ItemKeys]) -> dict[str, tuple[list[tuple[str, str]], str | None]]:
+    """The keys of the items to merge, for `Store.merge_neighbourhood`: (key, role) pairs, and
+    the one key of an item that has only one (what makes it a possible newcomer to a crowd).
+    The keys are kept in `known` for `assign`."""
     mirrors = tuple(mirrors)
-    read = _merge_items(store, ids)
-    items = {item.id: item for item, _ in read}
-    keys = {item_id: keys_of(item, mirrors) for item_id, item in items.items()}
-    store.save_merge({i: stored_keys(keys[i]) for i in items}, {}, now)  # the neighbourhood sees them
-    # an updated item may have left its story: its old story-mates are recomputed too
-    previous = {story for _, story in read if story}
-    mates = [member for member in store.story_member_ids(previous) if member not in items]
-    for item, _ in _merge_items(store, mates):
-        items[item.id], keys[item.id] = item, keys_of(item, mirrors)
-    _neighbourhood(store, items, keys, mirrors)
-    assignments = partition(items.values(), mirrors, keys)
-    return store.save_merge({}, {i: (a.story_id, a.rule) for i, a in assignments.items()}, now)
+    found: dict[str, tuple[list[tuple[str, str]], str | None]] = {}
+    for row in rows:
+        keys = known[row[0]] = keys_of(row_item(row), mirrors)
+        only = keys.all[0] if len(keys.all) == 1 and key_kind(keys.all[0]) in _CROWD_KINDS else None
+        found[row[0]] = (stored_keys(keys), only)
+    return found
 
 
-def ensure_merged(store: Store, days: Iterable[date], now: datetime, mirrors: Iterable[str] = ()) -> int:
-    """Merge the items of `days` that no merge has seen (e.g. stored before stories existed)."""
-    return merge_into_store(store, store.items_without_story(days), now, mirrors)
+def assign(hood, mirrors: Iterable[str], known: dict[str, ItemKeys]) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """Decide a neighbourhood read by `Store.merge_neighbourhood` (pure: the store is not in
+    reach): item id -> (story id, rule) for everything it holds, and the new items left
+    undecided, which must be read again in full (`full=`).
+
+    The items read are partitioned exactly as `partition` would partition every item. A newcomer
+    to a crowd (its only key held by more than CROWD stored items, no title shared with a live
+    block) is not partitioned with the crowd: wherever the crowd is, such an item ends in the
+    story of the key's first holder, with that key as its rule, and changes nobody else's story,
+    rule or story id — provided another member of that story holds the key (nobody's rule
+    changes), one holds it as its own when the newcomer does (the story's anchor stays), and
+    the newcomer is not the story's first member (its id stays). Otherwise it is undecided.
+    """
+    items = [row_item(row, with_links=item_id in known) for item_id, row in sorted(hood.rows.items())]
+    keys = {item.id: known[item.id] if item.id in known else keys_from_stored(hood.keys.get(item.id, ()), item.title)
+            for item in items}
+    stories = {i: (a.story_id, a.rule) for i, a in partition(items, mirrors, keys, hood.dead).items()}
+    undecided: list[str] = []
+    for item_id, (key, story, holders, owned, lowest) in sorted(hood.crowded.items()):
+        own = key in known[item_id].own
+        if story is not None and holders >= 2 and (owned or not own) and lowest is not None and item_id > lowest:
+            stories[item_id] = (story, key)
+        else:
+            undecided.append(item_id)
+    return stories, undecided
