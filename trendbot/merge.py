@@ -47,7 +47,7 @@ CROWD = 32                # a key held by more stored items than this is a crowd
 _STOPWORDS = frozenset("a an and are as at by for from in into is it of on or the to via vs with".split())
 _TOKEN = re.compile(r"\w+")
 _X_PREFIX = re.compile(r"^(?:RT by @\w+|R to @\w+|Pinned):\s*")  # Nitter title prefixes (FORMATS.md §3.1)
-_CONTRADICTING = ("arxiv", "github")  # a story holds at most one of each
+_CONTRADICTING = ("arxiv:", "github:")  # a story holds at most one of each
 _DIGIT = re.compile(r"\d")
 _POSITION_BITS = 24                       # items in one partition: up to 16 million
 _POSITION_MASK = (1 << _POSITION_BITS) - 1
@@ -78,34 +78,39 @@ class ItemKeys:
 
     __slots__ = ("own", "link", "tokens", "numbers", "arxiv", "github")
 
-    def __init__(self, own: list[str], link: list[str], tokens: tuple[str, ...] = ()):
-        self.own = tuple(own)                   # what the item is
-        self.link = tuple(link)                 # what it links to
+    def __init__(self, own: Iterable[str], link: Iterable[str], tokens: tuple[str, ...] = ()):
+        self.own = own = tuple(own)             # what the item is
+        self.link = link = tuple(link)          # what it links to
         self.tokens = tokens                    # normalized title tokens
-        self.numbers = _set(t for t in tokens if _DIGIT.search(t))  # "gpt-4" is not "gpt-5"
+        numbers = [t for t in tokens if not t.isalpha() and _DIGIT.search(t)]
+        self.numbers = frozenset(numbers) if numbers else _EMPTY  # "gpt-4" is not "gpt-5"
         # what pins a story: every paper the item is or links; only the repository it *is*
-        self.arxiv = _set(k for k in self.own + self.link if k.startswith("arxiv:"))
-        self.github = _set(k for k in self.own if k.startswith("github:"))
+        papers = [k for k in own + link if k.startswith("arxiv:")]
+        self.arxiv = frozenset(papers) if papers else _EMPTY
+        repos = [k for k in own if k.startswith("github:")]
+        self.github = frozenset(repos) if repos else _EMPTY
 
     @property
     def all(self) -> tuple[str, ...]:
         return self.own + self.link
 
 
+# The one shared empty set (most items hold no number, paper or repository: 100,000 empty sets
+# would be 20 MB).
 _EMPTY: frozenset = frozenset()
-
-
-def _set(values: Iterable[str]) -> frozenset[str]:
-    """A frozenset, the one shared empty set when there is nothing (most items hold no number,
-    paper or repository: 100,000 empty sets would be 20 MB)."""
-    found = frozenset(values)
-    return found if found else _EMPTY
 
 
 def title_tokens(title: str) -> tuple[str, ...]:
     """The title's distinct words, normalized and sorted (stop words and Nitter's prefixes out)."""
-    text = unicodedata.normalize("NFKC", _X_PREFIX.sub("", title or "")).lower()
-    return tuple(sorted({sys.intern(t) for t in _TOKEN.findall(text) if t not in _STOPWORDS and t != "_"}))
+    text = title or ""
+    if text.startswith(("RT by @", "R to @", "Pinned:")):
+        text = _X_PREFIX.sub("", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    words = set(_TOKEN.findall(text.lower()))
+    words -= _STOPWORDS
+    words.discard("_")
+    return tuple(sorted(map(sys.intern, words)))
 
 
 def title_similarity(a: Iterable[str], b: Iterable[str]) -> float:
@@ -147,29 +152,26 @@ def title_blocks(tokens: tuple[str, ...]) -> set[int]:
 def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
     """The item's identity keys. Links add keys, but not ones that would contradict the item:
     a paper linking another paper, or a post linking several papers, names no paper by link."""
-    mirrors = tuple(mirrors)
-    own: list[str] = []
-    for url in (item.url, item.original):
-        for key in identity_keys(url, mirrors) if url else ():
-            if key not in own:
-                own.append(key)
-    own_host = _host(canonicalize_url(item.url, mirrors))
-    per_link: list[list[str]] = []
-    for url in item.links[:MAX_LINKS]:
-        keys = identity_keys(url, mirrors)
-        if _host(canonicalize_url(url, mirrors)) == own_host and not any(k.startswith("tweet:") for k in keys):
-            continue  # a site linking its own pages (related topics, profiles) says nothing new
-        per_link.append(keys)
-    for kind in _CONTRADICTING:
-        prefix = kind + ":"
-        mine = {k for k in own if k.startswith(prefix)}
-        linked = {k for keys in per_link for k in keys if k.startswith(prefix)}
-        if mine or len(linked) > 1:
-            # the whole link goes, its URL key too: it is about something else than the item
-            per_link = [keys for keys in per_link if all(not k.startswith(prefix) or k in mine for k in keys)]
+    mirrors = mirrors if isinstance(mirrors, tuple) else tuple(mirrors)
+    own = identity_keys(item.url, mirrors) if item.url else []
+    if item.original:
+        own += [key for key in identity_keys(item.original, mirrors) if key not in own]
     link: list[str] = []
-    for keys in per_link:
-        link += [k for k in keys if k not in own and k not in link]
+    if item.links:
+        own_host = _host(canonicalize_url(item.url, mirrors))
+        per_link: list[list[str]] = []
+        for url in item.links[:MAX_LINKS]:
+            keys = identity_keys(url, mirrors)
+            if keys and (_host(canonicalize_url(url, mirrors)) != own_host or any(k.startswith("tweet:") for k in keys)):
+                per_link.append(keys)  # a site linking its own pages (related topics, profiles) says nothing new
+        for prefix in _CONTRADICTING:
+            mine = {k for k in own if k.startswith(prefix)}
+            linked = {k for keys in per_link for k in keys if k.startswith(prefix)}
+            if mine or len(linked) > 1:
+                # the whole link goes, its URL key too: it is about something else than the item
+                per_link = [keys for keys in per_link if all(not k.startswith(prefix) or k in mine for k in keys)]
+        for keys in per_link:
+            link += [k for k in keys if k not in own and k not in link]
     return ItemKeys(own, link, title_tokens(item.title))
 
 

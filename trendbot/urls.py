@@ -105,6 +105,8 @@ def _mirror_bases(mirrors: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 
 def _bare_host(host: str) -> str:
+    if not host.startswith(("www.", "m.")):
+        return host
     while True:
         for prefix in ("www.", "m."):
             if host.startswith(prefix) and host.count(".") >= 2:
@@ -115,7 +117,7 @@ def _bare_host(host: str) -> str:
 
 
 def is_x_host(host: str) -> bool:
-    return host in X_HOSTS or "nitter" in host.split(".")
+    return host in X_HOSTS or ("nitter" in host and "nitter" in host.split("."))
 
 
 def canonicalize_url(url: str, mirrors: Iterable[str] = ()) -> str:
@@ -127,9 +129,23 @@ def canonicalize_url(url: str, mirrors: Iterable[str] = ()) -> str:
     return _canonical(url, mirrors if isinstance(mirrors, tuple) else tuple(mirrors))
 
 
+# The common shape, canonicalized without urllib: lower-case host, no port, user, query or
+# fragment, a path `quote` would not change (what `_canonical` would make of it, checked by a
+# property test).
+_SIMPLE = re.compile(r"(?:https?)://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(/[A-Za-z0-9/%:@!$&'()*+,;=\-._~]*)?")
+
+
 @lru_cache(maxsize=65536)  # merging sees the same links again and again
 def _canonical(url: str, mirrors: tuple[str, ...]) -> str:
     url = url.strip()
+    simple = None if mirrors else _SIMPLE.fullmatch(url)
+    if simple:
+        host, path = _bare_host(simple.group(1)), simple.group(2) or "/"
+        if host != X_HOST and is_x_host(host):
+            host = X_HOST
+        if path != "/" and path.endswith("/"):
+            path = path.rstrip("/") or "/"
+        return f"https://{host}{path}"
     try:
         parts = urlsplit(url)
         host, port = _host_and_port(parts)
