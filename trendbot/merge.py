@@ -23,6 +23,8 @@ serve) joins the crowd's story from a few facts, without the crowd being partiti
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import re
@@ -30,7 +32,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable
+from typing import Iterable, Iterator, NamedTuple
 
 from trendbot.models import StoredItem, short_hash
 from trendbot.urls import KEY_KINDS, canonicalize_url, identity_keys, key_kind
@@ -39,7 +41,7 @@ TITLE_SIMILARITY = 0.85   # token-set (Jaccard) similarity two titles need to me
 TITLE_MIN_TOKENS = 4      # shorter titles ("Image", "New paper") never merge on title alone
 TITLE_DAYS = 3            # near-identical titles merge only this many days apart at most
 MAX_LINKS = 8             # only the first links of an item count; a long roundup is about many things
-BLOCK_LIMIT = 64          # a title block held by more items than this joins none of them
+BLOCK_LIMIT = 32          # a title block held by more items than this joins none of them
 CROWD = 32                # a key held by more stored items than this is a crowd (see `assign`)
 
 # Words that carry no identity in English titles; Korean particles stay attached to their
@@ -48,7 +50,8 @@ _STOPWORDS = frozenset("a an and are as at by for from in into is it of on or th
 _TOKEN = re.compile(r"\w+")
 _X_PREFIX = re.compile(r"^(?:RT by @\w+|R to @\w+|Pinned):\s*")  # Nitter title prefixes (FORMATS.md §3.1)
 _CONTRADICTING = ("arxiv:", "github:")  # a story holds at most one of each
-_DIGIT = re.compile(r"\d")
+_IDENTITIES = ("arxiv:", "tweet:", "github:")  # two items owning different ones never join by title
+_NUMBERS = re.compile(r"\w*\d\w*")  # the tokens holding a digit, found in the tokens joined by spaces
 _POSITION_BITS = 24                       # items in one partition: up to 16 million
 _POSITION_MASK = (1 << _POSITION_BITS) - 1
 _BLOCK_MASK = (1 << 40) - 1               # block hashes kept to 40 bits, with the position in 64
@@ -76,19 +79,42 @@ class ItemKeys:
     title's tokens (a sorted tuple of interned strings: a frozenset of seven words would cost six
     times the memory) and the tokens with digits."""
 
-    __slots__ = ("own", "link", "tokens", "numbers", "arxiv", "github")
+    __slots__ = ("own", "link", "tokens", "_numbers", "_arxiv", "_github", "_ids")
 
     def __init__(self, own: Iterable[str], link: Iterable[str], tokens: tuple[str, ...] = ()):
-        self.own = own = tuple(own)             # what the item is
-        self.link = link = tuple(link)          # what it links to
-        self.tokens = tokens                    # normalized title tokens
-        numbers = [t for t in tokens if not t.isalpha() and _DIGIT.search(t)]
-        self.numbers = frozenset(numbers) if numbers else _EMPTY  # "gpt-4" is not "gpt-5"
-        # what pins a story: every paper the item is or links; only the repository it *is*
-        papers = [k for k in own + link if k.startswith("arxiv:")]
-        self.arxiv = frozenset(papers) if papers else _EMPTY
-        repos = [k for k in own if k.startswith("github:")]
-        self.github = frozenset(repos) if repos else _EMPTY
+        self.own = tuple(own)                   # what the item is
+        self.link = tuple(link)                 # what it links to
+        self.tokens = tokens                    # normalized title tokens, sorted
+        # the rest is read only of the few items that meet another: computed when first asked
+        self._numbers = self._arxiv = self._github = self._ids = None
+
+    @property
+    def numbers(self) -> frozenset[str]:
+        """The tokens with digits: "gpt-4" is not "gpt-5"."""
+        if self._numbers is None:
+            self._numbers = _frozen(_NUMBERS.findall(" ".join(self.tokens)) if self.tokens else ())
+        return self._numbers
+
+    @property
+    def arxiv(self) -> frozenset[str]:
+        """What pins a story: every paper the item is or links..."""
+        if self._arxiv is None:
+            self._arxiv = _frozen([k for k in self.own + self.link if k.startswith("arxiv:")])
+        return self._arxiv
+
+    @property
+    def github(self) -> frozenset[str]:
+        """...and only the repository it *is*."""
+        if self._github is None:
+            self._github = _frozen([k for k in self.own if k.startswith("github:")])
+        return self._github
+
+    @property
+    def ids(self) -> frozenset[str]:
+        """The identities two matching titles may not contradict (two tweets, papers, repositories)."""
+        if self._ids is None:
+            self._ids = _frozen([k for k in self.own if k.startswith(_IDENTITIES)])
+        return self._ids
 
     @property
     def all(self) -> tuple[str, ...]:
@@ -98,6 +124,24 @@ class ItemKeys:
 # The one shared empty set (most items hold no number, paper or repository: 100,000 empty sets
 # would be 20 MB).
 _EMPTY: frozenset = frozenset()
+
+
+def _frozen(values: list[str] | tuple[str, ...]) -> frozenset[str]:
+    return frozenset(values) if values else _EMPTY
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A merge builds hundreds of thousands of small objects and no reference cycle: Python's
+    cyclic collector would walk them all again and again as they are made (a third of the time
+    of a large merge), so it waits until the merge is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def title_tokens(title: str) -> tuple[str, ...]:
@@ -120,33 +164,38 @@ def title_similarity(a: Iterable[str], b: Iterable[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def _leave_one_out(tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """The token set and the set less each one token (each sorted): the blocks of a title."""
-    ordered = tuple(sorted(tokens))
-    return [ordered] + [ordered[:n] + ordered[n + 1:] for n in range(len(ordered))]
-
-
-def title_signatures(tokens: tuple[str, ...]) -> list[str]:
-    """Blocking keys for near-duplicate titles, stable across processes (they are stored): the
-    token set, and the set less each one token.
+def _blocks(tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The blocks of a title (its tokens, sorted): the token set, and for seven tokens or more
+    the set less each one token.
 
     Two titles share one when their token sets are equal, one has one token more, or each has
     one token the other lacks — which covers every pair at TITLE_SIMILARITY for titles of up to
-    twelve words, and keeps the comparison to the few titles that are candidates, however
-    common their words (a longer pair differing in two words more is left apart: conservative).
+    twelve words (a longer pair differing in two words more is left apart: conservative). A
+    title of four to six tokens needs only its own set: one token less or one different is
+    already below TITLE_SIMILARITY (5/6 < 0.85), and one token more is found by the longer title.
     """
     if len(tokens) < TITLE_MIN_TOKENS:
         return []
-    return sorted({hashlib.blake2b("\x1f".join(block).encode(), digest_size=8).hexdigest()
-                   for block in _leave_one_out(tokens)})
+    if len(tokens) < 7:
+        return [tokens]
+    return [tokens] + [tokens[:n] + tokens[n + 1:] for n in range(len(tokens))]
+
+
+def _signature(block: tuple[str, ...]) -> str:
+    return hashlib.blake2b("\x1f".join(block).encode(), digest_size=8).hexdigest()
+
+
+def title_signatures(tokens: tuple[str, ...]) -> list[str]:
+    """The blocks of a title as blocking keys stable across processes (they are stored as
+    `sig:` keys), keeping the comparison to the few titles that are candidates, however common
+    their words."""
+    return sorted({_signature(block) for block in _blocks(tokens)})
 
 
 def title_blocks(tokens: tuple[str, ...]) -> set[int]:
     """The same blocks as `title_signatures`, hashed for one process's memory only (a merge
     holds only these small integers per title, not the strings)."""
-    if len(tokens) < TITLE_MIN_TOKENS:
-        return set()
-    return {hash(block) for block in _leave_one_out(tokens)}
+    return {hash(block) for block in _blocks(tokens)}
 
 
 def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
@@ -162,12 +211,15 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
         per_link: list[list[str]] = []
         for url in item.links[:MAX_LINKS]:
             keys = identity_keys(url, mirrors)
-            if keys and (_host(canonicalize_url(url, mirrors)) != own_host or any(k.startswith("tweet:") for k in keys)):
-                per_link.append(keys)  # a site linking its own pages (related topics, profiles) says nothing new
-        for prefix in _CONTRADICTING:
+            # a site linking its own pages (related topics, profiles) says nothing new; a link
+            # with keys but no `url:` one is a post (`tweet:`), which is always kept
+            if keys and not (keys[-1].startswith("url:") and _host(keys[-1][4:]) == own_host):
+                per_link.append(keys)
+        pins = [k for keys in per_link for k in keys if k.startswith(_CONTRADICTING)]
+        for prefix in _CONTRADICTING if pins else ():
+            linked = {k for k in pins if k.startswith(prefix)}
             mine = {k for k in own if k.startswith(prefix)}
-            linked = {k for keys in per_link for k in keys if k.startswith(prefix)}
-            if mine or len(linked) > 1:
+            if linked and (mine or len(linked) > 1):
                 # the whole link goes, its URL key too: it is about something else than the item
                 per_link = [keys for keys in per_link if all(not k.startswith(prefix) or k in mine for k in keys)]
         for keys in per_link:
@@ -188,17 +240,21 @@ def titles_match(a: MergeItem, ka: ItemKeys, b: MergeItem, kb: ItemKeys) -> floa
     """
     if a.source == b.source or abs((a.day - b.day).days) > TITLE_DAYS:
         return 0.0
-    small, big = sorted((len(ka.tokens), len(kb.tokens)))
-    if small < TITLE_MIN_TOKENS or small < TITLE_SIMILARITY * big:
-        return 0.0
-    similarity = title_similarity(ka.tokens, kb.tokens)
+    if ka.tokens == kb.tokens:  # an echoed title: the common case of a match
+        similarity = 1.0 if len(ka.tokens) >= TITLE_MIN_TOKENS else 0.0
+    else:
+        small, big = sorted((len(ka.tokens), len(kb.tokens)))
+        if small < TITLE_MIN_TOKENS or small < TITLE_SIMILARITY * big:
+            return 0.0
+        similarity = title_similarity(ka.tokens, kb.tokens)
     if similarity < TITLE_SIMILARITY or ka.numbers != kb.numbers:
         return 0.0
-    for prefix in ("arxiv:", "tweet:", "github:"):
-        mine = {k for k in ka.own if k.startswith(prefix)}
-        theirs = {k for k in kb.own if k.startswith(prefix)}
-        if mine and theirs and not mine & theirs:
-            return 0.0
+    if ka.ids and kb.ids:
+        for prefix in _IDENTITIES:
+            mine = {k for k in ka.ids if k.startswith(prefix)}
+            theirs = {k for k in kb.ids if k.startswith(prefix)}
+            if mine and theirs and not mine & theirs:
+                return 0.0
     return similarity
 
 
@@ -212,25 +268,34 @@ class _Group:
 
 
 class _Partition:
-    """Union-find that refuses a union putting two papers or two repositories together."""
+    """Union-find that refuses a union putting two papers or two repositories together. Only
+    items that were joined are in it (most items stay alone)."""
 
-    def __init__(self, items: list[MergeItem], keys: dict[str, ItemKeys]):
-        self.parent = {item.id: item.id for item in items}
-        self.groups: dict[str, _Group] = {item.id: _Group(item.id, keys[item.id]) for item in items}
+    def __init__(self, keys: dict[str, ItemKeys]):
+        self.keys = keys
+        self.parent: dict[str, str] = {}         # a joined item -> its parent; roots are not in it
+        self.groups: dict[str, _Group] = {}      # a root that was ever met -> its group
 
     def find(self, item_id: str) -> str:
+        parent = self.parent
         root = item_id
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item_id] != root:
-            self.parent[item_id], item_id = root, self.parent[item_id]
+        while root in parent:
+            root = parent[root]
+        while item_id != root:
+            parent[item_id], item_id = root, parent[item_id]
         return root
+
+    def _group(self, root: str) -> _Group:
+        group = self.groups.get(root)
+        if group is None:
+            group = self.groups[root] = _Group(root, self.keys[root])
+        return group
 
     def union(self, a: str, b: str) -> bool:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        ga, gb = self.groups[ra], self.groups[rb]
+        ga, gb = self._group(ra), self._group(rb)
         if (ga.arxiv and gb.arxiv and ga.arxiv != gb.arxiv) or (ga.github and gb.github and ga.github != gb.github):
             return False
         if len(ga.members) < len(gb.members) or (len(ga.members) == len(gb.members) and rb < ra):
@@ -241,6 +306,13 @@ class _Partition:
         ga.github |= gb.github
         del self.groups[rb]
         return True
+
+    def stories(self, items: list[MergeItem]) -> list[list[str]]:
+        """Every story's members, sorted, the stories in the order of their first member."""
+        found = [sorted(group.members) for group in self.groups.values()]
+        found += [[item.id] for item in items if item.id not in self.groups and item.id not in self.parent]
+        found.sort(key=lambda members: members[0])
+        return found
 
 
 def _key_order(key: str) -> tuple[int, str]:
@@ -262,40 +334,42 @@ def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys],
     dead = frozenset(dead)
     marks: list[int] = []
     for position, item in enumerate(items):
-        for block in title_blocks(keys[item.id].tokens):
-            marks.append(((block & _BLOCK_MASK) << _POSITION_BITS) | position)
+        for block in _blocks(keys[item.id].tokens):
+            marks.append(((hash(block) & _BLOCK_MASK) << _POSITION_BITS) | position)
     marks.sort()
+    # the runs of one block: found in one pass that keeps only the marks equal to the one before
+    runs: list[list[int]] = []
+    for n in [n for n in range(1, len(marks)) if not (marks[n] ^ marks[n - 1]) >> _POSITION_BITS]:
+        if runs and runs[-1][1] == n:
+            runs[-1][1] = n + 1
+        else:
+            runs.append([n - 1, n + 1])
     found: dict[tuple[str, str], float] = {}
-    start = 0
-    while start < len(marks):
-        block = marks[start] >> _POSITION_BITS
-        end = start + 1
-        while end < len(marks) and marks[end] >> _POSITION_BITS == block:
-            end += 1
-        if 1 < end - start <= BLOCK_LIMIT:
-            bucket = sorted((items[mark & _POSITION_MASK] for mark in marks[start:end]), key=lambda i: (i.day, i.id))
-            if not dead or _signature_of(keys[bucket[0].id].tokens, block) not in dead:
-                for n, a in enumerate(bucket):
-                    for b in bucket[n + 1:]:
-                        if (b.day - a.day).days > TITLE_DAYS:
-                            break
-                        pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
-                        if pair not in found and (similarity := titles_match(a, keys[a.id], b, keys[b.id])):
-                            found[pair] = similarity
-        start = end
+    for start, end in runs:
+        if end - start > BLOCK_LIMIT:
+            continue
+        bucket = sorted((items[mark & _POSITION_MASK] for mark in marks[start:end]), key=lambda i: (i.day, i.id))
+        if dead and _signature_of(keys[bucket[0].id].tokens, marks[start] >> _POSITION_BITS) in dead:
+            continue
+        for n, a in enumerate(bucket):
+            for b in bucket[n + 1:]:
+                if (b.day - a.day).days > TITLE_DAYS:
+                    break
+                pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
+                if pair not in found and (similarity := titles_match(a, keys[a.id], b, keys[b.id])):
+                    found[pair] = similarity
     return [(sim, a, b) for (a, b), sim in found.items()]
 
 
 def _signature_of(tokens: tuple[str, ...], block: int) -> str:
     """The stored key (`sig:…`) of the block of these tokens whose hash is `block`."""
-    for part in _leave_one_out(tokens):
+    for part in _blocks(tokens):
         if hash(part) & _BLOCK_MASK == block:
-            return "sig:" + hashlib.blake2b("\x1f".join(part).encode(), digest_size=8).hexdigest()
+            return "sig:" + _signature(part)
     return ""
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(NamedTuple):
     story_id: str
     rule: str  # "alone", the shared key ("arxiv:2606.13392", "tweet:…", "url:…") or "title~ITEM_ID"
 
@@ -305,6 +379,12 @@ def partition(items: Iterable[MergeItem], mirrors: Iterable[str] = (),
     """Group items into stories: item id -> story id and the rule that joined it. `keys` are
     the items' keys where already known; `dead` the title blocks (`sig:…`) that join nothing
     because more than BLOCK_LIMIT items hold them, counting items not given here."""
+    with _collector_paused():
+        return _partition(items, mirrors, keys, dead)
+
+
+def _partition(items: Iterable[MergeItem], mirrors: Iterable[str], keys: dict[str, ItemKeys] | None,
+               dead: Iterable[str]) -> dict[str, Assignment]:
     items = sorted({item.id: item for item in items}.values(), key=lambda i: i.id)
     mirrors = tuple(mirrors)
     keys = keys if keys is not None else {}
@@ -315,7 +395,7 @@ def partition(items: Iterable[MergeItem], mirrors: Iterable[str] = (),
     for item in items:
         for key in keys[item.id].all:
             holders.setdefault(key, []).append(item.id)
-    union = _Partition(items, keys)
+    union = _Partition(keys)
     for key in sorted((k for k, ids in holders.items() if len(ids) > 1), key=_key_order):
         first, *rest = holders[key]
         for other in rest:
@@ -329,17 +409,16 @@ def partition(items: Iterable[MergeItem], mirrors: Iterable[str] = (),
         if union.find(a) != union.find(b) and union.union(a, b):
             title_partner.setdefault(a, b)
             title_partner.setdefault(b, a)
-    return _assign(union, keys, holders, title_partner)
+    return _assign(union.stories(items), keys, holders, title_partner)
 
 
-def _assign(union: _Partition, keys: dict[str, ItemKeys], holders: dict[str, list[str]],
+def _assign(stories: list[list[str]], keys: dict[str, ItemKeys], holders: dict[str, list[str]],
             title_partner: dict[str, str]) -> dict[str, Assignment]:
     result: dict[str, Assignment] = {}
     used: set[str] = set()
-    for root in sorted(union.groups, key=lambda r: min(union.groups[r].members)):
-        members = sorted(union.groups[root].members)
-        own = sorted({k for m in members for k in keys[m].own}, key=_key_order)
-        anchor = own[0] if own else f"item:{members[0]}"
+    for members in stories:
+        own = [k for m in members for k in keys[m].own]
+        anchor = (own[0] if len(own) == 1 else min(own, key=_key_order)) if own else f"item:{members[0]}"
         story_id = "s" + short_hash("story", anchor)[:16]
         if story_id in used:  # two stories claim one anchor only when a contradiction split them
             story_id = "s" + short_hash("story", anchor, members[0])[:16]
