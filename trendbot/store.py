@@ -36,7 +36,7 @@ from trendbot.timeutil import day_of, from_iso, iso
 from trendbot.urls import canonicalize_url
 
 BUSY_TIMEOUT_S = 60
-SCHEMA_VERSION = 6  # the number of migrations in trendbot/migrations.py
+SCHEMA_VERSION = 7  # the number of migrations in trendbot/migrations.py
 CHUNK = 500  # values in one IN (...) list, well under SQLite's limit
 TITLE_WEIGHT = 4.0  # in search, a word in the title counts four times one in the text
 # A published time this far ahead of the fetch, or before this, is not believed (see first_day).
@@ -379,7 +379,9 @@ class Store:
             new_keys = {item_id: pairs for item_id, (pairs, _) in computed.items()}
             hood = Neighbourhood(batch=sorted(batch_rows), batch_keys=new_keys)
             old_keys = list(self._chunked("select item_id, key from item_keys where item_id in ({marks})", batch_rows))
-            counts = self._key_counts({k for pairs in new_keys.values() for k, _ in pairs} | {k for _, k in old_keys})
+            bound = max(block_limit, crowd) + 1 + len(batch_rows)  # counting further changes no decision
+            counts = self._key_counts({k for pairs in new_keys.values() for k, _ in pairs} | {k for _, k in old_keys},
+                                      bound)
             after = dict(counts)
             for _, key in old_keys:
                 after[key] -= 1
@@ -407,8 +409,10 @@ class Store:
                     hood.crowded[item_id] = (key, *self._crowd_facts(key, batch_rows))
         return hood
 
-    def _key_counts(self, keys: Iterable[str]) -> dict[str, int]:
-        return dict(self._chunked("select key, count(*) from item_keys where key in ({marks}) group by key", keys))
+    def _key_counts(self, keys: Iterable[str], bound: int) -> dict[str, int]:
+        """How many items hold each key, counted up to `bound` (a crowd is not counted in full)."""
+        query = "select count(*) from (select 1 from item_keys where key = ? limit ?)"
+        return {key: n for key in sorted(set(keys)) if (n := self.conn.execute(query, [key, bound]).fetchone()[0])}
 
     def _grow(self, hood: Neighbourhood, seeds: set[str], batch_rows: dict[str, tuple],
               holders_in_batch: dict[str, list[str]], leaves: dict[str, str], window: int, block_limit: int) -> None:
@@ -443,7 +447,7 @@ class Store:
                     else:
                         plain.add(key)
             seen_keys |= plain | frontier.keys()
-            counts = self._key_counts(k for k in frontier if k not in holders_in_batch)
+            counts = self._key_counts((k for k in frontier if k not in holders_in_batch), block_limit + 1)
             for key, n in counts.items():
                 if n > block_limit:
                     hood.dead.add(key)
