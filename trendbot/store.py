@@ -411,8 +411,9 @@ class Store:
 
     def _key_counts(self, keys: Iterable[str], bound: int) -> dict[str, int]:
         """How many items hold each key, counted up to `bound` (a crowd is not counted in full)."""
-        query = "select count(*) from (select 1 from item_keys where key = ? limit ?)"
-        return {key: n for key in sorted(set(keys)) if (n := self.conn.execute(query, [key, bound]).fetchone()[0])}
+        query = ("select value, (select count(*) from (select 1 from item_keys where key = wanted.value limit ?)) "
+                 "from json_each(?) wanted")
+        return {key: n for key, n in self.conn.execute(query, [bound, json.dumps(sorted(set(keys)))]) if n}
 
     def _grow(self, hood: Neighbourhood, seeds: set[str], batch_rows: dict[str, tuple],
               holders_in_batch: dict[str, list[str]], leaves: dict[str, str], window: int, block_limit: int) -> None:
@@ -466,24 +467,24 @@ class Store:
                     pending.add(item_id)
             pending -= hood.rows.keys()
 
+    _CROWD_FACTS = (
+        "select first, story_items.story_id, "
+        "(select count(*) from (select 1 from item_keys k join story_items t on t.item_id = k.item_id "
+        " where k.key = :key and t.story_id = story_items.story_id limit 2)), "
+        "exists(select 1 from item_keys k join story_items t on t.item_id = k.item_id "
+        " where k.key = :key and k.role = 'own' and t.story_id = story_items.story_id), "
+        "(select min(item_id) from story_items t where t.story_id = story_items.story_id) "
+        "from (select min(item_id) first from item_keys where key = :key) "
+        "left join story_items on story_items.item_id = first")
+
     def _crowd_facts(self, key: str, batch_rows: dict[str, tuple]) -> tuple[str | None, int, bool, str | None]:
         """Where a new item holding only `key` would go, for a crowded key: the story of the
-        first stored holder, how many holders that story has (up to 2), whether one holds it as
-        its own, and the story's first member."""
-        first = self.conn.execute("select min(item_id) from item_keys where key = ?", [key]).fetchone()[0]
-        row = self.conn.execute("select story_id from story_items where item_id = ?", [first]).fetchone()
-        if first is None or row is None or first in batch_rows:
+        first stored holder, how many holders of the key that story has (up to 2), whether one
+        holds it as its own, and the story's first member (one query, on migration 7's indexes)."""
+        first, story, holders, owned, lowest = self.conn.execute(self._CROWD_FACTS, {"key": key}).fetchone()
+        if first is None or story is None or first in batch_rows:
             return None, 0, False, None
-        story = row[0]
-        holders = self.conn.execute(
-            "select count(*) from (select 1 from item_keys join story_items on story_items.item_id = item_keys.item_id "
-            "where item_keys.key = ? and story_items.story_id = ? limit 2)", [key, story]).fetchone()[0]
-        owned = self.conn.execute(
-            "select 1 from item_keys join story_items on story_items.item_id = item_keys.item_id "
-            "where item_keys.key = ? and item_keys.role = 'own' and story_items.story_id = ? limit 1",
-            [key, story]).fetchone() is not None
-        lowest = self.conn.execute("select min(item_id) from story_items where story_id = ?", [story]).fetchone()[0]
-        return story, holders, owned, lowest
+        return story, holders, bool(owned), lowest
 
     @contextlib.contextmanager
     def _snapshot(self) -> Iterator[None]:
