@@ -111,10 +111,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=100)
-    parser.add_argument("--feeds", type=int, default=1000, help="feeds serving the same 10 links")
+    parser.add_argument("--feeds", type=int, help="feeds serving the same 10 links (default: --items / 100, "
+                                                   "at most 1,000, so that a small run stays small)")
     parser.add_argument("--store", action="store_true", help="also time the incremental merge into SQLite")
     parser.add_argument("--batch", type=int, default=200, help="items per fetch for --store")
     args = parser.parse_args()
+    args.feeds = args.feeds or max(1, min(1000, args.items // 100))
     items = generate(args.items, args.days)
 
     def pure() -> str:
