@@ -192,12 +192,6 @@ def title_signatures(tokens: tuple[str, ...]) -> list[str]:
     return sorted({_signature(block) for block in _blocks(tokens)})
 
 
-def title_blocks(tokens: tuple[str, ...]) -> set[int]:
-    """The same blocks as `title_signatures`, hashed for one process's memory only (a merge
-    holds only these small integers per title, not the strings)."""
-    return {hash(block) for block in _blocks(tokens)}
-
-
 def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
     """The item's identity keys. Links add keys, but not ones that would contradict the item:
     a paper linking another paper, or a post linking several papers, names no paper by link."""
@@ -207,7 +201,8 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
         own += [key for key in identity_keys(item.original, mirrors) if key not in own]
     link: list[str] = []
     if item.links:
-        own_host = _host(canonicalize_url(item.url, mirrors))
+        own_host = _host(own[-1][4:] if own and own[-1].startswith("url:") and not item.original else
+                         canonicalize_url(item.url, mirrors))
         per_link: list[list[str]] = []
         for url in item.links[:MAX_LINKS]:
             keys = identity_keys(url, mirrors)
@@ -324,18 +319,26 @@ def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys],
                 dead: Iterable[str] = ()) -> list[tuple[float, str, str]]:
     """Every pair of items whose titles may merge, as (similarity, id, id).
 
-    The blocks of every title go into one sorted list of integers (block hash and item
-    position in one number) instead of a dictionary of lists: at 100,000 titles that is eight
-    hundred thousand small integers, not as many lists. Items sharing a block are neighbours in
-    it; a hash collision only adds a pair for `titles_match` to refuse. A block held by more than
+    The blocks of every title (`_blocks`) go into one sorted list of integers (block hash and
+    item position in one number) instead of a dictionary of lists: at 100,000 titles that is
+    eight hundred thousand small integers, not as many lists. A block's hash is the sum of its
+    tokens' hashes, so the blocks of a title cost no tuple each. Items sharing a block are
+    neighbours in it; a hash collision only adds a pair for `titles_match` to refuse. A block held by more than
     BLOCK_LIMIT items, or named in `dead` (its `sig:` key, held by that many stored items), is
     skipped; pairs are scored as they are found and only the matching ones kept.
     """
     dead = frozenset(dead)
     marks: list[int] = []
     for position, item in enumerate(items):
-        for block in _blocks(keys[item.id].tokens):
-            marks.append(((hash(block) & _BLOCK_MASK) << _POSITION_BITS) | position)
+        tokens = keys[item.id].tokens
+        if len(tokens) < TITLE_MIN_TOKENS:
+            continue
+        # a block's hash is the sum of its tokens' hashes: the title's sum, less one token's
+        hashes = list(map(hash, tokens))
+        total = sum(hashes)
+        marks.append(((total & _BLOCK_MASK) << _POSITION_BITS) | position)
+        if len(tokens) >= 7:
+            marks.extend((((total - h) & _BLOCK_MASK) << _POSITION_BITS) | position for h in hashes)
     marks.sort()
     # the runs of one block: found in one pass that keeps only the marks equal to the one before
     runs: list[list[int]] = []
@@ -364,7 +367,7 @@ def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys],
 def _signature_of(tokens: tuple[str, ...], block: int) -> str:
     """The stored key (`sig:…`) of the block of these tokens whose hash is `block`."""
     for part in _blocks(tokens):
-        if hash(part) & _BLOCK_MASK == block:
+        if sum(map(hash, part)) & _BLOCK_MASK == block:
             return "sig:" + _signature(part)
     return ""
 
