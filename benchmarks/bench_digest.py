@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from trendbot.merge import ensure_merged
+from trendbot.stories import ensure_merged
 from trendbot.models import Item
 from trendbot.store import Store
 

@@ -5,11 +5,15 @@ linking a paper's PDF or a repo (some through Nitter mirrors), GeekNews topics w
 paper, a repo or a blog post, blog posts, and near-duplicate titles. Prints items/s and the peak
 resident memory of the process (getrusage; generating the items is included) for
 
-- `partition` of all items at once (what a rebuild costs), and
+- `partition` of all items at once (what a rebuild costs);
+- the worst case of titles: as many items sharing one title (one release echoed everywhere, or a
+  hostile server), partitioned at once;
+- a crowd: --feeds feeds serving the same 10 links (and titles), stored and merged feed by feed
+  into a fresh SQLite file, as a fetch cycle does at worst; and
 - with --store, `merge_into_store` in fetch-sized batches into a fresh SQLite file (what the
   fetch cycle pays as items arrive).
 
-    python benchmarks/bench_merge.py [--items 100000] [--days 100] [--store] [--batch 200]
+    python benchmarks/bench_merge.py [--items 100000] [--days 100] [--feeds 1000] [--store] [--batch 200]
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from trendbot.merge import MergeItem, merge_into_store, partition
+from trendbot.merge import MergeItem, partition
+from trendbot.stories import merge_into_store
 from trendbot.models import Item
 from trendbot.store import Store
 
@@ -74,6 +79,25 @@ def generate(count: int, days: int, seed: int = 1) -> list[MergeItem]:
     return items
 
 
+def one_title(count: int, days: int) -> list[MergeItem]:
+    """`count` items of one title, from 200 sources, each its own page."""
+    title = "Kimi K3 is out: open weights, 1M context and agentic coding"
+    return [MergeItem(f"t{n}", f"feed{n % 200}", f"https://site{n % 200}.example.com/{n}", title,
+                      START + timedelta(days=(n * days) // count)) for n in range(count)]
+
+
+def crowd(store: Store, feeds: int, now: datetime) -> str:
+    """`feeds` feeds serving the same 10 links, each stored and merged as one source of a cycle."""
+    rows = [Item(source=f"feed{f}", kind="feed", url=f"https://news.example.com/2026/story-{n}",
+                 title=f"The same story number {n} that every feed serves", day=START, links=[])
+            for f in range(feeds) for n in range(10)]
+    for start in range(0, len(rows), 10):
+        result = store.upsert_items(rows[start:start + 10], now, ZoneInfo("UTC"))
+        merge_into_store(store, result.changed_ids, now)
+    stories = store.db.execute("select count(distinct story_id) from story_items").fetchone()[0]
+    return f", {stories:,} stories (store writes included)"
+
+
 def measure(label: str, count: int, run) -> None:
     started = time.perf_counter()
     result = run()
@@ -87,9 +111,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=100)
+    parser.add_argument("--feeds", type=int, help="feeds serving the same 10 links (default: --items / 100, "
+                                                   "at most 1,000, so that a small run stays small)")
     parser.add_argument("--store", action="store_true", help="also time the incremental merge into SQLite")
     parser.add_argument("--batch", type=int, default=200, help="items per fetch for --store")
     args = parser.parse_args()
+    args.feeds = args.feeds or max(1, min(1000, args.items // 100))
     items = generate(args.items, args.days)
 
     def pure() -> str:
@@ -97,13 +124,24 @@ def main() -> None:
         return f", {len(stories):,} stories"
 
     measure("partition (all at once)", len(items), pure)
+    rows = [Item(source=m.source, kind="feed", url=m.url, guid=m.id, title=m.title, day=m.day, links=list(m.links),
+                 extra={"original_url": m.original} if m.original else {}) for m in items] if args.store else []
+    del items  # each case's items only while it runs: the peak is the worst case's, not their sum
+    same = one_title(args.items, args.days)
+
+    def worst() -> str:
+        stories = {a.story_id for a in partition(same).values()}
+        return f", {len(stories):,} stories"
+
+    measure("worst case, one title (all at once)", len(same), worst)
+    del same
+    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "crowd.db") as store:
+        measure(f"crowd, {args.feeds:,} feeds serving the same 10 links (feed by feed)", args.feeds * 10,
+                lambda: crowd(store, args.feeds, now))
     if not args.store:
         return
-    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
     with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "bench.db") as store:
-        rows = [Item(source=m.source, kind="feed", url=m.url, guid=m.id, title=m.title, day=m.day, links=list(m.links),
-                     extra={"original_url": m.original} if m.original else {}) for m in items]
-
         def incremental() -> str:
             for start in range(0, len(rows), args.batch):
                 result = store.upsert_items(rows[start:start + args.batch], now, ZoneInfo("UTC"))

@@ -4,7 +4,9 @@ directly, then fetched through the real CLI from a local server."""
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,12 +14,14 @@ from werkzeug import Response
 
 from conftest import assert_told_to_wait, conditional, read_data
 from trendbot.errors import ParseError
-from trendbot.kinds.hf_trending import parse_listing
+from trendbot.kinds.hf_trending import parse_listing, reupload_of
 from trendbot.store import Store
+from trendbot.stories import merge_into_store
 
 JSON = "application/json; charset=utf-8"
 MODELS = "hf_trending/models_trending_2026-08-02.json"
 SEOUL = ZoneInfo("Asia/Seoul")
+NOW = datetime(2026, 8, 2, 3, 0, tzinfo=timezone.utc)
 
 
 def parse(name: str = MODELS, what: str = "models", **kw):
@@ -214,8 +218,13 @@ def test_digest_line_shows_the_likes(project, run, httpserver):
     result = run("digest", "--date", day, "--out", "-")
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.startswith("- ")]
-    assert lines[0] == "- [moonshotai/Kimi-K3](https://huggingface.co/moonshotai/Kimi-K3) · 🤗 ♥9.6k"
+    # the two Unsloth re-uploads of Kimi-K3 are in its line, not lines of their own
+    assert lines[0] == ("- [moonshotai/Kimi-K3](https://huggingface.co/moonshotai/Kimi-K3) · 🤗 ♥9.6k"
+                        " · [unsloth GGUF](https://huggingface.co/unsloth/Kimi-K3-GGUF)"
+                        " · [unsloth quant](https://huggingface.co/unsloth/Kimi-K3)")
     assert "- [microsoft/Mage-VL](https://huggingface.co/microsoft/Mage-VL) · 🤗 ♥182" in lines
+    assert not [line for line in lines if line.startswith(("- [unsloth/Kimi-K3", "- [unsloth/DeepSeek"))]
+    assert len(lines) == 12  # 15 models, three of them re-uploads of a model in the list
 
 
 def test_a_trending_model_citing_a_paper_joins_the_papers_story(project, run, httpserver):
@@ -234,7 +243,7 @@ def test_a_trending_model_citing_a_paper_joins_the_papers_story(project, run, ht
     assert model["story_id"] == paper["story_id"]
     assert model["merge_rule"] == paper["merge_rule"] == "arxiv:2606.13392"
     # a model citing two papers names neither alone, and a model citing none stays alone
-    assert trending["zai-org/GLM-5.2"]["merge_rule"] == trending["moonshotai/Kimi-K3"]["merge_rule"] == "alone"
+    assert trending["zai-org/GLM-5.2"]["merge_rule"] == trending["poolside/Laguna-S-2.1"]["merge_rule"] == "alone"
 
 
 def test_a_past_day_cannot_be_read_and_says_so(project, run, httpserver):
@@ -243,3 +252,66 @@ def test_a_past_day_cannot_be_read_and_says_so(project, run, httpserver):
     result = run("fetch", "--date", "2026-06-12")
     assert result.exit_code == 0, result.output
     assert "note: the Hub lists only what is trending now; --date 2026-06-12 reads that" in result.stderr
+
+
+# -- re-uploads: a quantization or a copy of a model is that model's story ------------------
+
+def trending_stories(project, run, httpserver, name: str = MODELS) -> dict[str, dict]:
+    serve(httpserver, "models", name)
+    add_source(project, httpserver)
+    assert run("fetch").exit_code == 0
+    day = project.rows("select day from items limit 1")[0]["day"]
+    return {row["title"]: row for row in json.loads(run("items", "--date", day, "--json").stdout)}
+
+
+def test_quantized_re_uploads_join_their_models_story_and_other_models_stay_apart(project, run, httpserver):
+    """The recorded answer as served: `unsloth/Kimi-K3-GGUF` and `unsloth/Kimi-K3` are tagged
+    `base_model:quantized:moonshotai/Kimi-K3`, `unsloth/DeepSeek-V4-Flash-0731-GGUF` a
+    quantization of DeepSeek's model, `Nanbeige/Nanbeige4.2-3B` a fine-tune of a base that is
+    not in the list."""
+    models = trending_stories(project, run, httpserver)
+    kimi = models["moonshotai/Kimi-K3"]
+    assert models["unsloth/Kimi-K3-GGUF"]["story_id"] == models["unsloth/Kimi-K3"]["story_id"] == kimi["story_id"]
+    assert models["unsloth/Kimi-K3-GGUF"]["merge_rule"] == "url:https://huggingface.co/moonshotai/Kimi-K3"
+    assert models["unsloth/Kimi-K3-GGUF"]["original_url"] == "https://huggingface.co/moonshotai/Kimi-K3"
+    deepseek = models["deepseek-ai/DeepSeek-V4-Flash-0731"]
+    assert models["unsloth/DeepSeek-V4-Flash-0731-GGUF"]["story_id"] == deepseek["story_id"] != kimi["story_id"]
+    # one owner's uploads of two different models are two stories
+    assert models["unsloth/DeepSeek-V4-Flash-0731-GGUF"]["story_id"] != models["unsloth/Kimi-K3-GGUF"]["story_id"]
+    assert len({row["story_id"] for row in models.values()}) == 12
+    for alone in ("Nanbeige/Nanbeige4.2-3B", "DavidAU/Qwen3.6-27B-Fable-Fusion-711-Uncensored-Heretic-NM-DAU-NEO-MAX-MTP-GGUF"):
+        assert models[alone]["merge_rule"] == "alone"
+
+
+def test_a_fine_tune_or_an_adapter_of_a_seen_model_is_its_own_story_a_same_name_copy_is_not(project, run, httpserver):
+    models = trending_stories(project, run, httpserver, "hf_trending/models_trending_base_models.json")
+    kimi = models["moonshotai/Kimi-K3"]["story_id"]
+    assert models["Nanbeige/Nanbeige4.2-3B"]["story_id"] != models["Nanbeige/Nanbeige4.2-3B-Base"]["story_id"]
+    assert models["owensong/Inflect-Micro-v2"]["story_id"] != kimi  # an adapter of Kimi-K3
+    assert models["unsloth/Kimi-K3"]["story_id"] == kimi            # `base_model:` of its own name
+    day = project.rows("select day from items limit 1")[0]["day"]
+    lines = run("digest", "--date", day, "--out", "-").stdout.splitlines()
+    assert ("- [moonshotai/Kimi-K3](https://huggingface.co/moonshotai/Kimi-K3) · 🤗 ♥9.6k"
+            " · [unsloth GGUF](https://huggingface.co/unsloth/Kimi-K3-GGUF)"
+            " · [unsloth re-upload](https://huggingface.co/unsloth/Kimi-K3)") in lines
+
+
+def test_a_re_upload_seen_before_its_model_joins_it_when_the_model_comes():
+    models = by_title(parse())
+    gguf, base = models["unsloth/Kimi-K3-GGUF"], models["moonshotai/Kimi-K3"]
+    with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "t.db") as store:
+        first = store.upsert_items([gguf], NOW, SEOUL)
+        merge_into_store(store, first.changed_ids, NOW)
+        later = store.upsert_items([base], NOW + timedelta(hours=3), SEOUL)
+        merge_into_store(store, later.changed_ids, NOW + timedelta(hours=3))
+        rows = store.items_by_id(first.ids + later.ids)
+    assert len({row.story_id for row in rows}) == 1
+
+
+def test_what_a_repository_is_a_copy_of():
+    assert reupload_of("unsloth/Kimi-K3-GGUF", ["base_model:quantized:moonshotai/Kimi-K3"]) == ("moonshotai/Kimi-K3", "quant")
+    assert reupload_of("someone/Kimi-K3", ["base_model:moonshotai/Kimi-K3"]) == ("moonshotai/Kimi-K3", "re-upload")
+    assert reupload_of("someone/Kimi-K3-Coder", ["base_model:moonshotai/Kimi-K3"]) is None  # another name: unknown
+    for relation in ("finetune", "adapter", "merge"):
+        assert reupload_of("someone/Kimi-K3", ["base_model:moonshotai/Kimi-K3", f"base_model:{relation}:moonshotai/Kimi-K3"]) is None
+    assert reupload_of("a/b", "not a list") is None and reupload_of("a/b", ["base_model:a/b"]) is None

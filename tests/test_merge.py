@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import tempfile
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -15,9 +16,11 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from werkzeug import Response
 
 from conftest import read_data
-from trendbot.merge import MergeItem, partition, merge_into_store
+from trendbot.merge import BLOCK_LIMIT, CROWD, MergeItem, keys_of, partition
+from trendbot.stories import merge_into_store
 from trendbot.models import Item
 from trendbot.store import Store
 
@@ -276,3 +279,98 @@ def test_shuffled_generated_days_partition_the_same():
     for _ in range(3):
         rnd.shuffle(items)
         assert partition(items) == expected
+
+
+# -- crowds and echoed titles: the bounded merge still equals merging everything at once -------
+
+CROWD_LINK = "https://news.example.com/2026/kimi-k3"
+ECHO = "Kimi K3 is out with open weights and agentic coding"
+
+
+def crowd_pool() -> list[MergeItem]:
+    """A link more feeds serve than CROWD (some also linking a paper: a crowd holds pins), posts
+    linking it together with another paper (they may not join), and a title echoed by more items
+    than BLOCK_LIMIT, a few of them also linking the crowd's article."""
+    items = [MergeItem("hfA", "hf", "https://huggingface.co/papers/2606.00467", "Paper A about open weights", DAY),
+             MergeItem("hfB", "hf", "https://huggingface.co/papers/2606.12730", "Paper B about agentic coding", DAY)]
+    for n in range(CROWD + 8):
+        links = ("https://arxiv.org/abs/2606.00467",) if n % 9 == 0 else ()
+        title = f"Kimi K3 release notes number {n % 3}" if n % 2 else f"K3 notes {n}"  # shared, or no block
+        items.append(MergeItem(f"c{n:02d}", f"feed{n}", CROWD_LINK, title, DAY, links))
+    for n in range(3):
+        items.append(MergeItem(f"x{n}", "x", f"https://x.com/u/status/{n + 1}", "thread", DAY,
+                               (CROWD_LINK, "https://arxiv.org/abs/2606.12730")))
+    for n in range(BLOCK_LIMIT + 6):
+        links = (CROWD_LINK,) if n % 20 == 0 else ()
+        items.append(MergeItem(f"e{n:02d}", f"site{n}", f"https://site{n}.example.com/kimi", ECHO, DAY + timedelta(days=n % 3),
+                               links))
+    items.append(MergeItem("late", "blog", "https://blog.example.com/kimi", ECHO + "!", DAY + timedelta(days=1)))
+    return items
+
+
+def as_item(m: MergeItem) -> Item:
+    return Item(source=m.source, kind="feed", url=m.url, guid=m.id, title=m.title, day=m.day, links=list(m.links),
+                extra={"original_url": m.original} if m.original else {})
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False), st.integers(1, 25))
+def test_crowds_and_echoed_titles_merge_incrementally_as_all_at_once(rnd, batch):
+    pool = crowd_pool()
+    rnd.shuffle(pool)
+    with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "t.db") as store:
+        for start in range(0, len(pool), batch):
+            result = store.upsert_items([as_item(m) for m in pool[start:start + batch]], NOW, SEOUL)
+            merge_into_store(store, result.changed_ids, NOW)
+        rows = store.items_by_id(row[0] for row in store.db.execute("select id from items"))
+        assert merge_into_store(store, [row.id for row in rows], NOW) == 0  # merging again changes nothing
+    assert len(rows) == len(pool)
+    expected = partition([MergeItem.from_row(row) for row in rows])
+    assert {row.id: (row.story_id, row.merge_rule) for row in rows} == {i: (a.story_id, a.rule) for i, a in expected.items()}
+    papers: dict[str, set[str]] = {}
+    for row in rows:
+        papers.setdefault(row.story_id, set()).update(keys_of(MergeItem.from_row(row)).arxiv)
+    assert all(len(found) <= 1 for found in papers.values())  # never two papers in one story
+    by_guid = {row.guid: row for row in rows}
+    # the crowd's items linking paper A are A's story, the posts linking paper B are B's, whatever
+    # the crowd's other items joined (the first holder of the link decides, as at once)
+    assert {by_guid[f"c{n:02d}"].story_id for n in range(0, CROWD + 8, 9)} == {by_guid["hfA"].story_id}
+    assert {by_guid[f"x{n}"].story_id for n in range(3)} == {by_guid["hfB"].story_id} != {by_guid["hfA"].story_id}
+    assert len({by_guid[f"c{n:02d}"].story_id for n in range(CROWD + 8)}) <= 2
+    # the echoed title says nothing: its items are alone unless they link the crowd's article
+    echoed = [by_guid[f"e{n:02d}"] for n in range(BLOCK_LIMIT + 6)]
+    assert {row.merge_rule for row in echoed if row.links == []} == {"alone"}
+
+
+def test_a_title_held_by_too_many_items_joins_none_of_them():
+    few = [MergeItem(f"e{n}", f"site{n}", f"https://site{n}.example.com/a", ECHO, DAY) for n in range(BLOCK_LIMIT)]
+    many = few + [MergeItem("one-more", "site-x", "https://x.example.com/a", ECHO, DAY)]
+    assert len({a.story_id for a in partition(few).values()}) == 1
+    assert {a.rule for a in partition(many).values()} == {"alone"}
+
+
+def test_a_fetch_of_200_feeds_of_one_title_finishes_and_stores_everything(project, run, httpserver):
+    """200 feeds of 100 entries that all carry one title (one release echoed everywhere, or a
+    hostile server), served from a local server in the shape of a recorded RSS feed (its
+    channel and its first item, the link made distinct per entry)."""
+    real = read_data("feeds/hf_blog_rfeed_2026-03-03T1402Z.xml").decode()
+    channel, item = real[:real.index("<item>")], real[real.index("<item>"):real.index("</item>") + len("</item>")]
+    link = re.search(r"<link>(.*?)</link>", item).group(1)
+    title = re.search(r"<title>(.*?)</title>", item).group(1)
+
+    def feed(request) -> Response:
+        number = request.path.rsplit("/", 1)[1]
+        entries = "".join(item.replace(link, f"{link}-{number}-{k}") for k in range(100))
+        return Response(channel + entries + "</channel></rss>", content_type="application/rss+xml")
+
+    httpserver.expect_request(re.compile(r"^/feed/\d+$")).respond_with_handler(feed)
+    for number in range(200):
+        project.add_source(f"feed{number:03d}", kind="feed", url=httpserver.url_for(f"/feed/{number}"))
+    result = run("fetch")
+    assert result.exit_code == 0, result.output
+    assert project.rows("select count(*) n, count(distinct title) titles from items") == [{"n": 20000, "titles": 1}]
+    assert project.rows("select count(*) n from items where title = ?", (title,)) == [{"n": 20000}]
+    stories = project.rows("select count(*) n, count(distinct story_id) stories, min(rule) low, max(rule) high "
+                           "from story_items")
+    assert stories == [{"n": 20000, "stories": 20000, "low": "alone", "high": "alone"}]

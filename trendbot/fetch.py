@@ -31,7 +31,7 @@ from trendbot.errors import RetryLater, TrendbotError
 from trendbot.filters import sift
 from trendbot.http import HttpClient
 from trendbot.logs import about_source
-from trendbot.merge import merge_into_store
+from trendbot.stories import merge_into_store
 from trendbot.models import Item, SourceState
 from trendbot.store import Fetched, Store, UpsertResult
 from trendbot.text import MESSAGE_CHARS, cut

@@ -27,8 +27,8 @@ from trendbot import files, kinds, posts, publish, schedule, sections, taste
 from trendbot.config import Config, load_config
 from trendbot.digest import Digest
 from trendbot.errors import PublishError, TrendbotError
-from trendbot.merge import ensure_merged
 from trendbot.models import Verdict
+from trendbot.stories import ensure_merged
 from trendbot.store import Store
 from trendbot.summarize import Summarizer
 from trendbot.timeutil import day_of, utcnow

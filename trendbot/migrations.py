@@ -172,6 +172,14 @@ def m009_block_bases(db: sqlite_utils.Database) -> None:
                                  replace=True)
 
 
+@migrations()
+def m010_merge_lookups(db: sqlite_utils.Database) -> None:
+    # A story merge asks a crowd's key for its first holder and a story for its first member:
+    # with these, at once, however many items a thousand feeds serving one link have made.
+    db["item_keys"].create_index(["key", "item_id"], index_name="item_keys_key_item")
+    db["story_items"].create_index(["story_id", "item_id"], index_name="story_items_story_item")
+
+
 def apply(conn) -> int:
     """Apply what is pending on this connection (inside the caller's transaction); the version."""
     db = sqlite_utils.Database(conn)

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from trendbot.errors import StoreBusy, StoreError
@@ -38,7 +38,7 @@ from trendbot.timeutil import day_of, from_iso, iso
 from trendbot.urls import canonicalize_url
 
 BUSY_TIMEOUT_S = 60
-SCHEMA_VERSION = 9  # the number of migrations in trendbot/migrations.py
+SCHEMA_VERSION = 10  # the number of migrations in trendbot/migrations.py
 BASES_KEPT = 30  # texts kept per block: a post names the last one, or one a few publishes back
 CHUNK = 500  # values in one IN (...) list, well under SQLite's limit
 TITLE_WEIGHT = 4.0  # in search, a word in the title counts four times one in the text
@@ -199,6 +199,23 @@ def is_busy(exc: BaseException) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in (
         sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+MergeKeys = tuple[list[tuple[str, str]], "str | None"]  # an item's (key, role) pairs, and its only key
+
+
+@dataclass
+class Neighbourhood:
+    """What a story merge reads (`Store.merge_neighbourhood`): rows are `merge_rows` tuples."""
+
+    batch: list[str]                                          # the items asked for
+    batch_keys: dict[str, list[tuple[str, str]]]              # their keys as the merge computed them
+    rows: dict[str, tuple] = field(default_factory=dict)      # every item to partition again
+    keys: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # and its keys
+    dead: set[str] = field(default_factory=set)               # title blocks that join nothing
+    # new items in a crowd: id -> (the crowd's key, the first holder's story, holders of the key in
+    # it (up to 2), whether one holds the key as its own, the story's first member)
+    crowded: dict[str, tuple[str, str | None, int, bool, str | None]] = field(default_factory=dict)
 
 
 class _Rollback(Exception):
@@ -390,16 +407,6 @@ class Store:
             found += self._items(f"items.id in ({','.join('?' * len(chunk))})", chunk, order="items.id")
         return found
 
-    def item_keys(self, ids: Iterable[str]) -> list[tuple[str, str, str]]:
-        """(item_id, key, role) of the given items."""
-        return list(self._chunked("select item_id, key, role from item_keys where item_id in ({marks})",
-                                  sorted(set(ids))))
-
-    def items_with_keys(self, keys: Iterable[str]) -> list[tuple[str, str, str]]:
-        """(item_id, key, role) of every item holding one of `keys`."""
-        return list(self._chunked("select item_id, key, role from item_keys where key in ({marks})",
-                                  sorted(set(keys))))
-
     def items_without_story(self, days: Iterable[date]) -> list[str]:
         sql = ("select items.id from items left join story_items on story_items.item_id = items.id "
                "where story_items.item_id is null and items.day in ({marks})")
@@ -412,6 +419,144 @@ class Store:
                "json_extract(items.extra, '$.original_url'), story_items.story_id from items "
                "left join story_items on story_items.item_id = items.id where items.id in ({marks})")
         return list(self._chunked(sql, sorted(set(ids))))
+
+    def merge_neighbourhood(self, ids: Iterable[str], keys_for: Callable[[list[tuple]], dict[str, MergeKeys]],
+                            *, window: int, block_limit: int, crowd: int, full: Iterable[str] = ()) -> Neighbourhood:
+        """Everything a story merge of `ids` needs, in one read: the items, and the stored items
+        connected to them (sharing a key, or a title block within `window` days), whole.
+
+        `keys_for` gives the items' keys as the merge computes them ((key, role) pairs, and the one
+        key of an item that holds only one); stored items bring their stored keys. A title block
+        (`sig:…`) held by more than `block_limit` items joins nothing and is not followed, except
+        when this merge makes it cross that line (its holders are then all read again). A new item
+        whose only key is held by more than `crowd` stored items is not followed into that crowd:
+        the facts deciding where it goes are read instead (`Neighbourhood.crowded`), unless the
+        item is in `full`, or something else of the merge reaches the crowd anyway.
+        """
+        with self._snapshot():
+            batch_rows = {row[0]: row for row in self.merge_rows(ids)}
+            computed = keys_for(list(batch_rows.values()))
+            new_keys = {item_id: pairs for item_id, (pairs, _) in computed.items()}
+            hood = Neighbourhood(batch=sorted(batch_rows), batch_keys=new_keys)
+            old_keys = list(self._chunked("select item_id, key from item_keys where item_id in ({marks})", batch_rows))
+            bound = max(block_limit, crowd) + 1 + len(batch_rows)  # counting further changes no decision
+            counts = self._key_counts({k for pairs in new_keys.values() for k, _ in pairs} | {k for _, k in old_keys},
+                                      bound)
+            after = dict(counts)
+            for _, key in old_keys:
+                after[key] -= 1
+            holders_in_batch: dict[str, list[str]] = {}
+            for item_id, pairs in new_keys.items():
+                for key, _ in pairs:
+                    after[key] = after.get(key, 0) + 1
+                    holders_in_batch.setdefault(key, []).append(item_id)
+            dead = {k for k, n in after.items() if k.startswith("sig:") and n > block_limit}
+            crossing = {k for k in after if k.startswith("sig:") and (after[k] > block_limit) != (counts.get(k, 0) > block_limit)}
+            full = set(full)
+            leaves: dict[str, str] = {}
+            for item_id, (pairs, only_key) in computed.items():
+                if (only_key and item_id not in full and batch_rows[item_id][7] is None
+                        and counts.get(only_key, 0) > crowd
+                        and all(after[k] == 1 or k in dead for k, role in pairs if role == "title")):
+                    leaves[item_id] = only_key
+            seeds = (set(batch_rows) - set(leaves)) | set(self.story_member_ids({row[7] for row in batch_rows.values()}))
+            seeds |= {item_id for item_id, _ in self._chunked(
+                "select item_id, key from item_keys where key in ({marks})", crossing)}
+            hood.dead = dead
+            self._grow(hood, seeds, batch_rows, holders_in_batch, leaves, window, block_limit)
+            for item_id, key in leaves.items():
+                if item_id not in hood.rows:
+                    hood.crowded[item_id] = (key, *self._crowd_facts(key, batch_rows))
+        return hood
+
+    def _key_counts(self, keys: Iterable[str], bound: int) -> dict[str, int]:
+        """How many items hold each key, counted up to `bound` (a crowd is not counted in full)."""
+        query = ("select value, (select count(*) from (select 1 from item_keys where key = wanted.value limit ?)) "
+                 "from json_each(?) wanted")
+        return {key: n for key, n in self.conn.execute(query, [bound, json.dumps(sorted(set(keys)))]) if n}
+
+    def _grow(self, hood: Neighbourhood, seeds: set[str], batch_rows: dict[str, tuple],
+              holders_in_batch: dict[str, list[str]], leaves: dict[str, str], window: int, block_limit: int) -> None:
+        """The closure of `seeds` along keys and live title blocks (within `window` days of an
+        item holding one), into `hood`; a crowded new item reached this way is merged in full."""
+        seen_keys: set[str] = set()
+        pending = set(seeds)
+        while pending:
+            fresh = sorted(pending - hood.rows.keys())
+            pending = set()
+            stored = [i for i in fresh if i not in batch_rows]
+            for row in self.merge_rows(stored):
+                hood.rows[row[0]] = row
+            for item_id in fresh:
+                if item_id in batch_rows:
+                    hood.rows[item_id] = batch_rows[item_id]
+                    hood.keys[item_id] = hood.batch_keys[item_id]
+                    leaves.pop(item_id, None)
+            for item_id, key, role in self._chunked("select item_id, key, role from item_keys where item_id in ({marks})",
+                                                    stored):
+                hood.keys.setdefault(item_id, []).append((key, role))
+            frontier: dict[str, tuple[str, str]] = {}  # title block -> (earliest, latest day holding it)
+            plain: set[str] = set()
+            for item_id in fresh:
+                day = hood.rows[item_id][4]
+                for key, _ in hood.keys.get(item_id, ()):
+                    if key in seen_keys or key in hood.dead:
+                        continue
+                    if key.startswith("sig:"):
+                        low, high = frontier.get(key, (day, day))
+                        frontier[key] = (min(low, day), max(high, day))
+                    else:
+                        plain.add(key)
+            seen_keys |= plain | frontier.keys()
+            counts = self._key_counts((k for k in frontier if k not in holders_in_batch), block_limit + 1)
+            for key, n in counts.items():
+                if n > block_limit:
+                    hood.dead.add(key)
+                    del frontier[key]
+            for key in plain | frontier.keys():
+                pending.update(holders_in_batch.get(key, ()))  # batch holders of a block: any day (few)
+            for item_id, _ in self._chunked("select item_id, key from item_keys where key in ({marks})", plain):
+                pending.add(item_id)
+            reach = {key: ((date.fromisoformat(low) - timedelta(days=window)).isoformat(),
+                           (date.fromisoformat(high) + timedelta(days=window)).isoformat())
+                     for key, (low, high) in frontier.items()}
+            for item_id, key, day in self._chunked(
+                    "select item_keys.item_id, item_keys.key, items.day from item_keys join items on "
+                    "items.id = item_keys.item_id where item_keys.key in ({marks})", frontier):
+                if reach[key][0] <= day <= reach[key][1]:
+                    pending.add(item_id)
+            pending -= hood.rows.keys()
+
+    _CROWD_FACTS = (
+        "select first, story_items.story_id, "
+        "(select count(*) from (select 1 from item_keys k join story_items t on t.item_id = k.item_id "
+        " where k.key = :key and t.story_id = story_items.story_id limit 2)), "
+        "exists(select 1 from item_keys k join story_items t on t.item_id = k.item_id "
+        " where k.key = :key and k.role = 'own' and t.story_id = story_items.story_id), "
+        "(select min(item_id) from story_items t where t.story_id = story_items.story_id) "
+        "from (select min(item_id) first from item_keys where key = :key) "
+        "left join story_items on story_items.item_id = first")
+
+    def _crowd_facts(self, key: str, batch_rows: dict[str, tuple]) -> tuple[str | None, int, bool, str | None]:
+        """Where a new item holding only `key` would go, for a crowded key: the story of the
+        first stored holder, how many holders of the key that story has (up to 2), whether one
+        holds it as its own, and the story's first member (one query, on migration 7's indexes)."""
+        first, story, holders, owned, lowest = self.conn.execute(self._CROWD_FACTS, {"key": key}).fetchone()
+        if first is None or story is None or first in batch_rows:
+            return None, 0, False, None
+        return story, holders, bool(owned), lowest
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Several reads that see one state of the database (inside a write, that write's)."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
 
     def story_member_ids(self, story_ids: Iterable[str]) -> list[str]:
         return [row[0] for row in self._chunked("select item_id from story_items where story_id in ({marks})",

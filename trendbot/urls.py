@@ -128,6 +128,8 @@ def _mirror_bases(mirrors: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 
 def _bare_host(host: str) -> str:
+    if not host.startswith(("www.", "m.")):
+        return host
     while True:
         for prefix in ("www.", "m."):
             if host.startswith(prefix) and host.count(".") >= 2:
@@ -138,7 +140,7 @@ def _bare_host(host: str) -> str:
 
 
 def is_x_host(host: str) -> bool:
-    return host in X_HOSTS or "nitter" in host.split(".")
+    return host in X_HOSTS or ("nitter" in host and "nitter" in host.split("."))
 
 
 def canonicalize_url(url: str, mirrors: Iterable[str] = ()) -> str:
@@ -150,9 +152,30 @@ def canonicalize_url(url: str, mirrors: Iterable[str] = ()) -> str:
     return _canonical(url, mirrors if isinstance(mirrors, tuple) else tuple(mirrors))
 
 
+# The common shape, canonicalized without urllib: lower-case host, no port, user, query or
+# fragment, a path `quote` would not change (what `_canonical` would make of it, checked by a
+# property test).
+_SIMPLE = re.compile(r"(?:https?)://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(/[A-Za-z0-9/%:@!$&'()*+,;=\-._~]*)?")
+
+
+def _simple(url: str, mirrors: tuple[str, ...]) -> tuple[str, str] | None:
+    """(host, path) of the canonical form of a URL of the common shape, else None."""
+    simple = None if mirrors else _SIMPLE.fullmatch(url)
+    if simple is None:
+        return None
+    host, path = _bare_host(simple.group(1)), simple.group(2) or "/"
+    if host != X_HOST and is_x_host(host):
+        host = X_HOST
+    if path != "/" and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    return host, path
+
+
 @lru_cache(maxsize=65536)  # merging sees the same links again and again
 def _canonical(url: str, mirrors: tuple[str, ...]) -> str:
     url = url.strip()
+    if simple := _simple(url, mirrors):
+        return f"https://{simple[0]}{simple[1]}"
     try:
         parts = urlsplit(url)
         host, port = _host_and_port(parts)
@@ -268,10 +291,15 @@ def identity_keys(url: str, mirrors: Iterable[str] = ()) -> list[str]:
 
 @lru_cache(maxsize=1 << 14)  # a paper or a repository is linked from many items
 def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
-    canonical = _canonical(url.strip(), mirrors)
-    if not canonical.startswith("https://") and not canonical.startswith("http://"):
-        return ()
-    host, path, query = _split_canonical(canonical)
+    url = url.strip()
+    if simple := _simple(url, mirrors):  # the common shape: no canonical form to split again
+        host, path = simple
+        canonical, query = f"https://{host}{path}", ""
+    else:
+        canonical = _canonical(url, mirrors)
+        if not canonical.startswith("https://") and not canonical.startswith("http://"):
+            return ()
+        host, path, query = _split_canonical(canonical)
     if not host:
         return ()
     if host == X_HOST:

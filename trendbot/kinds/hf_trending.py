@@ -7,12 +7,19 @@ linked to its public page. The listing says nothing about when a repository star
 time and belongs to the day trendbot first saw it in the list; later fetches only update its
 likes. The `arxiv:ID` tags HF derives from a model card are kept as arXiv links, so a trending
 model joins the story of its paper. The default listing carries no GitHub link.
+
+A re-upload is the same model: a repository tagged `base_model:quantized:X` (a GGUF or AWQ
+conversion), or `base_model:X` under X's own model name (`unsloth/Kimi-K3` of
+`moonshotai/Kimi-K3`), names X's page as its `original_url`, so it joins X's story when X is
+seen, and the story's line lists it by owner and format ("unsloth GGUF"). A fine-tune, an adapter or a merge of X
+(`base_model:finetune:X`, `…:adapter:X`, `…:merge:X`) is a model of its own and stays apart.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field
@@ -30,6 +37,7 @@ LABEL = "🤗"
 PAGE_PREFIX = {"models": "", "spaces": "spaces/", "datasets": "datasets/"}
 _ARXIV_TAG = re.compile(r"^arxiv:(\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$", re.IGNORECASE)
 _REPO_ID = re.compile(r"^[\w.-]+(?:/[\w.-]+)?$")
+_BASE_MODEL = re.compile(r"^base_model:(?:(adapter|finetune|merge|quantized):)?([\w.-]+/[\w.-]+)$")
 
 RepoList = Literal["models", "spaces", "datasets"]
 
@@ -57,6 +65,26 @@ def arxiv_ids(tags: Any) -> list[str]:
     return found
 
 
+def reupload_of(repo_id: str, tags: Any) -> tuple[str, str] | None:
+    """(base model, "quant" or "re-upload") when the repository is another copy of a model: a
+    quantization of it, or a `base_model` of the same model name declared no fine-tune,
+    adapter or merge of it."""
+    relations: dict[str, set[str]] = {}
+    for tag in tags if isinstance(tags, list) else ():
+        match = _BASE_MODEL.match(tag) if isinstance(tag, str) else None
+        if match:
+            relations.setdefault(match.group(2), set()).add(match.group(1) or "")
+    name = repo_id.rpartition("/")[2].lower()
+    for base, kinds in sorted(relations.items()):
+        if base.lower() == repo_id.lower():
+            continue
+        if "quantized" in kinds:
+            return base, "quant"
+        if kinds == {""} and base.rpartition("/")[2].lower() == name:
+            return base, "re-upload"
+    return None
+
+
 def repo_item(entry: Any, *, source: str, what: str) -> Item | None:
     """One repository of a trending list, or None when it has no usable id."""
     if not isinstance(entry, dict):
@@ -74,6 +102,9 @@ def repo_item(entry: Any, *, source: str, what: str) -> Item | None:
     for key in ("pipeline_tag", "library_name", "sdk", "createdAt"):
         if isinstance(entry.get(key), str):
             extra[key] = entry[key]
+    if what == "models" and (copy := reupload_of(repo_id, entry.get("tags"))):
+        extra["base_model"], extra["reupload"] = copy
+        extra["original_url"] = f"{PUBLIC_BASE}/{copy[0]}"  # what it is a copy of: it joins that story
     author = entry.get("author") if isinstance(entry.get("author"), str) else repo_id.partition("/")[0]
     # `_id` survives renames; the kind keeps a model and a space of one name apart
     guid = f"{what}/{entry['_id'] if isinstance(entry.get('_id'), str) else repo_id}"
@@ -122,5 +153,23 @@ def meta(item: StoredItem) -> list[str]:
     return [f"{LABEL} ♥{compact_count(int(item.popularity.get('likes', 0)))}"]
 
 
-KIND = Kind(name="hf_trending", config=HfTrendingSource, fetch=fetch, label=LABEL, lead=15,
-            popularity=popularity, meta=meta)
+def copy_label(repo_id: str, base: str, kind: str) -> str:
+    """How a re-upload is named in its model's line: its owner and what the copy adds to the
+    model's name ("unsloth GGUF" for `unsloth/Kimi-K3-GGUF`), else what it is ("unsloth quant")."""
+    owner, _, name = repo_id.partition("/")
+    base_name = base.rpartition("/")[2]
+    extra = name[len(base_name):].strip("-_. ") if name.lower().startswith(base_name.lower()) else ""
+    return f"{owner} {extra if extra and len(extra) <= 12 else kind}"
+
+
+@dataclass(frozen=True)
+class _TrendingKind(Kind):
+    def mention_label(self, item: StoredItem) -> str:
+        base, kind = item.extra.get("base_model"), item.extra.get("reupload")
+        if isinstance(base, str) and isinstance(kind, str):
+            return copy_label(item.title, base, kind)
+        return self.label
+
+
+KIND = _TrendingKind(name="hf_trending", config=HfTrendingSource, fetch=fetch, label=LABEL, lead=15,
+                     popularity=popularity, meta=meta)

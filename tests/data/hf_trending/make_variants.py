@@ -35,3 +35,18 @@ cites = load()
 mage = by_id(cites, "microsoft/Mage-VL")
 mage["tags"] = ["arxiv:2606.13392" if tag == "arxiv:2607.24904" else tag for tag in mage["tags"]]
 write("models_trending_cites_2606.13392.json", cites)
+
+# Base models seen in the same list: the fine-tune's base (`Nanbeige/Nanbeige4.2-3B-Base`, in the
+# shape of its fine-tune's entry, without the fine-tune's own tags), `unsloth/Kimi-K3` declaring
+# only `base_model:moonshotai/Kimi-K3` (a same-name re-upload, its `quantized` tag dropped), and
+# `owensong/Inflect-Micro-v2` declared an adapter of `moonshotai/Kimi-K3`.
+bases = load()
+tune = by_id(bases, "Nanbeige/Nanbeige4.2-3B")
+base = dict(tune, _id="6a5f30273c69d79f91353ecb", id="Nanbeige/Nanbeige4.2-3B-Base", modelId="Nanbeige/Nanbeige4.2-3B-Base",
+            likes=88, trendingScore=41, tags=[t for t in tune["tags"] if not t.startswith(("arxiv:", "base_model:"))])
+bases.insert(bases.index(tune) + 1, base)
+copy = by_id(bases, "unsloth/Kimi-K3")
+copy["tags"] = [tag for tag in copy["tags"] if tag != "base_model:quantized:moonshotai/Kimi-K3"]
+adapter = by_id(bases, "owensong/Inflect-Micro-v2")
+adapter["tags"] = adapter["tags"] + ["base_model:moonshotai/Kimi-K3", "base_model:adapter:moonshotai/Kimi-K3"]
+write("models_trending_base_models.json", bases)
