@@ -16,6 +16,8 @@ import re
 import signal
 import subprocess
 import sys
+import threading
+import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -253,3 +255,60 @@ def test_a_typo_in_the_post_glob_says_it_made_a_second_post_for_the_week(project
     assert ("blog/_posts/2024-08-24-bootcamp-week4.md: created with the 2024-08-27 section (15 stories); note: "
             f"blog/{POST} already holds this week's days: a typo in [blog] post?") in result.stderr
     assert week.read_bytes() == read_data("publish/boostcamp_week4_parts.md")
+
+
+HOLD_LOCK = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.read()
+conn.execute("ROLLBACK")
+"""
+
+
+def test_a_database_locked_between_the_post_and_its_record_says_the_post_was_written(
+        project, run, httpserver, week, monkeypatch):
+    """Another process takes the database's write lock right after the post is renamed into
+    place: the publish says the post was written and not recorded, and the next publish
+    still updates the day (it knows trendbot's own text by the begin marker)."""
+    publish(run, httpserver, D17)
+    serve(httpserver, D17, "r1")
+    assert run("fetch").exit_code == 0
+    marker = project.root / "renamed"
+    monkeypatch.setenv("TRENDBOT_TEST_PAUSE", f"renamed:{marker}")
+    config = load_config()
+    outcome: dict = {}
+
+    def publish_now() -> None:
+        with Store(config.db_path, busy_timeout=0.2) as store:
+            try:
+                publish_day(config, store, D17, datetime.now(timezone.utc))
+            except Exception as exc:  # what the CLI would print
+                outcome["error"] = str(exc)
+
+    worker = threading.Thread(target=publish_now)
+    worker.start()
+    holder = None
+    try:
+        while not marker.exists():
+            assert worker.is_alive(), outcome
+            time.sleep(0.01)
+        holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(config.db_path)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline() == "locked\n"
+        Path(f"{marker}.go").touch()
+        worker.join(timeout=60)
+    finally:
+        if holder is not None:
+            holder.communicate("")
+    monkeypatch.delenv("TRENDBOT_TEST_PAUSE")
+    assert "updated with the 2024-08-27 section" in outcome["error"]
+    assert "but the database could not record it" in outcome["error"] and "nothing written" not in outcome["error"].split(
+        "could not record it")[0]
+    assert "r1 " in week.read_text(encoding="utf-8")
+    mine, _ = annotate(week, D17, 0)
+    result = publish(run, httpserver, D17, "r2")
+    assert "merged with your edits" in result.stderr and "refreshed" in result.stderr
+    block = block_of(week.read_text(encoding="utf-8"), D17.isoformat()).group()
+    assert "r2 " in block and all(line in block for line in mine)
