@@ -93,10 +93,11 @@ def test_the_daemons_log_example_has_the_shape_of_the_real_lines():
 
 def test_the_quick_start_makes_a_folder_of_the_users_own_before_init():
     quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    commands = [line for block in quick.split("```sh\n")[1:2] for line in block.split("```")[0].splitlines()]
+    [line] = quick.split("```sh\n")[1].split("```")[0].splitlines()  # one command: the set-up
+    commands = line.split(" && ")
     assert commands[0] == "pip install -e ."
-    assert commands[1].startswith("mkdir -p ~/") and "cd ~/" in commands[1]
-    assert commands[2].startswith("trendbot init")
+    assert commands[1].startswith("mkdir -p ~/") and commands[2].startswith("cd ~/")
+    assert commands[3] == "trendbot init" and commands[4].startswith("trendbot digest --date today --fetch")
 
 
 def test_the_exit_status_claims_hold(project, run):
