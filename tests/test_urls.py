@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trendbot.urls import arxiv_id, canonicalize_url, github_repo, identity_keys, tweet_id
+from trendbot.urls import arxiv_id, canonicalize_url, full_canonical, github_repo, identity_keys, tweet_id
 
 MIRRORS = ("http://127.0.0.1:8080/nitter", "https://xcancel.example")
 
@@ -105,16 +105,22 @@ def test_tracking_parameters_never_change_identity(scheme, host, path, params, t
     assert identity_keys(tracked, MIRRORS) == identity_keys(plain, MIRRORS)
 
 
-@settings(max_examples=300)
+@settings(max_examples=500)
 @given(st.sampled_from(["http", "https"]),
-       st.one_of(st.sampled_from(["arxiv.org", "huggingface.co", "github.com", "x.com", "twitter.com", "nitter.net"]),
+       st.one_of(st.sampled_from(["arxiv.org", "huggingface.co", "github.com", "x.com", "twitter.com", "nitter.net",
+                                  "mirror.invalid", "www.mirror.invalid"]),
                  st.from_regex(r"(?:www\.|m\.)?[a-z0-9](?:[a-z0-9.-]{0,20}[a-z0-9])?", fullmatch=True)),
        st.one_of(st.sampled_from(["/abs/2606.00467v2", "/papers/2606.00467", "/owner/repo/tree/main", "/u/status/123/",
-                                  "/owner/repo.git", "/"]),
-                 st.from_regex(r"(?:/[A-Za-z0-9%:@!$&'()*+,;=\-._~]{0,12}){0,4}", fullmatch=True)))
-def test_the_quick_canonical_form_is_the_full_one(scheme, host, path):
-    """A plain URL is canonicalized without urllib (the merge reads hundreds of thousands):
-    the same result as the full path, which a configured mirror forces."""
-    url = f"{scheme}://{host}{path}"
-    assert canonicalize_url(url) == canonicalize_url(url, ("https://mirror.invalid/x",))
-    assert identity_keys(url) == identity_keys(url, ("https://mirror.invalid/x",))
+                                  "/owner/repo.git", "/", "", "/x/u/status/9"]),
+                 st.from_regex(r"(?:/[A-Za-z0-9%:@!$&'()*+,;=\-._~]{0,12}){0,4}", fullmatch=True)),
+       st.one_of(st.just(""), st.sampled_from(["?", "?id=12", "?utm_source=x", "?b=2&a=1&ref=t", "?a", "?=v&&a=",
+                                               "?a=b=c", "?UTM_x=1&s=2"]),
+                 st.from_regex(r"\?[A-Za-z0-9._~=&-]{0,16}", fullmatch=True)),
+       st.sampled_from([(), ("https://mirror.invalid/x",), ("https://nitter.example",)]))
+def test_the_quick_canonical_form_is_the_full_one(scheme, host, path, query, mirrors):
+    """A plain URL, query and all, is canonicalized without urllib (the merge reads hundreds of
+    thousands): the same result as the full path through urllib, with or without mirrors."""
+    url = f"{scheme}://{host}{path}{query}"
+    canonical = full_canonical(url, mirrors)
+    assert canonicalize_url(url, mirrors) == canonical
+    assert identity_keys(url, mirrors) == identity_keys(canonical, mirrors)

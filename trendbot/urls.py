@@ -152,30 +152,78 @@ def canonicalize_url(url: str, mirrors: Iterable[str] = ()) -> str:
     return _canonical(url, mirrors if isinstance(mirrors, tuple) else tuple(mirrors))
 
 
-# The common shape, canonicalized without urllib: lower-case host, no port, user, query or
-# fragment, a path `quote` would not change (what `_canonical` would make of it, checked by a
-# property test).
-_SIMPLE = re.compile(r"(?:https?)://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(/[A-Za-z0-9/%:@!$&'()*+,;=\-._~]*)?")
+# The common shape, canonicalized without urllib: lower-case host, no port, user or fragment, a
+# path `quote` would not change and a query of plain `name=value` pairs (what `_canonical` would
+# make of it, checked by a property test).
+_SIMPLE = re.compile(r"(?:https?)://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(/[A-Za-z0-9/%:@!$&'()*+,;=\-._~]*)?"
+                     r"(?:\?([A-Za-z0-9._~=&-]*))?")
 
 
-def _simple(url: str, mirrors: tuple[str, ...]) -> tuple[str, str] | None:
-    """(host, path) of the canonical form of a URL of the common shape, else None."""
-    simple = None if mirrors else _SIMPLE.fullmatch(url)
+@lru_cache(maxsize=64)
+def _mirror_hosts(mirrors: tuple[str, ...]) -> frozenset[str]:
+    """The bare hosts of the configured mirrors: a URL on one of them takes the full path."""
+    return frozenset(_bare_host(host) for host, _ in _mirror_bases(mirrors))
+
+
+def _simple(url: str, mirrors: tuple[str, ...]) -> tuple[str, str, str] | None:
+    """(host, path, query) of the canonical form of a URL of the common shape, else None."""
+    simple = _SIMPLE.fullmatch(url)
     if simple is None:
         return None
-    host, path = _bare_host(simple.group(1)), simple.group(2) or "/"
-    if host != X_HOST and is_x_host(host):
+    host, path, query = simple.groups()
+    if host.startswith(("www.", "m.")):
+        host = _bare_host(host)
+    if mirrors and host in _mirror_hosts(mirrors):
+        return None
+    if host != X_HOST and (host in X_HOSTS or ("nitter" in host and "nitter" in host.split("."))):
         host = X_HOST
-    if path != "/" and path.endswith("/"):
+    if path is None:
+        path = "/"
+    elif path != "/" and path.endswith("/"):
         path = path.rstrip("/") or "/"
-    return host, path
+    if query:
+        query = _plain_query(query)
+        if query is None:
+            return None
+    return host, path, query or ""
+
+
+def _plain_query(query: str) -> str | None:
+    """What `_canonical` makes of a query of unreserved characters: its pairs without tracking
+    ones, sorted, a name without a value given an empty one; None for a value holding `=`
+    (urllib would quote it)."""
+    if "&" not in query:  # one pair, the common case
+        name, _, value = query.partition("=")
+        if "=" in value:
+            return None
+        lowered = name.lower()
+        return "" if lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES) else f"{name}={value}"
+    pairs = []
+    for piece in query.split("&"):
+        if piece:
+            name, _, value = piece.partition("=")
+            if "=" in value:
+                return None
+            lowered = name.lower()
+            if lowered not in TRACKING_PARAMS and not lowered.startswith(TRACKING_PREFIXES):
+                pairs.append((name, value))
+    if len(pairs) > 1:
+        pairs.sort()
+    return "&".join(f"{name}={value}" for name, value in pairs)
 
 
 @lru_cache(maxsize=65536)  # merging sees the same links again and again
 def _canonical(url: str, mirrors: tuple[str, ...]) -> str:
     url = url.strip()
     if simple := _simple(url, mirrors):
-        return f"https://{simple[0]}{simple[1]}"
+        host, path, query = simple
+        return f"https://{host}{path}?{query}" if query else f"https://{host}{path}"
+    return full_canonical(url, mirrors)
+
+
+def full_canonical(url: str, mirrors: tuple[str, ...] = ()) -> str:
+    """`canonicalize_url` through urllib, whatever the URL's shape (`_simple` must agree)."""
+    url = url.strip()
     try:
         parts = urlsplit(url)
         host, port = _host_and_port(parts)
@@ -293,8 +341,8 @@ def identity_keys(url: str, mirrors: Iterable[str] = ()) -> list[str]:
 def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
     url = url.strip()
     if simple := _simple(url, mirrors):  # the common shape: no canonical form to split again
-        host, path = simple
-        canonical, query = f"https://{host}{path}", ""
+        host, path, query = simple
+        canonical = f"https://{host}{path}?{query}" if query else f"https://{host}{path}"
     else:
         canonical = _canonical(url, mirrors)
         if not canonical.startswith("https://") and not canonical.startswith("http://"):
@@ -305,6 +353,8 @@ def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
     if host == X_HOST:
         tweet = _tweet_of(host, path)
         return (f"tweet:{tweet}",) if tweet else ()
+    if host not in _NAMING_HOSTS:
+        return (f"url:{canonical}",) if path != "/" or query else ()
     keys = []
     paper = _arxiv_of(host, path)
     if paper:
@@ -315,6 +365,12 @@ def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
     if path != "/" or query:
         keys.append(f"url:{canonical}")
     return tuple(keys)
+
+
+# `identity_keys` as the cached, shared tuple, for the merge, which asks of every item and link;
+# `mirrors` must be a tuple.
+identity = _identity
+_NAMING_HOSTS = ARXIV_HOSTS | HF_PAPER_HOSTS | {GITHUB_HOST}  # hosts whose paths may name a paper or a repository
 
 
 def key_kind(key: str) -> str:
