@@ -160,6 +160,20 @@ def test_a_roundup_linking_several_papers_joins_none_of_them():
     assert len({assignment.story_id for assignment in result.values()}) == 3
 
 
+def test_an_item_refused_by_a_shared_link_takes_no_other_holder_from_its_story():
+    """Three feeds serve one article, the first also linking paper A, the second paper B: the
+    second cannot join, and the third, which links no paper, stays with the first (whose story
+    a newcomer serving the article joins) rather than following the refused one."""
+    article = "https://news.example.com/2026/kimi-k3"
+    first = MergeItem("c1", "feed1", article, "K3 notes 1", DAY, ("https://arxiv.org/abs/2606.00467",))
+    refused = MergeItem("c2", "feed2", article, "K3 notes 2", DAY, ("https://arxiv.org/abs/2606.12730",))
+    plain = MergeItem("c3", "feed3", article, "K3 notes 3", DAY)
+    result = partition([first, refused, plain])
+    assert result["c3"] == (result["c1"].story_id, f"url:{article}")
+    assert result["c2"].story_id != result["c1"].story_id
+    assert result["c2"].rule == "alone"
+
+
 def test_rerunning_the_merge_changes_nothing(project, run):
     with Store(project.db_path) as store:
         ids = store_items(store, [hf_item(PAPER), PAPER_TWEET, PAPER_TOPIC, hf_item("2606.12730")])

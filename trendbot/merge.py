@@ -401,12 +401,13 @@ def _partition(items: Iterable[MergeItem], mirrors: Iterable[str], keys: dict[st
     union = _Partition(keys)
     for key in sorted((k for k, ids in holders.items() if len(ids) > 1), key=_key_order):
         first, *rest = holders[key]
-        for other in rest:
-            if not union.union(first, other):
-                # a contradiction with `first`'s story; `other` may still join the others
-                for candidate in holders[key]:
-                    if candidate != other and union.union(candidate, other):
-                        break
+        refused = [other for other in rest if not union.union(first, other)]
+        for other in refused:
+            # a contradiction with `first`'s story: `other` may still join another holder's story,
+            # but only once every holder that can has joined `first` (none is taken from it)
+            for candidate in holders[key]:
+                if candidate != other and union.union(candidate, other):
+                    break
     title_partner: dict[str, str] = {}
     for sim, a, b in sorted(title_pairs(items, keys, dead), key=lambda p: (-p[0], p[1], p[2])):
         if union.find(a) != union.find(b) and union.union(a, b):
