@@ -35,13 +35,13 @@ def test_history_counts_attempts_failures_and_new_items_across_an_outage(project
     daemon.fetch_job("lab", now=at(before, 10))        # 2 new items
     daemon.fetch_job("lab", now=at(before, 11))        # nothing new
     switch.failing = True
-    daemon.fetch_job("lab", now=at(yesterday, 10))
-    daemon.fetch_job("lab", now=at(yesterday, 11))
+    daemon.fetch_job("lab", now=at(yesterday, 0))      # a day ago or more at any time of day: shown as a date
+    daemon.fetch_job("lab", now=at(yesterday, 1))
 
     down = sources_json(run, "--days", "3")["lab"]
-    assert down["failing_since"] == at(yesterday, 10).astimezone(ZoneInfo("UTC")).isoformat()
+    assert down["failing_since"] == at(yesterday, 0).astimezone(ZoneInfo("UTC")).isoformat()
     text = run("sources", "--days", "3").stdout
-    assert f"  failing since {yesterday.isoformat()} 10:00 KST\n" in text
+    assert f"  failing since {yesterday.isoformat()} 00:00 KST\n" in text
 
     switch.failing = False
     switch.body = read_data("feeds/geeknews_atom_2026-09-29.xml")   # 50 items the store has not seen
