@@ -295,6 +295,81 @@ def test_shuffled_generated_days_partition_the_same():
         assert partition(items) == expected
 
 
+# -- title candidates: the index finds exactly the pairs its rule names --------------------------
+
+_WORDS = [letter * 3 for letter in "abcdefghijklmnopqrst"]  # no digits: a digit must match exactly
+
+
+@st.composite
+def _titled_items(draw):
+    """Items whose titles are drawn from few words, so that sets, supersets by one word and
+    long titles one word apart (substitutions need 13 tokens) meet often; a few sources, days a
+    few apart."""
+    count = draw(st.integers(2, 40))
+    size = draw(st.one_of(st.integers(4, 9), st.integers(12, 16)))
+    base = draw(st.lists(st.sampled_from(_WORDS), min_size=size, max_size=size, unique=True))
+    items = []
+    for n in range(count):
+        words = [w for w in base if draw(st.integers(0, 9))]  # mostly the base, a word or two less
+        words += draw(st.lists(st.sampled_from(_WORDS), max_size=2))
+        items.append(MergeItem(f"i{n:02d}", f"s{draw(st.integers(0, 5))}", f"https://site.example.com/{n}",
+                               " ".join(words), DAY + timedelta(days=draw(st.integers(0, 5)))))
+    return items
+
+
+def _candidates_by_rule(items, keys, dead, limit):
+    """The rule `title_pairs` documents, pair by pair: two titles are candidates when they share a
+    block that is some title's set, or a set less one token of titles of SUBSTITUTION_TOKENS or
+    more, held by at most `limit` items (counting every block of every title) and not dead."""
+    from trendbot.merge import SUBSTITUTION_TOKENS, _blocks, _signature, titles_match
+
+    blocks = {item.id: set(_blocks(keys[item.id].tokens)) for item in items}
+    sets = {keys[item.id].tokens for item in items if blocks[item.id]}
+    held = {}
+    for found in blocks.values():
+        for block in found:
+            held[block] = held.get(block, 0) + 1
+    pairs = set()
+    for n, a in enumerate(items):
+        for b in items[n + 1:]:
+            shared = [block for block in blocks[a.id] & blocks[b.id]
+                      if (block in sets or len(block) + 1 >= SUBSTITUTION_TOKENS) and held[block] <= limit
+                      and "sig:" + _signature(block) not in dead]
+            if shared and (sim := titles_match(a, keys[a.id], b, keys[b.id])):
+                pairs.add((sim, *sorted((a.id, b.id))))
+    return pairs
+
+
+@settings(max_examples=300)
+@given(_titled_items(), st.data())
+def test_title_pairs_are_the_pairs_of_their_rule(items, data):
+    from trendbot.merge import _blocks, _signature, title_pairs
+
+    keys = {item.id: keys_of(item) for item in items}
+    every = sorted({"sig:" + _signature(b) for item in items for b in _blocks(keys[item.id].tokens)})
+    dead = data.draw(st.lists(st.sampled_from(every), max_size=3) if every else st.just([]))
+    found = {(sim, *sorted((a, b))) for sim, a, b in title_pairs(items, keys, dead)}
+    assert found == _candidates_by_rule(items, keys, set(dead), BLOCK_LIMIT)
+
+
+@settings(max_examples=500)
+@given(st.text(st.characters(max_codepoint=127), max_size=60))
+def test_ascii_title_tokens_are_its_words(title):
+    from trendbot.merge import _STOPWORDS, title_tokens
+
+    text = re.sub(r"^(?:RT by @\w+|R to @\w+|Pinned):\s*", "", title)
+    words = set(re.findall(r"\w+", text.lower())) - _STOPWORDS - {"_"}
+    assert title_tokens(title) == tuple(sorted(words))
+
+
+@given(st.lists(st.tuples(st.sampled_from(["arxiv", "tweet", "github", "url", "sig", "hf", "zz"]),
+                          st.text("ab:/", max_size=3)).map(":".join), min_size=1, max_size=6))
+def test_the_strongest_key_is_the_first_in_key_order(keys):
+    from trendbot.merge import _key_order, _strongest
+
+    assert _strongest(keys) == min(keys, key=_key_order)
+
+
 # -- crowds and echoed titles: the bounded merge still equals merging everything at once -------
 
 CROWD_LINK = "https://news.example.com/2026/kimi-k3"

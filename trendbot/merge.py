@@ -30,12 +30,13 @@ import json
 import re
 import sys
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Iterator, NamedTuple
 
 from trendbot.models import StoredItem, short_hash
-from trendbot.urls import KEY_KINDS, canonicalize_url, identity_keys, key_kind
+from trendbot.urls import KEY_KINDS, X_HOST, canonicalize_url, identity, key_kind
 
 TITLE_SIMILARITY = 0.85   # token-set (Jaccard) similarity two titles need to merge
 TITLE_MIN_TOKENS = 4      # shorter titles ("Image", "New paper") never merge on title alone
@@ -48,13 +49,15 @@ CROWD = 32                # a key held by more stored items than this is a crowd
 # word, so Korean titles keep all their tokens.
 _STOPWORDS = frozenset("a an and are as at by for from in into is it of on or the to via vs with".split())
 _TOKEN = re.compile(r"\w+")
+_intern = sys.intern
+# ASCII letters lowered, digits and "_" kept, anything else a space: `\w+` of ASCII by `split`
+_ASCII_WORDS = bytes(c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 or c == 95 else 32
+                     for c in range(256))
 _X_PREFIX = re.compile(r"^(?:RT by @\w+|R to @\w+|Pinned):\s*")  # Nitter title prefixes (FORMATS.md §3.1)
 _CONTRADICTING = ("arxiv:", "github:")  # a story holds at most one of each
 _IDENTITIES = ("arxiv:", "tweet:", "github:")  # two items owning different ones never join by title
 _NUMBERS = re.compile(r"\w*\d\w*")  # the tokens holding a digit, found in the tokens joined by spaces
-_POSITION_BITS = 24                       # items in one partition: up to 16 million
-_POSITION_MASK = (1 << _POSITION_BITS) - 1
-_BLOCK_MASK = (1 << 40) - 1               # block hashes kept to 40 bits, with the position in 64
+_BLOCK_MASK = (1 << 61) - 1               # a block's hash: the sum of its tokens' hashes, kept small
 
 
 @dataclass(frozen=True)
@@ -149,12 +152,15 @@ def title_tokens(title: str) -> tuple[str, ...]:
     text = title or ""
     if text.startswith(("RT by @", "R to @", "Pinned:")):
         text = _X_PREFIX.sub("", text)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    words = set(_TOKEN.findall(text.lower()))
-    words -= _STOPWORDS
+    if text.isascii():  # `\w+` of ASCII text, five times as fast
+        words = set(text.encode().translate(_ASCII_WORDS).decode().split())
+    else:
+        words = set(_TOKEN.findall(unicodedata.normalize("NFKC", text).lower()))
+    stop = words & _STOPWORDS  # (walks the title's few words, not the stop words)
+    if stop:
+        words -= stop
     words.discard("_")
-    return tuple(sorted(map(sys.intern, words)))
+    return tuple(sorted(map(_intern, words)))
 
 
 def title_similarity(a: Iterable[str], b: Iterable[str]) -> float:
@@ -196,34 +202,52 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
     """The item's identity keys. Links add keys, but not ones that would contradict the item:
     a paper linking another paper, or a post linking several papers, names no paper by link."""
     mirrors = mirrors if isinstance(mirrors, tuple) else tuple(mirrors)
-    own = identity_keys(item.url, mirrors) if item.url else []
-    if item.original:
-        own += [key for key in identity_keys(item.original, mirrors) if key not in own]
-    link: list[str] = []
-    if item.links:
-        own_host = _host(own[-1][4:] if own and own[-1].startswith("url:") and not item.original else
-                         canonicalize_url(item.url, mirrors))
-        per_link: list[list[str]] = []
-        for url in item.links[:MAX_LINKS]:
-            keys = identity_keys(url, mirrors)
-            # a site linking its own pages (related topics, profiles) says nothing new; a link
-            # with keys but no `url:` one is a post (`tweet:`), which is always kept
-            if keys and not (keys[-1].startswith("url:") and _host(keys[-1][4:]) == own_host):
-                per_link.append(keys)
+    own = identity(item.url, mirrors) if item.url else ()
+    original, links = item.original, item.links
+    if original:
+        own += tuple(key for key in identity(original, mirrors) if key not in own)
+    if not links or links == (original,):  # (a discussion linking only its article: its keys are own)
+        return ItemKeys(own, (), title_tokens(item.title))
+    # the item's own site: a site linking its own pages (related topics, profiles) says nothing new
+    last = own[-1] if own and not original else ""
+    if last.startswith("url:"):
+        own_host = _host(last[4:])
+    elif last.startswith("tweet:"):
+        own_host = X_HOST
+    else:
+        own_host = _host(canonicalize_url(item.url, mirrors))
+    own_site = (f"url:https://{own_host}/", f"url:http://{own_host}/")  # (a canonical URL has a path)
+    per_link: list[tuple[str, ...]] = []
+    pinned = False
+    for url in links[:MAX_LINKS]:
+        keys = identity(url, mirrors)
+        # a link with keys but no `url:` one is a post (`tweet:`), which is always kept
+        if keys and not keys[-1].startswith(own_site):
+            per_link.append(keys)
+            if not pinned and keys[0].startswith(_CONTRADICTING):
+                pinned = True
+    if pinned:
         pins = [k for keys in per_link for k in keys if k.startswith(_CONTRADICTING)]
-        for prefix in _CONTRADICTING if pins else ():
+        for prefix in _CONTRADICTING:
             linked = {k for k in pins if k.startswith(prefix)}
+            if not linked or linked.issubset(own):  # links naming only the item's own paper or repository stay
+                continue
             mine = {k for k in own if k.startswith(prefix)}
-            if linked and (mine or len(linked) > 1):
+            if mine or len(linked) > 1:
                 # the whole link goes, its URL key too: it is about something else than the item
                 per_link = [keys for keys in per_link if all(not k.startswith(prefix) or k in mine for k in keys)]
+    if len(per_link) == 1:
+        link = [k for k in per_link[0] if k not in own]
+    else:
+        link = []
         for keys in per_link:
             link += [k for k in keys if k not in own and k not in link]
     return ItemKeys(own, link, title_tokens(item.title))
 
 
 def _host(url: str) -> str:
-    return url.split("/")[2] if url.count("/") >= 2 else ""
+    """The host of a canonical URL (`https://host/...`)."""
+    return url[8:].partition("/")[0] if url.startswith("https://") else (url.split("/")[2] if url.count("/") >= 2 else "")
 
 
 def titles_match(a: MergeItem, ka: ItemKeys, b: MergeItem, kb: ItemKeys) -> float:
@@ -287,19 +311,24 @@ class _Partition:
         return group
 
     def union(self, a: str, b: str) -> bool:
-        ra, rb = self.find(a), self.find(b)
+        parent, groups = self.parent, self.groups
+        ra = self.find(a) if a in parent else a
+        rb = self.find(b) if b in parent else b
         if ra == rb:
             return True
-        ga, gb = self._group(ra), self._group(rb)
+        ga = groups.get(ra) or self._group(ra)
+        gb = groups.get(rb) or self._group(rb)
         if (ga.arxiv and gb.arxiv and ga.arxiv != gb.arxiv) or (ga.github and gb.github and ga.github != gb.github):
             return False
         if len(ga.members) < len(gb.members) or (len(ga.members) == len(gb.members) and rb < ra):
             ra, rb, ga, gb = rb, ra, gb, ga
-        self.parent[rb] = ra
+        parent[rb] = ra
         ga.members += gb.members
-        ga.arxiv |= gb.arxiv
-        ga.github |= gb.github
-        del self.groups[rb]
+        if gb.arxiv:
+            ga.arxiv |= gb.arxiv
+        if gb.github:
+            ga.github |= gb.github
+        del groups[rb]
         return True
 
     def stories(self, items: list[MergeItem]) -> list[list[str]]:
@@ -310,50 +339,60 @@ class _Partition:
         return found
 
 
+_KIND_RANK = {kind: rank for rank, kind in enumerate(KEY_KINDS)}
+
+
 def _key_order(key: str) -> tuple[int, str]:
-    kind = key_kind(key)
-    return (KEY_KINDS.index(kind) if kind in KEY_KINDS else len(KEY_KINDS), key)
+    return (_KIND_RANK.get(key.partition(":")[0], len(KEY_KINDS)), key)
+
+
+SUBSTITUTION_TOKENS = 13  # titles this long may match with one token different on each side
 
 
 def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys],
                 dead: Iterable[str] = ()) -> list[tuple[float, str, str]]:
     """Every pair of items whose titles may merge, as (similarity, id, id).
 
-    The blocks of every title (`_blocks`) go into one sorted list of integers (block hash and
-    item position in one number) instead of a dictionary of lists: at 100,000 titles that is
-    eight hundred thousand small integers, not as many lists. A block's hash is the sum of its
-    tokens' hashes, so the blocks of a title cost no tuple each. Items sharing a block are
-    neighbours in it; a hash collision only adds a pair for `titles_match` to refuse. A block held by more than
-    BLOCK_LIMIT items, or named in `dead` (its `sig:` key, held by that many stored items), is
-    skipped; pairs are scored as they are found and only the matching ones kept.
+    Two titles are candidates when they share a block (`_blocks`) that is live: held by at most
+    BLOCK_LIMIT items and not named in `dead` (its `sig:` key, held by that many stored items).
+    Each kind of match has its block: equal token sets their set, a title one token longer its
+    set less that token (the shorter's set), two titles of SUBSTITUTION_TOKENS tokens or more
+    with one token different the set they share. So the blocks counted are every title's set,
+    the sets less one token that are some title's set, and, only from titles long enough to
+    match by substitution, the sets less one token that are none: about one block per title
+    instead of eight. (So two titles of 7 to 12 tokens with one set, a dead one, stay apart even
+    where a set less one of their tokens is live: the title is echoed too widely to say anything.)
+
+    A block is the sum of its tokens' hashes (a collision only adds a pair for `titles_match`
+    to refuse); the index is built from flat lists and one count, and pairs are scored as they
+    are found, only the matching ones kept.
     """
+    tokens_of = [keys[item.id].tokens for item in items]
+    mask = _BLOCK_MASK
+    sets = [sum(map(hash, tokens)) & mask if len(tokens) >= TITLE_MIN_TOKENS else -1 for tokens in tokens_of]
+    present = set(sets)
+    present.discard(-1)
+    longer = [(n, sets[n], tokens) for n, tokens in enumerate(tokens_of) if len(tokens) >= 7]
+    # a title one token longer than another: its set less that token is the other's set
+    extra = [(block, n) for n, total, tokens in longer for h in map(hash, tokens)
+             if (block := (total - h) & mask) in present]
+    # one token different on each side: the set less one token they share, no title's set
+    alone = [(block, n) for n, total, tokens in longer if len(tokens) >= SUBSTITUTION_TOKENS
+             for h in map(hash, tokens) if (block := (total - h) & mask) not in present]
+    held = Counter(sets)
+    held.update(block for block, _ in extra)
+    held.update(block for block, _ in alone)
+    live = {block for block, count in held.items() if 1 < count <= BLOCK_LIMIT and block != -1}
+    buckets: dict[int, list[int]] = {}
+    for block, n in [(total, n) for n, total in enumerate(sets) if total in live] + \
+            [hit for hit in extra if hit[0] in live] + [hit for hit in alone if hit[0] in live]:
+        buckets.setdefault(block, []).append(n)
     dead = frozenset(dead)
-    marks: list[int] = []
-    for position, item in enumerate(items):
-        tokens = keys[item.id].tokens
-        if len(tokens) < TITLE_MIN_TOKENS:
-            continue
-        # a block's hash is the sum of its tokens' hashes: the title's sum, less one token's
-        hashes = list(map(hash, tokens))
-        total = sum(hashes)
-        marks.append(((total & _BLOCK_MASK) << _POSITION_BITS) | position)
-        if len(tokens) >= 7:
-            marks.extend((((total - h) & _BLOCK_MASK) << _POSITION_BITS) | position for h in hashes)
-    marks.sort()
-    # the runs of one block: found in one pass that keeps only the marks equal to the one before
-    runs: list[list[int]] = []
-    for n in [n for n in range(1, len(marks)) if not (marks[n] ^ marks[n - 1]) >> _POSITION_BITS]:
-        if runs and runs[-1][1] == n:
-            runs[-1][1] = n + 1
-        else:
-            runs.append([n - 1, n + 1])
     found: dict[tuple[str, str], float] = {}
-    for start, end in runs:
-        if end - start > BLOCK_LIMIT:
+    for block, holders in buckets.items():
+        if dead and _signature_of(keys[items[holders[0]].id].tokens, block) in dead:
             continue
-        bucket = sorted((items[mark & _POSITION_MASK] for mark in marks[start:end]), key=lambda i: (i.day, i.id))
-        if dead and _signature_of(keys[bucket[0].id].tokens, marks[start] >> _POSITION_BITS) in dead:
-            continue
+        bucket = sorted((items[n] for n in holders), key=lambda i: (i.day, i.id))
         for n, a in enumerate(bucket):
             for b in bucket[n + 1:]:
                 if (b.day - a.day).days > TITLE_DAYS:
@@ -391,15 +430,24 @@ def _partition(items: Iterable[MergeItem], mirrors: Iterable[str], keys: dict[st
     items = sorted({item.id: item for item in items}.values(), key=lambda i: i.id)
     mirrors = tuple(mirrors)
     keys = keys if keys is not None else {}
+    first: dict[str, str] = {}             # a key -> its first holder
+    holders: dict[str, list[str]] = {}     # a key held by two items or more -> its holders
     for item in items:
-        if item.id not in keys:
-            keys[item.id] = keys_of(item, mirrors)
-    holders: dict[str, list[str]] = {}
-    for item in items:
-        for key in keys[item.id].all:
-            holders.setdefault(key, []).append(item.id)
+        item_id = item.id
+        item_keys = keys.get(item_id)
+        if item_keys is None:
+            item_keys = keys[item_id] = keys_of(item, mirrors)
+        for key in item_keys.own + item_keys.link if item_keys.link else item_keys.own:
+            held = first.setdefault(key, item_id)
+            if held != item_id:
+                shared = holders.get(key)
+                if shared is None:
+                    holders[key] = [held, item_id]
+                else:
+                    shared.append(item_id)
+    del first
     union = _Partition(keys)
-    for key in sorted((k for k, ids in holders.items() if len(ids) > 1), key=_key_order):
+    for key in sorted(holders, key=_key_order):
         first, *rest = holders[key]
         refused = [other for other in rest if not union.union(first, other)]
         for other in refused:
@@ -413,34 +461,58 @@ def _partition(items: Iterable[MergeItem], mirrors: Iterable[str], keys: dict[st
         if union.find(a) != union.find(b) and union.union(a, b):
             title_partner.setdefault(a, b)
             title_partner.setdefault(b, a)
-    return _assign(union.stories(items), keys, holders, title_partner)
+    return _assign(union.stories(items), keys, title_partner)
 
 
-def _assign(stories: list[list[str]], keys: dict[str, ItemKeys], holders: dict[str, list[str]],
+def _assign(stories: list[list[str]], keys: dict[str, ItemKeys],
             title_partner: dict[str, str]) -> dict[str, Assignment]:
     result: dict[str, Assignment] = {}
     used: set[str] = set()
     for members in stories:
-        own = [k for m in members for k in keys[m].own]
-        anchor = (own[0] if len(own) == 1 else min(own, key=_key_order)) if own else f"item:{members[0]}"
-        story_id = "s" + short_hash("story", anchor)[:16]
+        if len(members) == 1:
+            own = keys[members[0]].own
+        else:
+            own = [k for m in members for k in keys[m].own]
+        anchor = (own[0] if len(own) == 1 else _strongest(own)) if own else f"item:{members[0]}"
+        story_id = "s" + _story_hash(anchor)
         if story_id in used:  # two stories claim one anchor only when a contradiction split them
             story_id = "s" + short_hash("story", anchor, members[0])[:16]
         used.add(story_id)
-        member_set = set(members)
+        if len(members) == 1:
+            result[members[0]] = _new_assignment(Assignment, (story_id, "alone"))
+            continue
+        held: dict[str, int] = {}    # a key -> how many members hold it
         for member in members:
-            rule = "alone"
-            if len(members) > 1:
-                shared = [k for k in keys[member].all
-                          if sum(1 for h in holders.get(k, ()) if h in member_set) > 1]
-                if shared:
-                    rule = min(shared, key=_key_order)
-                elif member in title_partner:
-                    rule = f"title~{title_partner[member]}"
-                else:
-                    rule = "title"
+            for key in keys[member].all:
+                held[key] = held.get(key, 0) + 1
+        for member in members:
+            shared = [k for k in keys[member].all if held[k] > 1]
+            if shared:
+                rule = shared[0] if len(shared) == 1 else _strongest(shared)
+            elif member in title_partner:
+                rule = f"title~{title_partner[member]}"
+            else:
+                rule = "title"
             result[member] = Assignment(story_id, rule)
     return result
+
+
+_new_assignment = tuple.__new__  # an Assignment without NamedTuple's Python-level constructor
+
+
+def _strongest(keys: list[str] | tuple[str, ...]) -> str:
+    """`min(keys, key=_key_order)`: the keys' kinds sort by name as KEY_KINDS ranks them, except
+    that a tweet ranks before a repository."""
+    first = min(keys)
+    if first.partition(":")[0] not in _KIND_RANK or (first.startswith("github:")
+                                                     and any(k.startswith("tweet:") for k in keys)):
+        return min(keys, key=_key_order)
+    return first
+
+
+def _story_hash(anchor: str) -> str:
+    """`short_hash("story", anchor)[:16]`, without its join."""
+    return hashlib.sha256(b"story\x1f" + anchor.encode()).hexdigest()[:16]
 
 
 def stored_keys(keys: ItemKeys) -> list[tuple[str, str]]:
