@@ -362,14 +362,6 @@ def test_ascii_title_tokens_are_its_words(title):
     assert title_tokens(title) == tuple(sorted(words))
 
 
-@given(st.lists(st.tuples(st.sampled_from(["arxiv", "tweet", "github", "url", "sig", "hf", "zz"]),
-                          st.text("ab:/", max_size=3)).map(":".join), min_size=1, max_size=6))
-def test_the_strongest_key_is_the_first_in_key_order(keys):
-    from trendbot.merge import _key_order, _strongest
-
-    assert _strongest(keys) == min(keys, key=_key_order)
-
-
 # -- crowds and echoed titles: the bounded merge still equals merging everything at once -------
 
 CROWD_LINK = "https://news.example.com/2026/kimi-k3"

@@ -121,7 +121,7 @@ class ItemKeys:
 
     @property
     def all(self) -> tuple[str, ...]:
-        return self.own + self.link
+        return self.own + self.link if self.link else self.own
 
 
 # The one shared empty set (most items hold no number, paper or repository: 100,000 empty sets
@@ -311,24 +311,19 @@ class _Partition:
         return group
 
     def union(self, a: str, b: str) -> bool:
-        parent, groups = self.parent, self.groups
-        ra = self.find(a) if a in parent else a
-        rb = self.find(b) if b in parent else b
+        ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        ga = groups.get(ra) or self._group(ra)
-        gb = groups.get(rb) or self._group(rb)
+        ga, gb = self._group(ra), self._group(rb)
         if (ga.arxiv and gb.arxiv and ga.arxiv != gb.arxiv) or (ga.github and gb.github and ga.github != gb.github):
             return False
         if len(ga.members) < len(gb.members) or (len(ga.members) == len(gb.members) and rb < ra):
             ra, rb, ga, gb = rb, ra, gb, ga
-        parent[rb] = ra
+        self.parent[rb] = ra
         ga.members += gb.members
-        if gb.arxiv:
-            ga.arxiv |= gb.arxiv
-        if gb.github:
-            ga.github |= gb.github
-        del groups[rb]
+        ga.arxiv |= gb.arxiv
+        ga.github |= gb.github
+        del self.groups[rb]
         return True
 
     def stories(self, items: list[MergeItem]) -> list[list[str]]:
@@ -437,7 +432,7 @@ def _partition(items: Iterable[MergeItem], mirrors: Iterable[str], keys: dict[st
         item_keys = keys.get(item_id)
         if item_keys is None:
             item_keys = keys[item_id] = keys_of(item, mirrors)
-        for key in item_keys.own + item_keys.link if item_keys.link else item_keys.own:
+        for key in item_keys.all:
             held = first.setdefault(key, item_id)
             if held != item_id:
                 shared = holders.get(key)
@@ -473,13 +468,13 @@ def _assign(stories: list[list[str]], keys: dict[str, ItemKeys],
             own = keys[members[0]].own
         else:
             own = [k for m in members for k in keys[m].own]
-        anchor = (own[0] if len(own) == 1 else _strongest(own)) if own else f"item:{members[0]}"
-        story_id = "s" + _story_hash(anchor)
+        anchor = (own[0] if len(own) == 1 else min(own, key=_key_order)) if own else f"item:{members[0]}"
+        story_id = "s" + short_hash("story", anchor)[:16]
         if story_id in used:  # two stories claim one anchor only when a contradiction split them
             story_id = "s" + short_hash("story", anchor, members[0])[:16]
         used.add(story_id)
         if len(members) == 1:
-            result[members[0]] = _new_assignment(Assignment, (story_id, "alone"))
+            result[members[0]] = Assignment(story_id, "alone")
             continue
         held: dict[str, int] = {}    # a key -> how many members hold it
         for member in members:
@@ -488,31 +483,13 @@ def _assign(stories: list[list[str]], keys: dict[str, ItemKeys],
         for member in members:
             shared = [k for k in keys[member].all if held[k] > 1]
             if shared:
-                rule = shared[0] if len(shared) == 1 else _strongest(shared)
+                rule = min(shared, key=_key_order)
             elif member in title_partner:
                 rule = f"title~{title_partner[member]}"
             else:
                 rule = "title"
             result[member] = Assignment(story_id, rule)
     return result
-
-
-_new_assignment = tuple.__new__  # an Assignment without NamedTuple's Python-level constructor
-
-
-def _strongest(keys: list[str] | tuple[str, ...]) -> str:
-    """`min(keys, key=_key_order)`: the keys' kinds sort by name as KEY_KINDS ranks them, except
-    that a tweet ranks before a repository."""
-    first = min(keys)
-    if first.partition(":")[0] not in _KIND_RANK or (first.startswith("github:")
-                                                     and any(k.startswith("tweet:") for k in keys)):
-        return min(keys, key=_key_order)
-    return first
-
-
-def _story_hash(anchor: str) -> str:
-    """`short_hash("story", anchor)[:16]`, without its join."""
-    return hashlib.sha256(b"story\x1f" + anchor.encode()).hexdigest()[:16]
 
 
 def stored_keys(keys: ItemKeys) -> list[tuple[str, str]]:
