@@ -92,31 +92,31 @@ class ItemKeys:
         self._numbers = self._arxiv = self._github = self._ids = None
 
     @property
-    def numbers(self) -> frozenset[str]:
-        """The tokens with digits: "gpt-4" is not "gpt-5"."""
+    def numbers(self) -> tuple[str, ...]:
+        """The tokens with digits, sorted: "gpt-4" is not "gpt-5"."""
         if self._numbers is None:
-            self._numbers = _frozen(_NUMBERS.findall(" ".join(self.tokens)) if self.tokens else ())
+            self._numbers = tuple(_NUMBERS.findall(" ".join(self.tokens))) if self.tokens else ()
         return self._numbers
 
     @property
-    def arxiv(self) -> frozenset[str]:
-        """What pins a story: every paper the item is or links..."""
+    def arxiv(self) -> tuple[str, ...]:
+        """What pins a story: every paper the item is or links (sorted, each once)..."""
         if self._arxiv is None:
-            self._arxiv = _frozen([k for k in self.own + self.link if k.startswith("arxiv:")])
+            self._arxiv = _distinct([k for k in self.own + self.link if k.startswith("arxiv:")])
         return self._arxiv
 
     @property
-    def github(self) -> frozenset[str]:
+    def github(self) -> tuple[str, ...]:
         """...and only the repository it *is*."""
         if self._github is None:
-            self._github = _frozen([k for k in self.own if k.startswith("github:")])
+            self._github = _distinct([k for k in self.own if k.startswith("github:")])
         return self._github
 
     @property
-    def ids(self) -> frozenset[str]:
+    def ids(self) -> tuple[str, ...]:
         """The identities two matching titles may not contradict (two tweets, papers, repositories)."""
         if self._ids is None:
-            self._ids = _frozen([k for k in self.own if k.startswith(_IDENTITIES)])
+            self._ids = _distinct([k for k in self.own if k.startswith(_IDENTITIES)])
         return self._ids
 
     @property
@@ -124,13 +124,12 @@ class ItemKeys:
         return self.own + self.link if self.link else self.own
 
 
-# The one shared empty set (most items hold no number, paper or repository: 100,000 empty sets
-# would be 20 MB).
-_EMPTY: frozenset = frozenset()
-
-
-def _frozen(values: list[str] | tuple[str, ...]) -> frozenset[str]:
-    return frozenset(values) if values else _EMPTY
+def _distinct(values: list[str]) -> tuple[str, ...]:
+    """The values sorted, each once, as the tuple sets are compared by (a set of one paper
+    would cost four times the memory, and most items hold none or one)."""
+    if len(values) < 2:
+        return tuple(values)
+    return tuple(sorted(set(values)))
 
 
 @contextlib.contextmanager
@@ -280,57 +279,55 @@ def titles_match(a: MergeItem, ka: ItemKeys, b: MergeItem, kb: ItemKeys) -> floa
 class _Group:
     __slots__ = ("members", "arxiv", "github")
 
-    def __init__(self, member: str, keys: ItemKeys):
+    def __init__(self, member: int, keys: ItemKeys):
         self.members = [member]
         self.arxiv = keys.arxiv      # the papers the story holds (at most one)
         self.github = keys.github    # the repositories it is (at most one)
 
 
 class _Partition:
-    """Union-find that refuses a union putting two papers or two repositories together. Only
-    items that were joined are in it (most items stay alone)."""
+    """Union-find over the items' numbers (their places in id order) that refuses a union
+    putting two papers or two repositories together. Only items that were joined are in it
+    (most items stay alone)."""
 
-    def __init__(self, keys: dict[str, ItemKeys]):
+    def __init__(self, keys: list[ItemKeys]):
         self.keys = keys
-        self.parent: dict[str, str] = {}         # a joined item -> its parent; roots are not in it
-        self.groups: dict[str, _Group] = {}      # a root that was ever met -> its group
+        self.parent: dict[int, int] = {}         # a joined item -> its parent; roots are not in it
+        self.groups: dict[int, _Group] = {}      # a root that was ever met -> its group
 
-    def find(self, item_id: str) -> str:
+    def find(self, item: int) -> int:
         parent = self.parent
-        root = item_id
+        root = item
         while root in parent:
             root = parent[root]
-        while item_id != root:
-            parent[item_id], item_id = root, parent[item_id]
+        while item != root:
+            parent[item], item = root, parent[item]
         return root
 
-    def _group(self, root: str) -> _Group:
-        group = self.groups.get(root)
-        if group is None:
-            group = self.groups[root] = _Group(root, self.keys[root])
-        return group
-
-    def union(self, a: str, b: str) -> bool:
+    def union(self, a: int, b: int) -> bool:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        ga, gb = self._group(ra), self._group(rb)
+        groups = self.groups
+        ga = groups.get(ra) or groups.setdefault(ra, _Group(ra, self.keys[ra]))
+        gb = groups.get(rb) or groups.setdefault(rb, _Group(rb, self.keys[rb]))
         if (ga.arxiv and gb.arxiv and ga.arxiv != gb.arxiv) or (ga.github and gb.github and ga.github != gb.github):
             return False
         if len(ga.members) < len(gb.members) or (len(ga.members) == len(gb.members) and rb < ra):
             ra, rb, ga, gb = rb, ra, gb, ga
         self.parent[rb] = ra
         ga.members += gb.members
-        ga.arxiv |= gb.arxiv
-        ga.github |= gb.github
-        del self.groups[rb]
+        ga.arxiv = ga.arxiv or gb.arxiv  # (equal when both hold one)
+        ga.github = ga.github or gb.github
+        del groups[rb]
         return True
 
-    def stories(self, items: list[MergeItem]) -> list[list[str]]:
+    def stories(self, count: int) -> list[list[int]]:
         """Every story's members, sorted, the stories in the order of their first member."""
         found = [sorted(group.members) for group in self.groups.values()]
-        found += [[item.id] for item in items if item.id not in self.groups and item.id not in self.parent]
-        found.sort(key=lambda members: members[0])
+        joined = self.parent.keys() | self.groups.keys()
+        found += [[n] for n in range(count) if n not in joined]
+        found.sort()
         return found
 
 
@@ -346,7 +343,13 @@ SUBSTITUTION_TOKENS = 13  # titles this long may match with one token different 
 
 def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys],
                 dead: Iterable[str] = ()) -> list[tuple[float, str, str]]:
-    """Every pair of items whose titles may merge, as (similarity, id, id).
+    """Every pair of items whose titles may merge, as (similarity, id, id) (`_title_pairs`)."""
+    return [(sim, items[a].id, items[b].id) for sim, a, b in _title_pairs(items, [keys[i.id] for i in items], dead)]
+
+
+def _title_pairs(items: list[MergeItem], keys: list[ItemKeys], dead: Iterable[str] = ()) -> list[tuple[float, int, int]]:
+    """Every pair of items whose titles may merge, as (similarity, n, m): their places in
+    `items`, `keys` the items' keys in that order.
 
     Two titles are candidates when they share a block (`_blocks`) that is live: held by at most
     BLOCK_LIMIT items and not named in `dead` (its `sig:` key, held by that many stored items).
@@ -362,7 +365,7 @@ def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys],
     to refuse); the index is built from flat lists and one count, and pairs are scored as they
     are found, only the matching ones kept.
     """
-    tokens_of = [keys[item.id].tokens for item in items]
+    tokens_of = [item_keys.tokens for item_keys in keys]
     mask = _BLOCK_MASK
     sets = [sum(map(hash, tokens)) & mask if len(tokens) >= TITLE_MIN_TOKENS else -1 for tokens in tokens_of]
     present = set(sets)
@@ -383,17 +386,19 @@ def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys],
             [hit for hit in extra if hit[0] in live] + [hit for hit in alone if hit[0] in live]:
         buckets.setdefault(block, []).append(n)
     dead = frozenset(dead)
-    found: dict[tuple[str, str], float] = {}
+    found: dict[tuple[int, int], float] = {}
     for block, holders in buckets.items():
-        if dead and _signature_of(keys[items[holders[0]].id].tokens, block) in dead:
+        if dead and _signature_of(tokens_of[holders[0]], block) in dead:
             continue
-        bucket = sorted((items[n] for n in holders), key=lambda i: (i.day, i.id))
-        for n, a in enumerate(bucket):
-            for b in bucket[n + 1:]:
+        bucket = sorted(holders, key=lambda n: (items[n].day, items[n].id))
+        for place, n in enumerate(bucket):
+            a = items[n]
+            for m in bucket[place + 1:]:
+                b = items[m]
                 if (b.day - a.day).days > TITLE_DAYS:
                     break
-                pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
-                if pair not in found and (similarity := titles_match(a, keys[a.id], b, keys[b.id])):
+                pair = (n, m) if a.id < b.id else (m, n)
+                if pair not in found and (similarity := titles_match(a, keys[n], b, keys[m])):
                     found[pair] = similarity
     return [(sim, a, b) for (a, b), sim in found.items()]
 
@@ -425,56 +430,63 @@ def _partition(items: Iterable[MergeItem], mirrors: Iterable[str], keys: dict[st
     items = sorted({item.id: item for item in items}.values(), key=lambda i: i.id)
     mirrors = tuple(mirrors)
     keys = keys if keys is not None else {}
-    first: dict[str, str] = {}             # a key -> its first holder
-    holders: dict[str, list[str]] = {}     # a key held by two items or more -> its holders
-    for item in items:
-        item_id = item.id
-        item_keys = keys.get(item_id)
+    ids = [item.id for item in items]
+    known = [keys.get(item_id) for item_id in ids]
+    for n, item_keys in enumerate(known):
         if item_keys is None:
-            item_keys = keys[item_id] = keys_of(item, mirrors)
+            known[n] = keys[ids[n]] = keys_of(items[n], mirrors)
+    # items by number (their place in id order) from here on
+    first: dict[str, int] = {}             # a key -> its first holder
+    holders: dict[str, list[int]] = {}     # a key held by two items or more -> its holders
+    for n, item_keys in enumerate(known):
         for key in item_keys.all:
-            held = first.setdefault(key, item_id)
-            if held != item_id:
+            held = first.setdefault(key, n)
+            if held != n:
                 shared = holders.get(key)
                 if shared is None:
-                    holders[key] = [held, item_id]
+                    holders[key] = [held, n]
                 else:
-                    shared.append(item_id)
+                    shared.append(n)
     del first
-    union = _Partition(keys)
+    union = _Partition(known)
     for key in sorted(holders, key=_key_order):
-        first, *rest = holders[key]
-        refused = [other for other in rest if not union.union(first, other)]
+        first_holder, *rest = holders[key]
+        refused = [other for other in rest if not union.union(first_holder, other)]
         for other in refused:
-            # a contradiction with `first`'s story: `other` may still join another holder's story,
-            # but only once every holder that can has joined `first` (none is taken from it)
+            # a contradiction with the first holder's story: `other` may still join another
+            # holder's story, but only once every holder that can has joined the first's (none is
+            # taken from it)
             for candidate in holders[key]:
                 if candidate != other and union.union(candidate, other):
                     break
-    title_partner: dict[str, str] = {}
-    for sim, a, b in sorted(title_pairs(items, keys, dead), key=lambda p: (-p[0], p[1], p[2])):
+    title_partner: dict[int, int] = {}
+    for _, a, b in sorted(_title_pairs(items, known, dead), key=lambda p: (-p[0], p[1], p[2])):
         if union.find(a) != union.find(b) and union.union(a, b):
             title_partner.setdefault(a, b)
             title_partner.setdefault(b, a)
-    return _assign(union.stories(items), keys, title_partner)
+    return _assign(union.stories(len(items)), ids, known, title_partner)
 
 
-def _assign(stories: list[list[str]], keys: dict[str, ItemKeys],
-            title_partner: dict[str, str]) -> dict[str, Assignment]:
+_new_assignment = tuple.__new__  # (an Assignment made without NamedTuple's Python-level __new__)
+
+
+def _assign(stories: list[list[int]], ids: list[str], keys: list[ItemKeys],
+            title_partner: dict[int, int]) -> dict[str, Assignment]:
     result: dict[str, Assignment] = {}
     used: set[str] = set()
+    sha256 = hashlib.sha256
     for members in stories:
         if len(members) == 1:
             own = keys[members[0]].own
         else:
             own = [k for m in members for k in keys[m].own]
-        anchor = (own[0] if len(own) == 1 else min(own, key=_key_order)) if own else f"item:{members[0]}"
-        story_id = "s" + short_hash("story", anchor)[:16]
+        anchor = (own[0] if len(own) == 1 else min(own, key=_key_order)) if own else f"item:{ids[members[0]]}"
+        story_id = "s" + sha256(f"story\x1f{anchor}".encode()).hexdigest()[:16]  # short_hash("story", anchor)
         if story_id in used:  # two stories claim one anchor only when a contradiction split them
-            story_id = "s" + short_hash("story", anchor, members[0])[:16]
+            story_id = "s" + short_hash("story", anchor, ids[members[0]])[:16]
         used.add(story_id)
         if len(members) == 1:
-            result[members[0]] = Assignment(story_id, "alone")
+            result[ids[members[0]]] = _new_assignment(Assignment, (story_id, "alone"))
             continue
         held: dict[str, int] = {}    # a key -> how many members hold it
         for member in members:
@@ -485,10 +497,10 @@ def _assign(stories: list[list[str]], keys: dict[str, ItemKeys],
             if shared:
                 rule = min(shared, key=_key_order)
             elif member in title_partner:
-                rule = f"title~{title_partner[member]}"
+                rule = f"title~{ids[title_partner[member]]}"
             else:
                 rule = "title"
-            result[member] = Assignment(story_id, rule)
+            result[ids[member]] = _new_assignment(Assignment, (story_id, rule))
     return result
 
 
