@@ -324,7 +324,7 @@ def _candidates_by_rule(items, keys, dead, limit):
     from trendbot.merge import SUBSTITUTION_TOKENS, _blocks, _signature, titles_match
 
     blocks = {item.id: set(_blocks(keys[item.id].tokens)) for item in items}
-    sets = {keys[item.id].tokens for item in items if blocks[item.id]}
+    sets = {tuple(sorted(keys[item.id].tokens)) for item in items if blocks[item.id]}
     held = {}
     for found in blocks.values():
         for block in found:

@@ -28,7 +28,6 @@ import gc
 import hashlib
 import json
 import re
-import sys
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -49,7 +48,6 @@ CROWD = 32                # a key held by more stored items than this is a crowd
 # word, so Korean titles keep all their tokens.
 _STOPWORDS = frozenset("a an and are as at by for from in into is it of on or the to via vs with".split())
 _TOKEN = re.compile(r"\w+")
-_intern = sys.intern
 # ASCII letters lowered, digits and "_" kept, anything else a space: `\w+` of ASCII by `split`
 _ASCII_WORDS = bytes(c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 or c == 95 else 32
                      for c in range(256))
@@ -79,7 +77,7 @@ class MergeItem:
 
 class ItemKeys:
     """What the merge knows of an item, computed once: its own keys, the keys of its links, its
-    title's tokens (a sorted tuple of interned strings: a frozenset of seven words would cost six
+    title's tokens (a tuple, in no particular order: a frozenset of seven words would cost six
     times the memory) and the tokens with digits."""
 
     __slots__ = ("own", "link", "tokens", "_numbers", "_arxiv", "_github", "_ids")
@@ -87,7 +85,7 @@ class ItemKeys:
     def __init__(self, own: Iterable[str], link: Iterable[str], tokens: tuple[str, ...] = ()):
         self.own = tuple(own)                   # what the item is
         self.link = tuple(link)                 # what it links to
-        self.tokens = tokens                    # normalized title tokens, sorted
+        self.tokens = tokens                    # normalized title tokens, each once
         # the rest is read only of the few items that meet another: computed when first asked
         self._numbers = self._arxiv = self._github = self._ids = None
 
@@ -95,7 +93,7 @@ class ItemKeys:
     def numbers(self) -> tuple[str, ...]:
         """The tokens with digits, sorted: "gpt-4" is not "gpt-5"."""
         if self._numbers is None:
-            self._numbers = tuple(_NUMBERS.findall(" ".join(self.tokens))) if self.tokens else ()
+            self._numbers = tuple(sorted(_NUMBERS.findall(" ".join(self.tokens)))) if self.tokens else ()
         return self._numbers
 
     @property
@@ -148,6 +146,12 @@ def _collector_paused() -> Iterator[None]:
 
 def title_tokens(title: str) -> tuple[str, ...]:
     """The title's distinct words, normalized and sorted (stop words and Nitter's prefixes out)."""
+    return tuple(sorted(title_words(title)))
+
+
+def title_words(title: str) -> tuple[str, ...]:
+    """`title_tokens` in no particular order: what the merge keeps of every title (sorting and
+    interning a hundred thousand titles' words would be half the cost of splitting them)."""
     text = title or ""
     if text.startswith(("RT by @", "R to @", "Pinned:")):
         text = _X_PREFIX.sub("", text)
@@ -159,7 +163,7 @@ def title_tokens(title: str) -> tuple[str, ...]:
     if stop:
         words -= stop
     words.discard("_")
-    return tuple(sorted(map(_intern, words)))
+    return tuple(words)
 
 
 def title_similarity(a: Iterable[str], b: Iterable[str]) -> float:
@@ -170,7 +174,7 @@ def title_similarity(a: Iterable[str], b: Iterable[str]) -> float:
 
 
 def _blocks(tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """The blocks of a title (its tokens, sorted): the token set, and for seven tokens or more
+    """The blocks of a title (its tokens, in any order), each sorted: the token set, and for seven tokens or more
     the set less each one token.
 
     Two titles share one when their token sets are equal, one has one token more, or each has
@@ -181,6 +185,7 @@ def _blocks(tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
     """
     if len(tokens) < TITLE_MIN_TOKENS:
         return []
+    tokens = tuple(sorted(tokens))
     if len(tokens) < 7:
         return [tokens]
     return [tokens] + [tokens[:n] + tokens[n + 1:] for n in range(len(tokens))]
@@ -206,7 +211,7 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
     if original:
         own += tuple(key for key in identity(original, mirrors) if key not in own)
     if not links or links == (original,):  # (a discussion linking only its article: its keys are own)
-        return ItemKeys(own, (), title_tokens(item.title))
+        return ItemKeys(own, (), title_words(item.title))
     # the item's own site: a site linking its own pages (related topics, profiles) says nothing new
     last = own[-1] if own and not original else ""
     if last.startswith("url:"):
@@ -241,7 +246,7 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
         link = []
         for keys in per_link:
             link += [k for k in keys if k not in own and k not in link]
-    return ItemKeys(own, link, title_tokens(item.title))
+    return ItemKeys(own, link, title_words(item.title))
 
 
 def _host(url: str) -> str:
@@ -258,13 +263,10 @@ def titles_match(a: MergeItem, ka: ItemKeys, b: MergeItem, kb: ItemKeys) -> floa
     """
     if a.source == b.source or abs((a.day - b.day).days) > TITLE_DAYS:
         return 0.0
-    if ka.tokens == kb.tokens:  # an echoed title: the common case of a match
-        similarity = 1.0 if len(ka.tokens) >= TITLE_MIN_TOKENS else 0.0
-    else:
-        small, big = sorted((len(ka.tokens), len(kb.tokens)))
-        if small < TITLE_MIN_TOKENS or small < TITLE_SIMILARITY * big:
-            return 0.0
-        similarity = title_similarity(ka.tokens, kb.tokens)
+    small, big = sorted((len(ka.tokens), len(kb.tokens)))
+    if small < TITLE_MIN_TOKENS or small < TITLE_SIMILARITY * big:
+        return 0.0
+    similarity = title_similarity(ka.tokens, kb.tokens)
     if similarity < TITLE_SIMILARITY or ka.numbers != kb.numbers:
         return 0.0
     if ka.ids and kb.ids:
@@ -514,7 +516,7 @@ def keys_from_stored(pairs: Iterable[tuple[str, str]], title: str) -> ItemKeys:
     """A stored item's keys, read back (only its title is tokenized again)."""
     pairs = list(pairs)
     return ItemKeys([k for k, role in pairs if role == "own"], [k for k, role in pairs if role == "link"],
-                    title_tokens(title))
+                    title_words(title))
 
 
 def row_item(row: tuple, with_links: bool = True) -> MergeItem:
