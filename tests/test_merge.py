@@ -362,6 +362,20 @@ def test_ascii_title_tokens_are_its_words(title):
     assert title_tokens(title) == tuple(sorted(words))
 
 
+def test_titles_with_the_same_numbers_match_whatever_order_their_tokens_come_in():
+    """An item keeps its title's tokens in no particular order (as a set iterates): two echoes
+    of one title with several numbers still have the same numbers, and a different number
+    still keeps them apart."""
+    from trendbot.merge import ItemKeys, titles_match
+
+    a = MergeItem("a", "one", "https://a.example.com/1", "", DAY)
+    b = MergeItem("b", "two", "https://b.example.com/1", "", DAY)
+    tokens = ("gpt4", "beats", "llama3", "on", "mmlu2", "today")
+    assert titles_match(a, ItemKeys((), (), tokens), b, ItemKeys((), (), tokens[::-1])) == 1.0
+    other = ("gpt5",) + tokens[1:]
+    assert titles_match(a, ItemKeys((), (), tokens), b, ItemKeys((), (), other[::-1])) == 0.0
+
+
 # -- crowds and echoed titles: the bounded merge still equals merging everything at once -------
 
 CROWD_LINK = "https://news.example.com/2026/kimi-k3"

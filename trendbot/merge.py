@@ -174,8 +174,8 @@ def title_similarity(a: Iterable[str], b: Iterable[str]) -> float:
 
 
 def _blocks(tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """The blocks of a title (its tokens, in any order), each sorted: the token set, and for seven tokens or more
-    the set less each one token.
+    """The blocks of a title (its tokens, in any order), each sorted: the token set, and for
+    seven tokens or more the set less each one token.
 
     Two titles share one when their token sets are equal, one has one token more, or each has
     one token the other lacks — which covers every pair at TITLE_SIMILARITY for titles of up to
@@ -469,26 +469,22 @@ def _partition(items: Iterable[MergeItem], mirrors: Iterable[str], keys: dict[st
     return _assign(union.stories(len(items)), ids, known, title_partner)
 
 
-_new_assignment = tuple.__new__  # (an Assignment made without NamedTuple's Python-level __new__)
-
-
 def _assign(stories: list[list[int]], ids: list[str], keys: list[ItemKeys],
             title_partner: dict[int, int]) -> dict[str, Assignment]:
     result: dict[str, Assignment] = {}
     used: set[str] = set()
-    sha256 = hashlib.sha256
     for members in stories:
         if len(members) == 1:
             own = keys[members[0]].own
         else:
             own = [k for m in members for k in keys[m].own]
         anchor = (own[0] if len(own) == 1 else min(own, key=_key_order)) if own else f"item:{ids[members[0]]}"
-        story_id = "s" + sha256(f"story\x1f{anchor}".encode()).hexdigest()[:16]  # short_hash("story", anchor)
+        story_id = "s" + short_hash("story", anchor)[:16]
         if story_id in used:  # two stories claim one anchor only when a contradiction split them
             story_id = "s" + short_hash("story", anchor, ids[members[0]])[:16]
         used.add(story_id)
         if len(members) == 1:
-            result[ids[members[0]]] = _new_assignment(Assignment, (story_id, "alone"))
+            result[ids[members[0]]] = Assignment(story_id, "alone")
             continue
         held: dict[str, int] = {}    # a key -> how many members hold it
         for member in members:
@@ -502,7 +498,7 @@ def _assign(stories: list[list[int]], ids: list[str], keys: list[ItemKeys],
                 rule = f"title~{ids[title_partner[member]]}"
             else:
                 rule = "title"
-            result[ids[member]] = _new_assignment(Assignment, (story_id, rule))
+            result[ids[member]] = Assignment(story_id, rule)
     return result
 
 
