@@ -10,6 +10,7 @@ import json
 import random
 import re
 import tempfile
+import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -359,6 +360,19 @@ def test_ascii_title_tokens_are_its_words(title):
 
     text = re.sub(r"^(?:RT by @\w+|R to @\w+|Pinned):\s*", "", title)
     words = set(re.findall(r"\w+", text.lower())) - _STOPWORDS - {"_"}
+    assert title_tokens(title) == tuple(sorted(words))
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(["모델", "Ｆｕｌｌ", "Éclair", "naïve", "ﬁne", "x_y", "—", "“quoted”", "Ⅻ", "²",
+                                 "İstanbul", "LLM", "42", " ", "\u00a0", "\u3000", "\x1f", "a-b", "!"]), max_size=12)
+       .map("".join) | st.text(max_size=40))
+def test_title_tokens_are_its_words_whatever_the_script(title):
+    """The fast paths (ASCII bytes, words of letters and digits) give what `\\w+` gives."""
+    from trendbot.merge import _STOPWORDS, title_tokens
+
+    text = re.sub(r"^(?:RT by @\w+|R to @\w+|Pinned):\s*", "", title)
+    words = set(re.findall(r"\w+", unicodedata.normalize("NFKC", text).lower())) - _STOPWORDS - {"_"}
     assert title_tokens(title) == tuple(sorted(words))
 
 

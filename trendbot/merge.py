@@ -43,6 +43,8 @@ TITLE_DAYS = 3            # near-identical titles merge only this many days apar
 MAX_LINKS = 8             # only the first links of an item count; a long roundup is about many things
 BLOCK_LIMIT = 32          # a title block held by more items than this joins none of them
 CROWD = 32                # a key held by more stored items than this is a crowd (see `assign`)
+SUBSTITUTION_TOKENS = 13  # titles this long may match with one token different on each side
+_LONGER = 7               # titles this long may match one a token shorter (`_blocks`)
 
 # Words that carry no identity in English titles; Korean particles stay attached to their
 # word, so Korean titles keep all their tokens.
@@ -55,7 +57,6 @@ _X_PREFIX = re.compile(r"^(?:RT by @\w+|R to @\w+|Pinned):\s*")  # Nitter title 
 _CONTRADICTING = ("arxiv:", "github:")  # a story holds at most one of each
 _IDENTITIES = ("arxiv:", "tweet:", "github:")  # two items owning different ones never join by title
 _NUMBERS = re.compile(r"\w*\d\w*")  # the tokens holding a digit, found in the tokens joined by spaces
-_BLOCK_MASK = (1 << 61) - 1               # a block's hash: the sum of its tokens' hashes, kept small
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,10 @@ def title_words(title: str) -> tuple[str, ...]:
     if text.isascii():  # `\w+` of ASCII text, five times as fast
         words = set(text.encode().translate(_ASCII_WORDS).decode().split())
     else:
-        words = set(_TOKEN.findall(unicodedata.normalize("NFKC", text).lower()))
+        text = unicodedata.normalize("NFKC", text).lower()
+        words = text.split()
+        # words of letters and digits only (Hangul, accented Latin) are already `\w+`
+        words = set(words if all(map(str.isalnum, words)) else _TOKEN.findall(text))
     stop = words & _STOPWORDS  # (walks the title's few words, not the stop words)
     if stop:
         words -= stop
@@ -186,7 +190,7 @@ def _blocks(tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
     if len(tokens) < TITLE_MIN_TOKENS:
         return []
     tokens = tuple(sorted(tokens))
-    if len(tokens) < 7:
+    if len(tokens) < _LONGER:
         return [tokens]
     return [tokens] + [tokens[:n] + tokens[n + 1:] for n in range(len(tokens))]
 
@@ -209,7 +213,8 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
     own = identity(item.url, mirrors) if item.url else ()
     original, links = item.original, item.links
     if original:
-        own += tuple(key for key in identity(original, mirrors) if key not in own)
+        more = identity(original, mirrors)
+        own = own + more if not own else own + tuple([key for key in more if key not in own])
     if not links or links == (original,):  # (a discussion linking only its article: its keys are own)
         return ItemKeys(own, (), title_words(item.title))
     # the item's own site: a site linking its own pages (related topics, profiles) says nothing new
@@ -222,30 +227,23 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
         own_host = _host(canonicalize_url(item.url, mirrors))
     own_site = (f"url:https://{own_host}/", f"url:http://{own_host}/")  # (a canonical URL has a path)
     per_link: list[tuple[str, ...]] = []
-    pinned = False
+    foreign: list[str] = []  # the papers and repositories links name that the item is not
     for url in links[:MAX_LINKS]:
         keys = identity(url, mirrors)
         # a link with keys but no `url:` one is a post (`tweet:`), which is always kept
         if keys and not keys[-1].startswith(own_site):
             per_link.append(keys)
-            if not pinned and keys[0].startswith(_CONTRADICTING):
-                pinned = True
-    if pinned:
-        pins = [k for keys in per_link for k in keys if k.startswith(_CONTRADICTING)]
-        for prefix in _CONTRADICTING:
-            linked = {k for k in pins if k.startswith(prefix)}
-            if not linked or linked.issubset(own):  # links naming only the item's own paper or repository stay
-                continue
-            mine = {k for k in own if k.startswith(prefix)}
-            if mine or len(linked) > 1:
-                # the whole link goes, its URL key too: it is about something else than the item
-                per_link = [keys for keys in per_link if all(not k.startswith(prefix) or k in mine for k in keys)]
-    if len(per_link) == 1:
-        link = [k for k in per_link[0] if k not in own]
-    else:
-        link = []
-        for keys in per_link:
-            link += [k for k in keys if k not in own and k not in link]
+            # (a link names at most one paper or repository, as its first key)
+            if keys[0].startswith(_CONTRADICTING) and keys[0] not in own:
+                foreign.append(keys[0])
+    for prefix in _CONTRADICTING if foreign else ():
+        theirs = [k for k in foreign if k.startswith(prefix)]
+        if theirs and (any(k.startswith(prefix) for k in own) or len(set(theirs)) > 1):
+            # the whole link goes, its URL key too: it is about something else than the item
+            per_link = [keys for keys in per_link if keys[0] not in theirs]
+    link = [k for keys in per_link for k in keys if k not in own]
+    if len(per_link) > 1:
+        link = list(dict.fromkeys(link))
     return ItemKeys(own, link, title_words(item.title))
 
 
@@ -340,7 +338,11 @@ def _key_order(key: str) -> tuple[int, str]:
     return (_KIND_RANK.get(key.partition(":")[0], len(KEY_KINDS)), key)
 
 
-SUBSTITUTION_TOKENS = 13  # titles this long may match with one token different on each side
+def _strongest(keys) -> str:
+    """`min(keys, key=_key_order)`: a paper is the least of the keys as strings, when there is one."""
+    best = min(keys)
+    return best if best.startswith("arxiv:") or len(keys) == 1 else min(keys, key=_key_order)
+
 
 
 def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys],
@@ -368,24 +370,23 @@ def _title_pairs(items: list[MergeItem], keys: list[ItemKeys], dead: Iterable[st
     are found, only the matching ones kept.
     """
     tokens_of = [item_keys.tokens for item_keys in keys]
-    mask = _BLOCK_MASK
-    sets = [sum(map(hash, tokens)) & mask if len(tokens) >= TITLE_MIN_TOKENS else -1 for tokens in tokens_of]
+    sets = [sum(map(hash, tokens)) if len(tokens) >= TITLE_MIN_TOKENS else None for tokens in tokens_of]
     present = set(sets)
-    present.discard(-1)
-    longer = [(n, sets[n], tokens) for n, tokens in enumerate(tokens_of) if len(tokens) >= 7]
+    present.discard(None)
+    longer = [(n, sets[n], tokens) for n, tokens in enumerate(tokens_of) if len(tokens) >= _LONGER]
     # a title one token longer than another: its set less that token is the other's set
-    extra = [(block, n) for n, total, tokens in longer for h in map(hash, tokens)
-             if (block := (total - h) & mask) in present]
+    extra = [(block, n) for n, total, tokens in longer for h in map(hash, tokens) if (block := total - h) in present]
     # one token different on each side: the set less one token they share, no title's set
     alone = [(block, n) for n, total, tokens in longer if len(tokens) >= SUBSTITUTION_TOKENS
-             for h in map(hash, tokens) if (block := (total - h) & mask) not in present]
+             for h in map(hash, tokens) if (block := total - h) not in present]
     held = Counter(sets)
+    del held[None]
     held.update(block for block, _ in extra)
     held.update(block for block, _ in alone)
-    live = {block for block, count in held.items() if 1 < count <= BLOCK_LIMIT and block != -1}
+    live = {block for block, holders in held.items() if 1 < holders <= BLOCK_LIMIT}
     buckets: dict[int, list[int]] = {}
     for block, n in [(total, n) for n, total in enumerate(sets) if total in live] + \
-            [hit for hit in extra if hit[0] in live] + [hit for hit in alone if hit[0] in live]:
+            [pair for pair in extra if pair[0] in live] + [pair for pair in alone if pair[0] in live]:
         buckets.setdefault(block, []).append(n)
     dead = frozenset(dead)
     found: dict[tuple[int, int], float] = {}
@@ -408,7 +409,7 @@ def _title_pairs(items: list[MergeItem], keys: list[ItemKeys], dead: Iterable[st
 def _signature_of(tokens: tuple[str, ...], block: int) -> str:
     """The stored key (`sig:…`) of the block of these tokens whose hash is `block`."""
     for part in _blocks(tokens):
-        if sum(map(hash, part)) & _BLOCK_MASK == block:
+        if sum(map(hash, part)) == block:
             return "sig:" + _signature(part)
     return ""
 
@@ -431,17 +432,19 @@ def _partition(items: Iterable[MergeItem], mirrors: Iterable[str], keys: dict[st
                dead: Iterable[str]) -> dict[str, Assignment]:
     items = sorted({item.id: item for item in items}.values(), key=lambda i: i.id)
     mirrors = tuple(mirrors)
-    keys = keys if keys is not None else {}
     ids = [item.id for item in items]
-    known = [keys.get(item_id) for item_id in ids]
-    for n, item_keys in enumerate(known):
-        if item_keys is None:
-            known[n] = keys[ids[n]] = keys_of(items[n], mirrors)
+    if keys is None:
+        known = [keys_of(item, mirrors) for item in items]
+    else:
+        known = [keys.get(item_id) for item_id in ids]
+        for n, item_keys in enumerate(known):
+            if item_keys is None:
+                known[n] = keys[ids[n]] = keys_of(items[n], mirrors)
     # items by number (their place in id order) from here on
     first: dict[str, int] = {}             # a key -> its first holder
     holders: dict[str, list[int]] = {}     # a key held by two items or more -> its holders
     for n, item_keys in enumerate(known):
-        for key in item_keys.all:
+        for key in item_keys.own + item_keys.link if item_keys.link else item_keys.own:
             held = first.setdefault(key, n)
             if held != n:
                 shared = holders.get(key)
@@ -478,7 +481,7 @@ def _assign(stories: list[list[int]], ids: list[str], keys: list[ItemKeys],
             own = keys[members[0]].own
         else:
             own = [k for m in members for k in keys[m].own]
-        anchor = (own[0] if len(own) == 1 else min(own, key=_key_order)) if own else f"item:{ids[members[0]]}"
+        anchor = _strongest(own) if own else f"item:{ids[members[0]]}"
         story_id = "s" + short_hash("story", anchor)[:16]
         if story_id in used:  # two stories claim one anchor only when a contradiction split them
             story_id = "s" + short_hash("story", anchor, ids[members[0]])[:16]
@@ -493,7 +496,7 @@ def _assign(stories: list[list[int]], ids: list[str], keys: list[ItemKeys],
         for member in members:
             shared = [k for k in keys[member].all if held[k] > 1]
             if shared:
-                rule = min(shared, key=_key_order)
+                rule = _strongest(shared)
             elif member in title_partner:
                 rule = f"title~{ids[title_partner[member]]}"
             else:

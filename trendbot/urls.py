@@ -170,13 +170,10 @@ def _simple(url: str, mirrors: tuple[str, ...]) -> tuple[str, str, str] | None:
     simple = _SIMPLE.fullmatch(url)
     if simple is None:
         return None
-    host, path, query = simple.groups()
-    if host.startswith(("www.", "m.")):
-        host = _bare_host(host)
-    if mirrors and host in _mirror_hosts(mirrors):
+    written, path, query = simple.groups()
+    bare, host = _HOST_FORMS.get(written) or _host_forms(written)
+    if mirrors and bare in _mirror_hosts(mirrors):
         return None
-    if host != X_HOST and (host in X_HOSTS or ("nitter" in host and "nitter" in host.split("."))):
-        host = X_HOST
     if path is None:
         path = "/"
     elif path != "/" and path.endswith("/"):
@@ -186,6 +183,19 @@ def _simple(url: str, mirrors: tuple[str, ...]) -> tuple[str, str, str] | None:
         if query is None:
             return None
     return host, path, query or ""
+
+
+_HOST_FORMS: dict[str, tuple[str, str]] = {}  # a host as written -> `_host_forms` (links are on few hosts)
+
+
+def _host_forms(host: str) -> tuple[str, str]:
+    """A lower-case host bare, and as `_simple` reads it: x.com for an X mirror (a configured
+    mirror takes the full path, which `_simple` checks on the bare host)."""
+    bare = _bare_host(host) if host.startswith(("www.", "m.")) else host
+    form = X_HOST if bare != X_HOST and (bare in X_HOSTS or ("nitter" in bare and "nitter" in bare.split("."))) else bare
+    if len(_HOST_FORMS) < 4096:  # (a hostile feed may name a million hosts)
+        _HOST_FORMS[host] = (bare, form)
+    return bare, form
 
 
 def _plain_query(query: str) -> str | None:
@@ -306,7 +316,9 @@ def _tweet_of(host: str, path: str) -> str | None:
 def _repo_of(host: str, path: str) -> str | None:
     if host != GITHUB_HOST:
         return None
-    segments = [s for s in path.split("/") if s]
+    segments = path[1:].split("/")
+    if "" in segments:  # (an empty segment: `//`, or `/` at either end)
+        segments = [s for s in segments if s]
     if len(segments) < 2 or segments[0].lower() in _GITHUB_RESERVED:
         return None
     if len(segments) > 2 and segments[2].lower() not in _GITHUB_REPO_PAGES:
@@ -355,16 +367,11 @@ def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
         return (f"tweet:{tweet}",) if tweet else ()
     if host not in _NAMING_HOSTS:
         return (f"url:{canonical}",) if path != "/" or query else ()
-    keys = []
-    paper = _arxiv_of(host, path)
-    if paper:
-        keys.append(f"arxiv:{paper}")
-    repo = _repo_of(host, path)
-    if repo:
-        keys.append(f"github:{repo}")
+    name = f"github:{repo}" if (repo := _repo_of(host, path)) else (
+        f"arxiv:{paper}" if host != GITHUB_HOST and (paper := _arxiv_of(host, path)) else None)
     if path != "/" or query:
-        keys.append(f"url:{canonical}")
-    return tuple(keys)
+        return (name, f"url:{canonical}") if name else (f"url:{canonical}",)
+    return (name,) if name else ()
 
 
 # `identity_keys` as the cached, shared tuple, for the merge, which asks of every item and link;
