@@ -349,8 +349,8 @@ def identity_keys(url: str, mirrors: Iterable[str] = ()) -> list[str]:
     return list(_identity(url, mirrors if isinstance(mirrors, tuple) else tuple(mirrors)))
 
 
-@lru_cache(maxsize=1 << 14)  # a paper or a repository is linked from many items
 def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
+    # (not cached: a rebuild meets most URLs once, and a cache's miss costs more than its hits save)
     url = url.strip()
     if simple := _simple(url, mirrors):  # the common shape: no canonical form to split again
         host, path, query = simple
@@ -374,8 +374,7 @@ def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
     return (name,) if name else ()
 
 
-# `identity_keys` as the cached, shared tuple, for the merge, which asks of every item and link;
-# `mirrors` must be a tuple.
+# `identity_keys` as a tuple, for the merge, which asks of every item and link; `mirrors` must be a tuple.
 identity = _identity
 _NAMING_HOSTS = ARXIV_HOSTS | HF_PAPER_HOSTS | {GITHUB_HOST}  # hosts whose paths may name a paper or a repository
 
