@@ -376,6 +376,14 @@ def test_title_tokens_are_its_words_whatever_the_script(title):
     assert title_tokens(title) == tuple(sorted(words))
 
 
+@given(st.text(max_size=80), st.text(max_size=80))
+def test_a_hasher_of_a_first_part_hashes_as_short_hash(first, part):
+    """Story ids (stored, and named by the person's notes) must not change with how they are hashed."""
+    from trendbot.models import short_hash, short_hasher
+
+    assert short_hasher(first)(part) == short_hash(first, part)
+
+
 def test_titles_with_the_same_numbers_match_whatever_order_their_tokens_come_in():
     """An item keeps its title's tokens in no particular order (as a set iterates): two echoes
     of one title with several numbers still have the same numbers, and a different number

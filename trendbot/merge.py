@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Iterator, NamedTuple
 
-from trendbot.models import StoredItem, short_hash
+from trendbot.models import StoredItem, short_hash, short_hasher
 from trendbot.urls import KEY_KINDS, X_HOST, canonicalize_url, identity, key_kind
 
 TITLE_SIMILARITY = 0.85   # token-set (Jaccard) similarity two titles need to merge
@@ -163,9 +163,8 @@ def title_words(title: str) -> tuple[str, ...]:
         words = text.split()
         # words of letters and digits only (Hangul, accented Latin) are already `\w+`
         words = set(words if all(map(str.isalnum, words)) else _TOKEN.findall(text))
-    stop = words & _STOPWORDS  # (walks the title's few words, not the stop words)
-    if stop:
-        words -= stop
+    if not words.isdisjoint(_STOPWORDS):  # (walks the title's few words, not the stop words)
+        words -= words & _STOPWORDS
     words.discard("_")
     return tuple(words)
 
@@ -476,13 +475,14 @@ def _assign(stories: list[list[int]], ids: list[str], keys: list[ItemKeys],
             title_partner: dict[int, int]) -> dict[str, Assignment]:
     result: dict[str, Assignment] = {}
     used: set[str] = set()
+    story_hash = short_hasher("story")
     for members in stories:
         if len(members) == 1:
             own = keys[members[0]].own
         else:
             own = [k for m in members for k in keys[m].own]
         anchor = _strongest(own) if own else f"item:{ids[members[0]]}"
-        story_id = "s" + short_hash("story", anchor)[:16]
+        story_id = "s" + story_hash(anchor)[:16]
         if story_id in used:  # two stories claim one anchor only when a contradiction split them
             story_id = "s" + short_hash("story", anchor, ids[members[0]])[:16]
         used.add(story_id)
