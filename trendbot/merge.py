@@ -235,15 +235,31 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
             # (a link names at most one paper or repository, as its first key)
             if keys[0].startswith(_CONTRADICTING) and keys[0] not in own:
                 foreign.append(keys[0])
-    for prefix in _CONTRADICTING if foreign else ():
-        theirs = [k for k in foreign if k.startswith(prefix)]
-        if theirs and (any(k.startswith(prefix) for k in own) or len(set(theirs)) > 1):
-            # the whole link goes, its URL key too: it is about something else than the item
-            per_link = [keys for keys in per_link if keys[0] not in theirs]
-    link = [k for keys in per_link for k in keys if k not in own]
-    if len(per_link) > 1:
-        link = list(dict.fromkeys(link))
+    if foreign:
+        per_link = _about_the_item(per_link, foreign, own)
+    if len(per_link) == 1:
+        link = [k for k in per_link[0] if k not in own]
+    else:
+        link = list(dict.fromkeys([k for keys in per_link for k in keys if k not in own]))
     return ItemKeys(own, link, title_words(item.title))
+
+
+def _about_the_item(per_link: list[tuple[str, ...]], foreign: list[str], own: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The links less those about another paper (repository) than the item: all those naming
+    one when the item is one, or when they name several."""
+    for prefix in _CONTRADICTING:
+        theirs = {k for k in foreign if k.startswith(prefix)}
+        if not theirs:
+            continue
+        if len(theirs) == 1:
+            for key in own:
+                if key.startswith(prefix):
+                    break
+            else:
+                continue  # the one paper (repository) the links name, and the item is none: kept
+        # the whole link goes, its URL key too: it is about something else than the item
+        per_link = [keys for keys in per_link if keys[0] not in theirs]
+    return per_link
 
 
 def _host(url: str) -> str:

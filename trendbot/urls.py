@@ -351,12 +351,11 @@ def identity_keys(url: str, mirrors: Iterable[str] = ()) -> list[str]:
 
 def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
     # (not cached: a rebuild meets most URLs once, and a cache's miss costs more than its hits save)
-    url = url.strip()
     if simple := _simple(url, mirrors):  # the common shape: no canonical form to split again
         host, path, query = simple
         canonical = f"https://{host}{path}?{query}" if query else f"https://{host}{path}"
     else:
-        canonical = _canonical(url, mirrors)
+        canonical = _canonical(url.strip(), mirrors)
         if not canonical.startswith("https://") and not canonical.startswith("http://"):
             return ()
         host, path, query = _split_canonical(canonical)
@@ -367,8 +366,10 @@ def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
         return (f"tweet:{tweet}",) if tweet else ()
     if host not in _NAMING_HOSTS:
         return (f"url:{canonical}",) if path != "/" or query else ()
-    name = f"github:{repo}" if (repo := _repo_of(host, path)) else (
-        f"arxiv:{paper}" if host != GITHUB_HOST and (paper := _arxiv_of(host, path)) else None)
+    if host == GITHUB_HOST:
+        name = f"github:{repo}" if (repo := _repo_of(host, path)) else None
+    else:
+        name = f"arxiv:{paper}" if (paper := _arxiv_of(host, path)) else None
     if path != "/" or query:
         return (name, f"url:{canonical}") if name else (f"url:{canonical}",)
     return (name,) if name else ()
