@@ -376,6 +376,14 @@ def test_title_tokens_are_its_words_whatever_the_script(title):
     assert title_tokens(title) == tuple(sorted(words))
 
 
+@given(st.lists(st.tuples(st.sampled_from(["arxiv", "tweet", "github", "url", "a", "doi", "uri", "zz", "arxivx"]),
+                          st.text("ab:/1", max_size=4)).map(":".join), min_size=1, max_size=6))
+def test_the_strongest_key_is_the_least_by_kind_then_name(keys):
+    from trendbot.merge import _key_order, _strongest
+
+    assert _strongest(tuple(keys)) == min(keys, key=_key_order)
+
+
 @given(st.text(max_size=80), st.text(max_size=80))
 def test_a_hasher_of_a_first_part_hashes_as_short_hash(first, part):
     """Story ids (stored, and named by the person's notes) must not change with how they are hashed."""

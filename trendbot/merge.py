@@ -354,9 +354,15 @@ def _key_order(key: str) -> tuple[int, str]:
 
 
 def _strongest(keys) -> str:
-    """`min(keys, key=_key_order)`: a paper is the least of the keys as strings, when there is one."""
+    """`min(keys, key=_key_order)`, found as the least of the keys as strings: the kinds sort as
+    their names but for a repository, which sorts before a post."""
+    if len(keys) == 1:
+        return keys[0]
     best = min(keys)
-    return best if best.startswith("arxiv:") or len(keys) == 1 else min(keys, key=_key_order)
+    return best if best.startswith(_LEAST_FIRST) else min(keys, key=_key_order)
+
+
+_LEAST_FIRST = ("arxiv:", "tweet:", "url:")  # when the least key is of these kinds, it is the strongest
 
 
 
@@ -388,12 +394,12 @@ def _title_pairs(items: list[MergeItem], keys: list[ItemKeys], dead: Iterable[st
     sets = [sum(map(hash, tokens)) if len(tokens) >= TITLE_MIN_TOKENS else None for tokens in tokens_of]
     present = set(sets)
     present.discard(None)
-    longer = [(n, sets[n], tokens) for n, tokens in enumerate(tokens_of) if len(tokens) >= _LONGER]
     # a title one token longer than another: its set less that token is the other's set
-    extra = [(block, n) for n, total, tokens in longer for h in map(hash, tokens) if (block := total - h) in present]
+    extra = [(block, n) for n, tokens in enumerate(tokens_of) if len(tokens) >= _LONGER
+             for total in [sets[n]] for h in map(hash, tokens) if (block := total - h) in present]
     # one token different on each side: the set less one token they share, no title's set
-    alone = [(block, n) for n, total, tokens in longer if len(tokens) >= SUBSTITUTION_TOKENS
-             for h in map(hash, tokens) if (block := total - h) not in present]
+    alone = [(block, n) for n, tokens in enumerate(tokens_of) if len(tokens) >= SUBSTITUTION_TOKENS
+             for total in [sets[n]] for h in map(hash, tokens) if (block := total - h) not in present]
     held = Counter(sets)
     del held[None]
     held.update(block for block, _ in extra)
@@ -445,9 +451,10 @@ def partition(items: Iterable[MergeItem], mirrors: Iterable[str] = (),
 
 def _partition(items: Iterable[MergeItem], mirrors: Iterable[str], keys: dict[str, ItemKeys] | None,
                dead: Iterable[str]) -> dict[str, Assignment]:
-    items = sorted({item.id: item for item in items}.values(), key=lambda i: i.id)
+    unique = {item.id: item for item in items}
+    ids = sorted(unique)
+    items = [unique[item_id] for item_id in ids]
     mirrors = tuple(mirrors)
-    ids = [item.id for item in items]
     if keys is None:
         known = [keys_of(item, mirrors) for item in items]
     else:
