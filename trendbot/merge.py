@@ -294,21 +294,21 @@ def titles_match(a: MergeItem, ka: ItemKeys, b: MergeItem, kb: ItemKeys) -> floa
 class _Group:
     __slots__ = ("members", "arxiv", "github")
 
-    def __init__(self, member: int, keys: ItemKeys):
-        self.members = [member]
-        self.arxiv = keys.arxiv      # the papers the story holds (at most one)
-        self.github = keys.github    # the repositories it is (at most one)
+    def __init__(self, members: list[int], arxiv: tuple[str, ...], github: tuple[str, ...]):
+        self.members = members
+        self.arxiv = arxiv      # the papers the story holds (at most one)
+        self.github = github    # the repositories it is (at most one)
 
 
 class _Partition:
     """Union-find over the items' numbers (their places in id order) that refuses a union
     putting two papers or two repositories together. Only items that were joined are in it
-    (most items stay alone)."""
+    (most items stay alone), and only stories of two items or more have a group."""
 
     def __init__(self, keys: list[ItemKeys]):
         self.keys = keys
         self.parent: dict[int, int] = {}         # a joined item -> its parent; roots are not in it
-        self.groups: dict[int, _Group] = {}      # a root that was ever met -> its group
+        self.groups: dict[int, _Group] = {}      # a root of two items or more -> its group
 
     def find(self, item: int) -> int:
         parent = self.parent
@@ -323,18 +323,26 @@ class _Partition:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        groups = self.groups
-        ga = groups.get(ra) or groups.setdefault(ra, _Group(ra, self.keys[ra]))
-        gb = groups.get(rb) or groups.setdefault(rb, _Group(rb, self.keys[rb]))
-        if (ga.arxiv and gb.arxiv and ga.arxiv != gb.arxiv) or (ga.github and gb.github and ga.github != gb.github):
+        groups, keys = self.groups, self.keys
+        ga, gb = groups.get(ra), groups.get(rb)
+        a_arxiv, a_github = (ga.arxiv, ga.github) if ga is not None else (keys[ra].arxiv, keys[ra].github)
+        b_arxiv, b_github = (gb.arxiv, gb.github) if gb is not None else (keys[rb].arxiv, keys[rb].github)
+        if (a_arxiv and b_arxiv and a_arxiv != b_arxiv) or (a_github and b_github and a_github != b_github):
             return False
-        if len(ga.members) < len(gb.members) or (len(ga.members) == len(gb.members) and rb < ra):
+        size_a = len(ga.members) if ga is not None else 1
+        size_b = len(gb.members) if gb is not None else 1
+        if size_a < size_b or (size_a == size_b and rb < ra):
             ra, rb, ga, gb = rb, ra, gb, ga
         self.parent[rb] = ra
-        ga.members += gb.members
-        ga.arxiv = ga.arxiv or gb.arxiv  # (equal when both hold one)
-        ga.github = ga.github or gb.github
-        del groups[rb]
+        joining = gb.members if gb is not None else [rb]
+        arxiv, github = a_arxiv or b_arxiv, a_github or b_github  # (equal when both hold one)
+        if ga is None:
+            groups[ra] = _Group([ra] + joining, arxiv, github)
+        else:
+            ga.members += joining
+            ga.arxiv, ga.github = arxiv, github
+        if gb is not None:
+            del groups[rb]
         return True
 
     def stories(self, count: int) -> list[list[int]]:
