@@ -222,7 +222,7 @@ def _plain_query(query: str) -> str | None:
     return "&".join(f"{name}={value}" for name, value in pairs)
 
 
-@lru_cache(maxsize=65536)  # merging sees the same links again and again
+@lru_cache(maxsize=65536)  # an item's URL is canonicalized for its id and again as it is stored
 def _canonical(url: str, mirrors: tuple[str, ...]) -> str:
     url = url.strip()
     if simple := _simple(url, mirrors):
