@@ -161,6 +161,28 @@ def test_a_roundup_linking_several_papers_joins_none_of_them():
     assert len({assignment.story_id for assignment in result.values()}) == 3
 
 
+def test_links_about_another_paper_or_repository_than_the_item_add_no_key():
+    """A link naming the item's own paper stays, one naming another paper goes with its URL key,
+    one paper linked by an item that is none stays, two papers linked go; repositories alike."""
+    paper = "https://huggingface.co/papers/2606.00467"
+
+    def links(url, *linked):
+        return keys_of(MergeItem("i", "s", url, "a title", DAY, links=linked)).link
+
+    assert links(paper, "https://arxiv.org/abs/2606.00467") == ("url:https://arxiv.org/abs/2606.00467",)
+    assert links(paper, "https://arxiv.org/abs/2606.12730", "https://blog.example.com/a") == (
+        "url:https://blog.example.com/a",)
+    assert links("https://x.com/u/status/5", "https://arxiv.org/pdf/2606.12730v2") == (
+        "arxiv:2606.12730", "url:https://arxiv.org/pdf/2606.12730v2")
+    assert links("https://x.com/u/status/5", "https://arxiv.org/abs/2606.12730", "https://arxiv.org/abs/2606.00467",
+                 "https://github.com/org/tool") == ("github:org/tool", "url:https://github.com/org/tool")
+    repo = "https://github.com/org/tool"
+    topic = MergeItem("gn", "gn", "https://news.hada.io/topic?id=7", "a title", DAY, original=repo,
+                      links=(repo, "https://github.com/org/tool/releases", "https://github.com/other/lib"))
+    assert keys_of(topic).link == ("url:https://github.com/org/tool/releases",)
+    assert links("https://x.com/u/status/5", repo) == ("github:org/tool", "url:https://github.com/org/tool")
+
+
 def test_an_item_refused_by_a_shared_link_takes_no_other_holder_from_its_story():
     """Three feeds serve one article, the first also linking paper A, the second paper B: the
     second cannot join, and the third, which links no paper, stays with the first (whose story

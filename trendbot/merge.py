@@ -32,7 +32,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Iterator, NamedTuple
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from trendbot.models import StoredItem, short_hash, short_hasher
 from trendbot.urls import KEY_KINDS, X_HOST, canonicalize_url, identity, key_kind
@@ -44,7 +44,7 @@ MAX_LINKS = 8             # only the first links of an item count; a long roundu
 BLOCK_LIMIT = 32          # a title block held by more items than this joins none of them
 CROWD = 32                # a key held by more stored items than this is a crowd (see `assign`)
 SUBSTITUTION_TOKENS = 13  # titles this long may match with one token different on each side
-_LONGER = 7               # titles this long may match one a token shorter (`_blocks`)
+_LONGER = 7               # titles this long may match a title one token shorter (`_blocks`)
 
 # Words that carry no identity in English titles; Korean particles stay attached to their
 # word, so Korean titles keep all their tokens.
@@ -213,7 +213,7 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
     original, links = item.original, item.links
     if original:
         more = identity(original, mirrors)
-        own = own + more if not own else own + tuple([key for key in more if key not in own])
+        own = own + tuple([key for key in more if key not in own]) if own else more
     if not links or links == (original,):  # (a discussion linking only its article: its keys are own)
         return ItemKeys(own, (), title_words(item.title))
     # the item's own site: a site linking its own pages (related topics, profiles) says nothing new
@@ -361,17 +361,16 @@ def _key_order(key: str) -> tuple[int, str]:
     return (_KIND_RANK.get(key.partition(":")[0], len(KEY_KINDS)), key)
 
 
-def _strongest(keys) -> str:
+_LEAST_FIRST = ("arxiv:", "tweet:", "url:")  # when the least key is of these kinds, it is the strongest
+
+
+def _strongest(keys: Sequence[str]) -> str:
     """`min(keys, key=_key_order)`, found as the least of the keys as strings: the kinds sort as
     their names but for a repository, which sorts before a post."""
     if len(keys) == 1:
         return keys[0]
     best = min(keys)
     return best if best.startswith(_LEAST_FIRST) else min(keys, key=_key_order)
-
-
-_LEAST_FIRST = ("arxiv:", "tweet:", "url:")  # when the least key is of these kinds, it is the strongest
-
 
 
 def title_pairs(items: list[MergeItem], keys: dict[str, ItemKeys],
