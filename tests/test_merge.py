@@ -24,6 +24,7 @@ from trendbot.merge import BLOCK_LIMIT, CROWD, MergeItem, keys_of, partition
 from trendbot.stories import merge_into_store
 from trendbot.models import Item
 from trendbot.store import Store
+from trendbot.urls import identity_keys
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOW = datetime(2026, 6, 12, 9, 0, tzinfo=timezone.utc)
@@ -169,18 +170,35 @@ def test_links_about_another_paper_or_repository_than_the_item_add_no_key():
     def links(url, *linked):
         return keys_of(MergeItem("i", "s", url, "a title", DAY, links=linked)).link
 
-    assert links(paper, "https://arxiv.org/abs/2606.00467") == ("url:https://arxiv.org/abs/2606.00467",)
+    assert links(paper, "https://arxiv.org/abs/2606.00467") == ()
     assert links(paper, "https://arxiv.org/abs/2606.12730", "https://blog.example.com/a") == (
         "url:https://blog.example.com/a",)
-    assert links("https://x.com/u/status/5", "https://arxiv.org/pdf/2606.12730v2") == (
-        "arxiv:2606.12730", "url:https://arxiv.org/pdf/2606.12730v2")
+    assert links("https://x.com/u/status/5", "https://arxiv.org/pdf/2606.12730v2") == ("arxiv:2606.12730",)
     assert links("https://x.com/u/status/5", "https://arxiv.org/abs/2606.12730", "https://arxiv.org/abs/2606.00467",
-                 "https://github.com/org/tool") == ("github:org/tool", "url:https://github.com/org/tool")
+                 "https://github.com/org/tool") == ("github:org/tool",)
     repo = "https://github.com/org/tool"
     topic = MergeItem("gn", "gn", "https://news.hada.io/topic?id=7", "a title", DAY, original=repo,
-                      links=(repo, "https://github.com/org/tool/releases", "https://github.com/other/lib"))
-    assert keys_of(topic).link == ("url:https://github.com/org/tool/releases",)
-    assert links("https://x.com/u/status/5", repo) == ("github:org/tool", "url:https://github.com/org/tool")
+                      links=(repo, "https://github.com/org/tool/releases", "https://github.com/other/lib",
+                             "https://blog.example.com/b"))
+    assert keys_of(topic).link == ("url:https://blog.example.com/b",)
+    assert links("https://x.com/u/status/5", repo) == ("github:org/tool",)
+
+
+def test_a_url_naming_a_paper_or_repository_is_a_merge_key_by_its_name_alone():
+    """The URL keys `identity_keys` gives with a name are not merge keys: two items serving one
+    repository page still join (by the repository), and a page on the same site as its link
+    (an issue linking its repository) still keeps that link out."""
+    blob = "https://github.com/org/tool/blob/main/README.md"
+    assert identity_keys(blob) == ["github:org/tool", f"url:{blob}"]
+    a = MergeItem("a", "feed1", "https://blog.example.com/tool", "Tool notes one", DAY, (blob,))
+    b = MergeItem("b", "feed2", "https://news.example.com/tool", "Tool notes two", DAY, (blob,))
+    assert keys_of(a).all == ("url:https://blog.example.com/tool", "github:org/tool")
+    result = partition([a, b])
+    assert result["a"].story_id == result["b"].story_id
+    assert {result["a"].rule, result["b"].rule} == {"github:org/tool"}
+    issue = MergeItem("i", "feed3", "https://github.com/org/tool/issues/1", "Tool crashes on start", DAY,
+                      ("https://github.com/org/tool",))
+    assert keys_of(issue).all == ("url:https://github.com/org/tool/issues/1",)
 
 
 def test_an_item_refused_by_a_shared_link_takes_no_other_holder_from_its_story():

@@ -207,17 +207,24 @@ def title_signatures(tokens: tuple[str, ...]) -> list[str]:
 
 def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
     """The item's identity keys. Links add keys, but not ones that would contradict the item:
-    a paper linking another paper, or a post linking several papers, names no paper by link."""
+    a paper linking another paper, or a post linking several papers, names no paper by link.
+
+    A URL that names a paper or a repository is kept by its name alone: its `url:` key comes
+    with the name wherever the URL is seen, so it would join nothing the name does not (and a
+    name is always the stronger rule and anchor), while it would be a third of all keys."""
     mirrors = mirrors if isinstance(mirrors, tuple) else tuple(mirrors)
-    own = identity(item.url, mirrors) if item.url else ()
+    full = identity(item.url, mirrors) if item.url else ()
+    own = full[:1] if len(full) == 2 else full  # (two keys are a name and its URL)
     original, links = item.original, item.links
     if original:
         more = identity(original, mirrors)
+        if len(more) == 2:
+            more = more[:1]
         own = own + tuple([key for key in more if key not in own]) if own else more
     if not links or links == (original,):  # (a discussion linking only its article: its keys are own)
         return ItemKeys(own, (), title_words(item.title))
     # the item's own site: a site linking its own pages (related topics, profiles) says nothing new
-    last = own[-1] if own and not original else ""
+    last = full[-1] if full and not original else ""
     if last.startswith("url:"):
         own_host = _host(last[4:])
     elif last.startswith("tweet:"):
@@ -231,6 +238,8 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
         keys = identity(url, mirrors)
         # a link with keys but no `url:` one is a post (`tweet:`), which is always kept
         if keys and not keys[-1].startswith(own_site):
+            if len(keys) == 2:
+                keys = keys[:1]
             per_link.append(keys)
             # (a link names at most one paper or repository, as its first key)
             if keys[0].startswith(_CONTRADICTING) and keys[0] not in own:
