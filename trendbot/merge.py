@@ -214,12 +214,10 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
     name is always the stronger rule and anchor), while it would be a third of all keys."""
     mirrors = mirrors if isinstance(mirrors, tuple) else tuple(mirrors)
     full = identity(item.url, mirrors) if item.url else ()
-    own = full[:1] if len(full) == 2 else full  # (two keys are a name and its URL)
+    own = _by_name(full)
     original, links = item.original, item.links
     if original:
-        more = identity(original, mirrors)
-        if len(more) == 2:
-            more = more[:1]
+        more = _by_name(identity(original, mirrors))
         own = own + tuple([key for key in more if key not in own]) if own else more
     if not links or links == (original,):  # (a discussion linking only its article: its keys are own)
         return ItemKeys(own, (), title_words(item.title))
@@ -238,8 +236,7 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
         keys = identity(url, mirrors)
         # a link with keys but no `url:` one is a post (`tweet:`), which is always kept
         if keys and not keys[-1].startswith(own_site):
-            if len(keys) == 2:
-                keys = keys[:1]
+            keys = _by_name(keys)
             per_link.append(keys)
             # (a link names at most one paper or repository, as its first key)
             if keys[0].startswith(_CONTRADICTING) and keys[0] not in own:
@@ -251,6 +248,12 @@ def keys_of(item: MergeItem, mirrors: Iterable[str] = ()) -> ItemKeys:
     else:
         link = list(dict.fromkeys([k for keys in per_link for k in keys if k not in own]))
     return ItemKeys(own, link, title_words(item.title))
+
+
+def _by_name(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """A URL's identity keys as the merge counts them: a name (`arxiv:`, `github:`) without the
+    `url:` key that comes with it (`identity` gives two keys only as a name and its URL)."""
+    return keys[:1] if len(keys) == 2 else keys
 
 
 def _about_the_item(per_link: list[tuple[str, ...]], foreign: list[str], own: tuple[str, ...]) -> list[tuple[str, ...]]:
