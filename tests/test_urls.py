@@ -124,3 +124,25 @@ def test_the_quick_canonical_form_is_the_full_one(scheme, host, path, query, mir
     canonical = full_canonical(url, mirrors)
     assert canonicalize_url(url, mirrors) == canonical
     assert identity_keys(url, mirrors) == identity_keys(canonical, mirrors)
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.sampled_from(["arxiv.org", "huggingface.co", "github.com", "x.com", "twitter.com", "nitter.net",
+                                  "mirror.invalid", "www.github.com", "m.x.com", "ARXIV.org"]),
+                 st.from_regex(r"(?:www\.|m\.)?[a-z0-9](?:[a-z0-9.-]{0,20}[a-z0-9])?", fullmatch=True)),
+       st.one_of(st.sampled_from(["/abs/2606.00467v2", "/pdf/2606.00467v1.pdf", "/html/2606.00467", "/abs/ABS/2606",
+                                  "/papers/2606.00467", "/owner/repo", "/Owner/Repo.git", "/search/repo", "/a/b/issues/1",
+                                  "/a/b/tree/main", "/u/status/0123", "/u/status/9/photo/1", "/i/web/status/5", "/x/u/status/9",
+                                  "/u"]),
+                 st.from_regex(r"(?:/[A-Za-z0-9%:@!$&'()*+,;=\-._~]{1,12}){1,4}", fullmatch=True)),
+       st.sampled_from([(), ("https://mirror.invalid/x",), ("https://nitter.example",), "its host", "its host/x"]))
+def test_a_url_in_its_canonical_form_has_the_keys_of_the_full_reading(host, path, mirrors):
+    """Most links are already canonical, and their keys are read without making the canonical
+    form again (the merge reads hundreds of thousands): the same keys as through it, the URL's
+    host a configured mirror or not."""
+    from trendbot.urls import _parsed_identity
+
+    if isinstance(mirrors, str):
+        mirrors = (mirrors.replace("its host", f"https://{host}"),)
+    url = f"https://{host}{path}"
+    assert identity_keys(url, mirrors) == list(_parsed_identity(url, mirrors))

@@ -349,8 +349,34 @@ def identity_keys(url: str, mirrors: Iterable[str] = ()) -> list[str]:
     return list(_identity(url, mirrors if isinstance(mirrors, tuple) else tuple(mirrors)))
 
 
+# A URL already in its canonical form, as most links are (https, bare lower-case host, a plain
+# path not ending in `/`, no query or fragment): its identity needs no canonical form made.
+_CANONICAL = re.compile(r"https://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)/[A-Za-z0-9/%:@!$&'()*+,;=\-._~]*"
+                        r"[A-Za-z0-9%:@!$&'()*+,;=\-._~]")
+
+
 def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
     # (not cached: a rebuild meets most URLs once, and a cache's miss costs more than its hits save)
+    if (plain := _CANONICAL.fullmatch(url)) is not None:
+        host = plain[1]
+        # (the host as canonical: not an X mirror, no `www.`, no configured mirror's full path)
+        if (_HOST_FORMS.get(host) or _host_forms(host))[1] == host and not (mirrors and host in _mirror_hosts(mirrors)):
+            if host not in _NAMING_HOSTS:
+                if host != X_HOST:
+                    return (f"url:{url}",)
+                tweet = _tweet_of(host, url[13:])
+                return (f"tweet:{tweet}",) if tweet else ()
+            path = url[8 + len(host):]
+            if host == GITHUB_HOST:
+                name = f"github:{repo}" if (repo := _repo_of(host, path)) else None
+            else:
+                name = f"arxiv:{paper}" if (paper := _arxiv_of(host, path)) else None
+            return (name, f"url:{url}") if name else (f"url:{url}",)
+    return _parsed_identity(url, mirrors)
+
+
+def _parsed_identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
+    """`_identity` of a URL of any shape, through its canonical form."""
     if simple := _simple(url, mirrors):  # the common shape: no canonical form to split again
         host, path, query = simple
         canonical = f"https://{host}{path}?{query}" if query else f"https://{host}{path}"
