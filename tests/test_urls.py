@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from trendbot.urls import arxiv_id, canonicalize_url, full_canonical, github_repo, identity_keys, tweet_id
@@ -135,14 +135,19 @@ def test_the_quick_canonical_form_is_the_full_one(scheme, host, path, query, mir
                                   "/a/b/tree/main", "/u/status/0123", "/u/status/9/photo/1", "/i/web/status/5", "/x/u/status/9",
                                   "/u"]),
                  st.from_regex(r"(?:/[A-Za-z0-9%:@!$&'()*+,;=\-._~]{1,12}){1,4}", fullmatch=True)),
+       st.one_of(st.sampled_from(["", "?id=12", "?utm_source=x", "?ref=t", "?UTM_x=1", "?S=2", "?a=", "?a",
+                                  "?a=b=c", "?b=2&a=1", "?id=1#top"]),
+                 st.from_regex(r"\?[A-Za-z0-9._~-]{1,8}=[A-Za-z0-9._~-]{0,8}", fullmatch=True)),
        st.sampled_from([(), ("https://mirror.invalid/x",), ("https://nitter.example",), "its host", "its host/x"]))
-def test_a_url_in_its_canonical_form_has_the_keys_of_the_full_reading(host, path, mirrors):
+@example("x.com", "/u/status/0123", "?id=12", ())
+@example("github.com", "/owner/repo", "?tab=readme", ())
+def test_a_url_in_its_canonical_form_has_the_keys_of_the_full_reading(host, path, query, mirrors):
     """Most links are already canonical, and their keys are read without making the canonical
     form again (the merge reads hundreds of thousands): the same keys as through it, the URL's
-    host a configured mirror or not."""
+    host a configured mirror or not, its one query pair a tracking one or not."""
     from trendbot.urls import _parsed_identity
 
     if isinstance(mirrors, str):
         mirrors = (mirrors.replace("its host", f"https://{host}"),)
-    url = f"https://{host}{path}"
+    url = f"https://{host}{path}{query}"
     assert identity_keys(url, mirrors) == list(_parsed_identity(url, mirrors))

@@ -350,23 +350,25 @@ def identity_keys(url: str, mirrors: Iterable[str] = ()) -> list[str]:
 
 
 # A URL already in its canonical form, as most links are (https, bare lower-case host, a plain
-# path not ending in `/`, no query or fragment): its identity needs no canonical form made.
-_CANONICAL = re.compile(r"https://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)/[A-Za-z0-9/%:@!$&'()*+,;=\-._~]*"
-                        r"[A-Za-z0-9%:@!$&'()*+,;=\-._~]")
+# path not ending in `/`, at most one plain `name=value` query pair, no fragment): its identity
+# needs no canonical form made.
+_CANONICAL = re.compile(r"https://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(/[A-Za-z0-9/%:@!$&'()*+,;=\-._~]*"
+                        r"[A-Za-z0-9%:@!$&'()*+,;=\-._~])(?:\?([A-Za-z0-9._~-]+)=[A-Za-z0-9._~-]*)?")
 
 
 def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
     # (not cached: a rebuild meets most URLs once, and a cache's miss costs more than its hits save)
     if (plain := _CANONICAL.fullmatch(url)) is not None:
-        host = plain[1]
-        # (the host as canonical: not an X mirror, no `www.`, no configured mirror's full path)
-        if (_HOST_FORMS.get(host) or _host_forms(host))[1] == host and not (mirrors and host in _mirror_hosts(mirrors)):
+        host, path, name = plain.groups()
+        # (the host as canonical: not an X mirror, no `www.`, no configured mirror's full path;
+        # the query pair not a tracking one)
+        if (_HOST_FORMS.get(host) or _host_forms(host))[1] == host and not (mirrors and host in _mirror_hosts(mirrors)) \
+                and not (name and is_tracking_param(name)):
             if host not in _NAMING_HOSTS:
                 if host != X_HOST:
                     return (f"url:{url}",)
-                tweet = _tweet_of(host, url[13:])
+                tweet = _tweet_of(host, path)
                 return (f"tweet:{tweet}",) if tweet else ()
-            path = url[8 + len(host):]
             if host == GITHUB_HOST:
                 name = f"github:{repo}" if (repo := _repo_of(host, path)) else None
             else:
