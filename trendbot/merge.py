@@ -259,6 +259,10 @@ def _by_name(keys: tuple[str, ...]) -> tuple[str, ...]:
 def _about_the_item(per_link: list[tuple[str, ...]], foreign: list[str], own: tuple[str, ...]) -> list[tuple[str, ...]]:
     """The links less those about another paper (repository) than the item: all those naming
     one when the item is one, or when they name several."""
+    if len(foreign) == 1:  # the common case: one name linked, kept unless the item is one of its kind
+        kind = foreign[0][:foreign[0].index(":") + 1]
+        if not any(key.startswith(kind) for key in own):
+            return per_link
     for prefix in _CONTRADICTING:
         theirs = {k for k in foreign if k.startswith(prefix)}
         if not theirs:
@@ -518,18 +522,17 @@ def _assign(stories: list[list[int]], ids: list[str], keys: list[ItemKeys],
     result: dict[str, Assignment] = {}
     used: set[str] = set()
     story_hash = short_hasher("story")
+    make = tuple.__new__  # (an Assignment without the namedtuple's constructor, which is Python)
     for members in stories:
-        if len(members) == 1:
-            own = keys[members[0]].own
-        else:
-            own = [k for m in members for k in keys[m].own]
-        anchor = _strongest(own) if own else f"item:{ids[members[0]]}"
+        first = members[0]
+        own = keys[first].own if len(members) == 1 else [k for m in members for k in keys[m].own]
+        anchor = _strongest(own) if own else f"item:{ids[first]}"
         story_id = "s" + story_hash(anchor)[:16]
         if story_id in used:  # two stories claim one anchor only when a contradiction split them
-            story_id = "s" + short_hash("story", anchor, ids[members[0]])[:16]
+            story_id = "s" + short_hash("story", anchor, ids[first])[:16]
         used.add(story_id)
         if len(members) == 1:
-            result[ids[members[0]]] = Assignment(story_id, "alone")
+            result[ids[first]] = make(Assignment, (story_id, "alone"))
             continue
         held: dict[str, int] = {}    # a key -> how many members hold it
         for member in members:
@@ -543,7 +546,7 @@ def _assign(stories: list[list[int]], ids: list[str], keys: list[ItemKeys],
                 rule = f"title~{ids[title_partner[member]]}"
             else:
                 rule = "title"
-            result[ids[member]] = Assignment(story_id, rule)
+            result[ids[member]] = make(Assignment, (story_id, rule))
     return result
 
 
