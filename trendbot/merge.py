@@ -415,16 +415,14 @@ def _title_pairs(items: list[MergeItem], keys: list[ItemKeys], dead: Iterable[st
     """
     tokens_of = [item_keys.tokens for item_keys in keys]
     sets = [sum(map(hash, tokens)) if len(tokens) >= TITLE_MIN_TOKENS else None for tokens in tokens_of]
-    present = set(sets)
-    present.discard(None)
+    held = Counter(sets)  # (until the sets less one token are counted, its keys are the titles' sets)
+    held.pop(None, None)
     # a title one token longer than another: its set less that token is the other's set
     extra = [(block, n) for n, tokens in enumerate(tokens_of) if len(tokens) >= _LONGER
-             for total in [sets[n]] for h in map(hash, tokens) if (block := total - h) in present]
+             for total in [sets[n]] for h in map(hash, tokens) if (block := total - h) in held]
     # one token different on each side: the set less one token they share, no title's set
     alone = [(block, n) for n, tokens in enumerate(tokens_of) if len(tokens) >= SUBSTITUTION_TOKENS
-             for total in [sets[n]] for h in map(hash, tokens) if (block := total - h) not in present]
-    held = Counter(sets)
-    del held[None]
+             for total in [sets[n]] for h in map(hash, tokens) if (block := total - h) not in held]
     held.update(block for block, _ in extra)
     held.update(block for block, _ in alone)
     live = {block for block, holders in held.items() if 1 < holders <= BLOCK_LIMIT}
