@@ -88,3 +88,15 @@ def test_the_large_post_benchmark_publishes_both_posts_and_prints_its_figures():
     assert done.returncode == 0, done.stderr[-3000:]
     assert "small (1 kB)" in done.stdout and "large (0 MB)" in done.stdout
     assert "x the post's size (goal: under 4x)" in done.stdout and "machine: " in done.stdout
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="compares git revisions of a checkout")
+def test_the_merge_comparison_runs_both_revisions_and_finds_the_same_stories():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_merge.py"), "HEAD", "HEAD",
+                           "--runs", "2", "--items", "300"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert sum(line.startswith("run ") for line in lines) == 4, done.stdout
+    before, after = [line for line in lines if line.startswith("HEAD: median")]
+    assert before.split("stories ")[1] == after.split("stories ")[1] != "[]", done.stdout
+    assert lines[-1].startswith("HEAD faster in ") and " of 2 pairs" in lines[-1], done.stdout
