@@ -520,7 +520,6 @@ def _assign(stories: list[list[int]], ids: list[str], keys: list[ItemKeys],
     result: dict[str, Assignment] = {}
     used: set[str] = set()
     story_hash = short_hasher("story")
-    make = tuple.__new__  # (an Assignment without the namedtuple's constructor, which is Python)
     for members in stories:
         first = members[0]
         own = keys[first].own if len(members) == 1 else [k for m in members for k in keys[m].own]
@@ -530,7 +529,7 @@ def _assign(stories: list[list[int]], ids: list[str], keys: list[ItemKeys],
             story_id = "s" + short_hash("story", anchor, ids[first])[:16]
         used.add(story_id)
         if len(members) == 1:
-            result[ids[first]] = make(Assignment, (story_id, "alone"))
+            result[ids[first]] = Assignment(story_id, "alone")
             continue
         held: dict[str, int] = {}    # a key -> how many members hold it
         for member in members:
@@ -544,7 +543,7 @@ def _assign(stories: list[list[int]], ids: list[str], keys: list[ItemKeys],
                 rule = f"title~{ids[title_partner[member]]}"
             else:
                 rule = "title"
-            result[ids[member]] = make(Assignment, (story_id, rule))
+            result[ids[member]] = Assignment(story_id, rule)
     return result
 
 
