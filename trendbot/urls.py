@@ -359,11 +359,11 @@ _CANONICAL = re.compile(r"https://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(/[A-Za-z0-9
 def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
     # (not cached: a rebuild meets most URLs once, and a cache's miss costs more than its hits save)
     if (plain := _CANONICAL.fullmatch(url)) is not None:
-        host, path, name = plain.groups()
+        host, path, pair = plain.groups()
         # (the host as canonical: not an X mirror, no `www.`, no configured mirror's full path;
-        # the query pair not a tracking one)
+        # the query pair, by its name, not a tracking one)
         if (_HOST_FORMS.get(host) or _host_forms(host))[1] == host and not (mirrors and host in _mirror_hosts(mirrors)) \
-                and not (name and is_tracking_param(name)):
+                and not (pair and is_tracking_param(pair)):
             if host not in _NAMING_HOSTS:
                 if host != X_HOST:
                     return (f"url:{url}",)
