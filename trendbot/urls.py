@@ -364,16 +364,7 @@ def _identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
         # the query pair, by its name, not a tracking one)
         if (_HOST_FORMS.get(host) or _host_forms(host))[1] == host and not (mirrors and host in _mirror_hosts(mirrors)) \
                 and not (pair and is_tracking_param(pair)):
-            if host not in _NAMING_HOSTS:
-                if host != X_HOST:
-                    return (f"url:{url}",)
-                tweet = _tweet_of(host, path)
-                return (f"tweet:{tweet}",) if tweet else ()
-            if host == GITHUB_HOST:
-                name = f"github:{repo}" if (repo := _repo_of(host, path)) else None
-            else:
-                name = f"arxiv:{paper}" if (paper := _arxiv_of(host, path)) else None
-            return (name, f"url:{url}") if name else (f"url:{url}",)
+            return _keys(host, path, url, True)
     return _parsed_identity(url, mirrors)
 
 
@@ -389,16 +380,22 @@ def _parsed_identity(url: str, mirrors: tuple[str, ...]) -> tuple[str, ...]:
         host, path, query = _split_canonical(canonical)
     if not host:
         return ()
+    return _keys(host, path, canonical, path != "/" or bool(query))
+
+
+def _keys(host: str, path: str, canonical: str, page: bool) -> tuple[str, ...]:
+    """The keys of a canonical URL on `host` with `path`; `page` when it is more than a site's
+    front page, which is shared by unrelated posts and gives no `url:` key."""
     if host == X_HOST:
         tweet = _tweet_of(host, path)
         return (f"tweet:{tweet}",) if tweet else ()
     if host not in _NAMING_HOSTS:
-        return (f"url:{canonical}",) if path != "/" or query else ()
+        return (f"url:{canonical}",) if page else ()
     if host == GITHUB_HOST:
         name = f"github:{repo}" if (repo := _repo_of(host, path)) else None
     else:
         name = f"arxiv:{paper}" if (paper := _arxiv_of(host, path)) else None
-    if path != "/" or query:
+    if page:
         return (name, f"url:{canonical}") if name else (f"url:{canonical}",)
     return (name,) if name else ()
 
