@@ -100,3 +100,5 @@ def test_the_merge_comparison_runs_both_revisions_and_finds_the_same_stories():
     before, after = [line for line in lines if line.startswith("HEAD: median")]
     assert before.split("stories ")[1] == after.split("stories ")[1] != "[]", done.stdout
     assert lines[-1].startswith("HEAD faster in ") and " of 2 pairs" in lines[-1], done.stdout
+    low, high = (float(ratio) for ratio in lines[-1].split("per pair ")[1].split(" to "))
+    assert 0 < low <= high, done.stdout
