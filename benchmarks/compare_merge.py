@@ -8,7 +8,7 @@ fastest runs, how many of the pairs the second revision won, and each pair's rat
 time over the first's). A goal set as a time on another machine ("7.1 s today, 2 s at most") is a
 ratio between two versions, and a pair's ratio stays when the host runs both slower or faster.
 
-    python benchmarks/compare_merge.py fcb0182 HEAD [--runs 8] [--items 100000]
+    python benchmarks/compare_merge.py 27fd887 HEAD [--runs 8] [--items 100000]
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def one_run(folder: Path, items: int) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     epilog="example: python benchmarks/compare_merge.py fcb0182 HEAD --runs 8")
+                                     epilog="example: python benchmarks/compare_merge.py 27fd887 HEAD --runs 8")
     parser.add_argument("before", help="the git revision to compare against (a commit, a tag, HEAD~3)")
     parser.add_argument("after", help="the git revision compared")
     parser.add_argument("--runs", type=int, default=8, help="runs of each revision (default 8)")
