@@ -9,9 +9,11 @@ resident memory of the process (getrusage; generating the items is included) for
 - the worst case of titles: as many items sharing one title (one release echoed everywhere, or a
   hostile server), partitioned at once;
 - a crowd: --feeds feeds serving the same 10 links (and titles), stored and merged feed by feed
-  into a fresh SQLite file, as a fetch cycle does at worst; and
+  into a fresh SQLite file, as a fetch cycle does at worst;
 - with --store, `merge_into_store` in fetch-sized batches into a fresh SQLite file (what the
-  fetch cycle pays as items arrive).
+  fetch cycle pays as items arrive);
+
+and, after the first two, the goals against this run's figures (`goals`).
 
     python benchmarks/bench_merge.py [--items 100000] [--days 100] [--feeds 1000] [--store] [--batch 200]
 """
@@ -33,6 +35,7 @@ from trendbot.models import Item
 from trendbot.store import Store
 
 START = date(2026, 1, 1)
+GOAL_ITEMS = 100_000  # the goals below are set for this many items
 COMMON = ("agent memory scaling laws sparse attention diffusion video reasoning benchmark retrieval "
           "alignment reward model vision language robot policy token efficient long context 에이전트 "
           "모델 추론 학습 데이터 공개 오픈소스 llm llms learning large").split()
@@ -98,13 +101,27 @@ def crowd(store: Store, feeds: int, now: datetime) -> str:
     return f", {stories:,} stories (store writes included)"
 
 
-def measure(label: str, count: int, run) -> None:
+def measure(label: str, count: int, run) -> tuple[float, int]:
+    """Runs `run`, prints its line and returns its seconds and the process's peak RSS in bytes."""
     started = time.perf_counter()
     result = run()
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     print(f"{label}: {count:,} items in {seconds:.2f}s = {count / seconds:,.0f} items/s, "
           f"peak RSS of the process so far {peak / 2**20:.0f} MiB{result}")
+    return seconds, peak
+
+
+def goals(items: int, seconds: float, peak: int, worst: float) -> str:
+    """The merge's goals against this run's figures. The 2 s are a time on some host:
+    `compare_merge.py 27fd887 HEAD` reads them as what they were set as, 0.28x the time of the
+    code that took 7.1 s then, whatever the host."""
+    shared = f"one title {worst / seconds:.2f}x the partition (goal: 3x at most)"
+    if items != GOAL_ITEMS:
+        return f"goals (set for {GOAL_ITEMS:,} items): {shared}"
+    return (f"goals: partition {seconds / 2:.2f}x the 2 s (goal: 1x at most, a time on this host; as a ratio to the "
+            f"code it was set against: compare_merge.py 27fd887 HEAD, goal 0.28x at most), peak {peak / 1e6:.0f} MB "
+            f"(goal: 300 MB at most), {shared}")
 
 
 def main() -> None:
@@ -123,7 +140,7 @@ def main() -> None:
         stories = {a.story_id for a in partition(items).values()}
         return f", {len(stories):,} stories"
 
-    measure("partition (all at once)", len(items), pure)
+    seconds, peak = measure("partition (all at once)", len(items), pure)
     rows = [Item(source=m.source, kind="feed", url=m.url, guid=m.id, title=m.title, day=m.day, links=list(m.links),
                  extra={"original_url": m.original} if m.original else {}) for m in items] if args.store else []
     del items  # each case's items only while it runs: the peak is the worst case's, not their sum
@@ -133,7 +150,8 @@ def main() -> None:
         stories = {a.story_id for a in partition(same).values()}
         return f", {len(stories):,} stories"
 
-    measure("worst case, one title (all at once)", len(same), worst)
+    worst_seconds, peak = measure("worst case, one title (all at once)", len(same), worst)
+    print(goals(args.items, seconds, peak, worst_seconds))
     del same
     now = datetime(2026, 6, 1, tzinfo=timezone.utc)
     with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "crowd.db") as store:

@@ -102,3 +102,17 @@ def test_the_merge_comparison_runs_both_revisions_and_finds_the_same_stories():
     assert lines[-1].startswith("HEAD faster in ") and " of 2 pairs" in lines[-1], done.stdout
     low, high = (float(ratio) for ratio in lines[-1].split("per pair ")[1].split(" to "))
     assert 0 < low <= high, done.stdout
+
+
+def test_the_merge_benchmark_prints_every_case_and_the_goals():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_merge.py"), "--items", "3000", "--feeds", "2"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "partition (all at once)", "worst case, one title (all at once)", "goals (set for 100,000 items)",
+        "crowd, 2 feeds serving the same 10 links (feed by feed)"], done.stdout
+    assert lines[0].startswith("partition (all at once): 3,000 items in ") and "MiB, " in lines[0]
+    assert lines[1].endswith(", 3,000 stories"), lines[1]  # an echoed title joins nothing
+    assert lines[2].startswith("goals (set for 100,000 items): one title ") and "x the partition (goal: 3x at most)" in lines[2]
+    assert lines[3].endswith(", 10 stories (store writes included)"), lines[3]
