@@ -15,7 +15,7 @@ resident memory of the process (getrusage; generating the items is included) for
 
 and, after the first two, the goals against this run's figures (`goals`).
 
-    python benchmarks/bench_merge.py [--items 100000] [--days 100] [--feeds 1000] [--store] [--batch 200]
+    python benchmarks/bench_merge.py [--items 100000] [--days 100] [--feeds 1000] [--title-words N] [--store] [--batch 200]
 """
 
 from __future__ import annotations
@@ -82,9 +82,11 @@ def generate(count: int, days: int, seed: int = 1) -> list[MergeItem]:
     return items
 
 
-def one_title(count: int, days: int) -> list[MergeItem]:
-    """`count` items of one title, from 200 sources, each its own page."""
-    title = "Kimi K3 is out: open weights, 1M context and agentic coding"
+def one_title(count: int, days: int, words: int = 0) -> list[MergeItem]:
+    """`count` items of one title, from 200 sources, each its own page: a release's title, or
+    one of `words` words (a feed that puts its text in the title)."""
+    title = " ".join(f"word{n}" for n in range(words)) if words else \
+        "Kimi K3 is out: open weights, 1M context and agentic coding"
     return [MergeItem(f"t{n}", f"feed{n % 200}", f"https://site{n % 200}.example.com/{n}", title,
                       START + timedelta(days=(n * days) // count)) for n in range(count)]
 
@@ -125,11 +127,15 @@ def goals(items: int, seconds: float, peak: int, worst: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=100)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="example: python benchmarks/bench_merge.py --title-words 40")
+    parser.add_argument("--items", type=int, default=100_000, help="items generated and partitioned at once "
+                                                                     "(default 100,000, what the goals are set for)")
+    parser.add_argument("--days", type=int, default=100, help="days the items are spread over (default 100)")
     parser.add_argument("--feeds", type=int, help="feeds serving the same 10 links (default: --items / 100, "
                                                    "at most 1,000, so that a small run stays small)")
+    parser.add_argument("--title-words", type=int, default=0,
+                        help="the worst case's one title made of this many words (default: a release's title, 9 words)")
     parser.add_argument("--store", action="store_true", help="also time the incremental merge into SQLite")
     parser.add_argument("--batch", type=int, default=200, help="items per fetch for --store")
     args = parser.parse_args()
@@ -144,13 +150,14 @@ def main() -> None:
     rows = [Item(source=m.source, kind="feed", url=m.url, guid=m.id, title=m.title, day=m.day, links=list(m.links),
                  extra={"original_url": m.original} if m.original else {}) for m in items] if args.store else []
     del items  # each case's items only while it runs: the peak is the worst case's, not their sum
-    same = one_title(args.items, args.days)
+    same = one_title(args.items, args.days, args.title_words)
 
     def worst() -> str:
         stories = {a.story_id for a in partition(same).values()}
         return f", {len(stories):,} stories"
 
-    worst_seconds, peak = measure("worst case, one title (all at once)", len(same), worst)
+    of_words = f" of {args.title_words} words" if args.title_words else ""
+    worst_seconds, peak = measure(f"worst case, one title{of_words} (all at once)", len(same), worst)
     print(goals(args.items, seconds, peak, worst_seconds))
     del same
     now = datetime(2026, 6, 1, tzinfo=timezone.utc)

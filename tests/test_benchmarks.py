@@ -116,3 +116,8 @@ def test_the_merge_benchmark_prints_every_case_and_the_goals():
     assert lines[1].endswith(", 3,000 stories"), lines[1]  # an echoed title joins nothing
     assert lines[2].startswith("goals (set for 100,000 items): one title ") and "x the partition (goal: 3x at most)" in lines[2]
     assert lines[3].endswith(", 10 stories (store writes included)"), lines[3]
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_merge.py"), "--items", "1000", "--feeds", "1",
+                           "--title-words", "40"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[1].startswith("worst case, one title of 40 words (all at once): 1,000 items in ")
+    assert done.stdout.splitlines()[1].endswith(", 1,000 stories"), done.stdout

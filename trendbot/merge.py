@@ -418,17 +418,20 @@ def _title_pairs(items: list[MergeItem], keys: list[ItemKeys], dead: Iterable[st
     held = Counter(sets)  # (until the sets less one token are counted, its keys are the titles' sets)
     held.pop(None, None)
     # a title one token longer than another: its set less that token is the other's set
-    extra = [(block, n) for n, tokens in enumerate(tokens_of) if len(tokens) >= _LONGER
+    extra = [(block, n) for n, tokens in enumerate(tokens_of) if _LONGER <= len(tokens) < SUBSTITUTION_TOKENS
              for total in [sets[n]] for h in map(hash, tokens) if (block := total - h) in held]
-    # one token different on each side: the set less one token they share, no title's set
-    alone = [(block, n) for n, tokens in enumerate(tokens_of) if len(tokens) >= SUBSTITUTION_TOKENS
-             for total in [sets[n]] for h in map(hash, tokens) if (block := total - h) not in held]
     held.update(block for block, _ in extra)
-    held.update(block for block, _ in alone)
+    # a title long enough to match by substitution (one token different on each side) counts
+    # every set less one of its tokens, a title's set or not; they are made again for the buckets
+    # rather than kept: a hundred thousand titles of a hundred words would keep ten million
+    long = [n for n, tokens in enumerate(tokens_of) if len(tokens) >= SUBSTITUTION_TOKENS]
+    held.update(total - h for n in long for total in [sets[n]] for h in map(hash, tokens_of[n]))
     live = {block for block, holders in held.items() if 1 < holders <= BLOCK_LIMIT}
     buckets: dict[int, list[int]] = {}
     for block, n in [(total, n) for n, total in enumerate(sets) if total in live] + \
-            [pair for pair in extra if pair[0] in live] + [pair for pair in alone if pair[0] in live]:
+            [pair for pair in extra if pair[0] in live] + \
+            [(block, n) for n in long for total in [sets[n]] for h in map(hash, tokens_of[n])
+             if (block := total - h) in live]:
         buckets.setdefault(block, []).append(n)
     dead = frozenset(dead)
     found: dict[tuple[int, int], float] = {}
