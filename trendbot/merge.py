@@ -28,6 +28,7 @@ import gc
 import hashlib
 import json
 import re
+import sys
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -152,7 +153,10 @@ def title_tokens(title: str) -> tuple[str, ...]:
 
 def title_words(title: str) -> tuple[str, ...]:
     """`title_tokens` in no particular order: what the merge keeps of every title (sorting and
-    interning a hundred thousand titles' words would be half the cost of splitting them)."""
+    interning a hundred thousand titles' words would be half the cost of splitting them). Only a
+    title of SUBSTITUTION_TOKENS tokens or more has its words interned: long titles hold most of
+    a merge's words, and a feed that puts its text in its titles would otherwise keep a copy of
+    every word of every entry."""
     text = title or ""
     if text.startswith(("RT by @", "R to @", "Pinned:")):
         text = _X_PREFIX.sub("", text)
@@ -166,6 +170,8 @@ def title_words(title: str) -> tuple[str, ...]:
     if not words.isdisjoint(_STOPWORDS):  # (walks the title's few words, not the stop words)
         words -= words & _STOPWORDS
     words.discard("_")
+    if len(words) >= SUBSTITUTION_TOKENS:
+        return tuple(map(sys.intern, words))
     return tuple(words)
 
 
